@@ -1,0 +1,22 @@
+/**
+ * The `convnext` command: parses arguments, dispatches to one module per sub-command and turns
+ * user errors into one-line messages (stack traces only with `--verbose`).
+ */
+import { Command } from 'commander';
+import { commands } from './commands/index.js';
+import { reportError } from './report-error.js';
+
+const program = new Command();
+program
+  .name('convnext')
+  .description('ConvNeXt dense prediction for Node.js: classification, features, segmentation, detection')
+  .option('--verbose', 'show stack traces on errors')
+  .showHelpAfterError('(run with --help for usage)');
+
+for (const register of commands) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  process.exitCode = reportError(err, program.opts<{ verbose?: boolean }>().verbose ?? process.argv.includes('--verbose'));
+}
