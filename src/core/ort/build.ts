@@ -1,0 +1,25 @@
+/** Builds the ONNX graph of a Network by running its forward pass on the symbolic engine. */
+import type { Network } from '../model.js';
+import type { WeightMap } from '../weights.js';
+import { GraphBuilder } from './graph.js';
+import { OrtOps } from './ops.js';
+
+export interface BuildOptions {
+  /** Fixed input height and width; dynamic ('height', 'width') when omitted. */
+  size?: readonly [number, number];
+  /** Fixed batch size; dynamic ('batch') when omitted. */
+  batch?: number;
+}
+
+/** Serialised ONNX model with one input `input` (N, C, H, W) and the network's named outputs. */
+export function buildOnnx(net: Network, weights: WeightMap, opts: BuildOptions = {}): Uint8Array {
+  const g = new GraphBuilder();
+  const x = g.input('input', [opts.batch ?? 'batch', net.inputChannels, opts.size?.[0] ?? 'height', opts.size?.[1] ?? 'width']);
+  const outs = net.forward(new OrtOps(g, weights), x);
+  for (const name of Object.keys(net.outputs)) {
+    const v = outs[name];
+    if (!v) throw new Error(`network did not produce output ${name}`);
+    g.output(name, v);
+  }
+  return g.toBytes();
+}

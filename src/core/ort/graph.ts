@@ -1,0 +1,159 @@
+/**
+ * An ONNX graph under construction: nodes, initializers, inputs and outputs, serialised to a
+ * ModelProto with protobufjs (schema generated from onnx.proto).
+ */
+import protobuf from 'protobufjs';
+import { onnxSchema } from './onnx-schema.js';
+
+/** ONNX opset the graphs target (onnx 1.12's checker knows up to 17). */
+export const OPSET = 17;
+const IR_VERSION = 8;
+
+const root = protobuf.Root.fromJSON(onnxSchema as protobuf.INamespace);
+const ModelProto = root.lookupType('onnx.ModelProto');
+
+enum DataType { FLOAT = 1, INT64 = 7 }
+enum AttrType { FLOAT = 1, INT = 2, STRING = 3, FLOATS = 6, INTS = 7 }
+
+/** Attribute values a node may carry. */
+export type AttrValue = number | string | number[] | { float: number } | { floats: number[] };
+
+/** A symbolic tensor: the name of a graph value and its rank (4: feature map NCHW, 2: vector). */
+export interface Sym {
+  readonly id: string;
+  readonly rank: number;
+}
+
+interface TensorInit {
+  name: string;
+  dims: number[];
+  dataType: DataType;
+  rawData: Uint8Array;
+}
+
+function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
+  // Copy so the protobuf owns a tightly packed little-endian buffer (host is little-endian).
+  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+}
+
+function encodeAttr(name: string, v: AttrValue): Record<string, unknown> {
+  if (typeof v === 'string') return { name, type: AttrType.STRING, s: new TextEncoder().encode(v) };
+  if (typeof v === 'number') return { name, type: AttrType.INT, i: v };
+  if (Array.isArray(v)) return { name, type: AttrType.INTS, ints: v };
+  if ('float' in v) return { name, type: AttrType.FLOAT, f: v.float };
+  return { name, type: AttrType.FLOATS, floats: v.floats };
+}
+
+export class GraphBuilder {
+  private readonly nodes: Record<string, unknown>[] = [];
+  private readonly inits = new Map<string, TensorInit>();
+  private readonly constKeys = new Map<string, string>();
+  private readonly inputs: Record<string, unknown>[] = [];
+  private readonly outputs: Record<string, unknown>[] = [];
+  private counter = 0;
+
+  /** A fresh value name. */
+  fresh(hint = 'v'): string {
+    return `${hint}_${this.counter++}`;
+  }
+
+  /** Adds a node; returns its output names. */
+  node(op: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, nOut = 1): string[] {
+    const outs = Array.from({ length: nOut }, () => this.fresh(op.toLowerCase()));
+    this.nodes.push({
+      opType: op,
+      input: [...inputs],
+      output: outs,
+      name: `${op}_${this.nodes.length}`,
+      attribute: Object.entries(attrs).map(([k, v]) => encodeAttr(k, v)),
+    });
+    return outs;
+  }
+
+  /** One-output node. */
+  op(op: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}): string {
+    return this.node(op, inputs, attrs)[0];
+  }
+
+  hasInit(name: string): boolean {
+    return this.inits.has(name);
+  }
+
+  /** Adds a float initializer under `name` (once). */
+  floatInit(name: string, dims: readonly number[], data: Float32Array): string {
+    if (!this.inits.has(name)) this.inits.set(name, { name, dims: [...dims], dataType: DataType.FLOAT, rawData: bytesOf(data) });
+    return name;
+  }
+
+  /** A float constant, deduplicated by value. */
+  constFloat(values: readonly number[], dims: readonly number[] = [values.length]): string {
+    const key = `f:${dims.join('x')}:${values.join(',')}`;
+    let name = this.constKeys.get(key);
+    if (!name) {
+      name = this.fresh('const');
+      this.floatInit(name, dims, Float32Array.from(values));
+      this.constKeys.set(key, name);
+    }
+    return name;
+  }
+
+  /** An int64 constant, deduplicated by value. */
+  constInt64(values: readonly number[], dims: readonly number[] = [values.length]): string {
+    const key = `i:${dims.join('x')}:${values.join(',')}`;
+    let name = this.constKeys.get(key);
+    if (!name) {
+      name = this.fresh('const');
+      const data = BigInt64Array.from(values.map((v) => BigInt(v)));
+      this.inits.set(name, { name, dims: [...dims], dataType: DataType.INT64, rawData: bytesOf(data) });
+      this.constKeys.set(key, name);
+    }
+    return name;
+  }
+
+  /** Declares a float graph input; string dims are symbolic (dynamic). */
+  input(name: string, dims: ReadonlyArray<number | string>): Sym {
+    this.inputs.push(this.valueInfo(name, dims));
+    return { id: name, rank: dims.length };
+  }
+
+  /** Declares a float graph output under `name`. */
+  output(name: string, value: Sym): void {
+    this.nodes.push({ opType: 'Identity', input: [value.id], output: [name], name: `Identity_${this.nodes.length}`, attribute: [] });
+    this.outputs.push(this.valueInfo(name, Array.from({ length: value.rank }, (_, i) => `${name}_d${i}`)));
+  }
+
+  private valueInfo(name: string, dims: ReadonlyArray<number | string>): Record<string, unknown> {
+    return {
+      name,
+      type: {
+        tensorType: {
+          elemType: DataType.FLOAT,
+          shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
+        },
+      },
+    };
+  }
+
+  /** Number of nodes so far. */
+  get nodeCount(): number {
+    return this.nodes.length;
+  }
+
+  /** Serialises the model. */
+  toBytes(graphName = 'convnext'): Uint8Array {
+    const model = {
+      irVersion: IR_VERSION,
+      producerName: 'convnext',
+      producerVersion: '0.1.0',
+      opsetImport: [{ domain: '', version: OPSET }],
+      graph: {
+        name: graphName,
+        node: this.nodes,
+        initializer: [...this.inits.values()],
+        input: this.inputs,
+        output: this.outputs,
+      },
+    };
+    return ModelProto.encode(ModelProto.fromObject(model)).finish();
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Parameter declarations. Modules declare their parameters at construction through a `Scope`, under
+ * PyTorch-style dotted names and PyTorch layouts; engines resolve a `ParamRef` to their own
+ * representation. The set of declarations is what checkpoints are validated against.
+ */
+import { shapeStr } from './host-tensor.js';
+
+/** How a parameter is initialised when no checkpoint provides it. */
+export type Init =
+  | { kind: 'zeros' }
+  | { kind: 'ones' }
+  | { kind: 'const'; value: number }
+  | { kind: 'truncNormal'; std: number }
+  | { kind: 'normal'; std: number }
+  /** Kaiming-uniform as PyTorch's default for conv/linear (a = sqrt(5)), or its bias rule. */
+  | { kind: 'torchDefault'; fanIn: number; bias: boolean };
+
+/** What role a parameter plays; the optimiser uses it for weight-decay exclusions. */
+export type ParamRole = 'weight' | 'bias' | 'norm' | 'layerScale' | 'buffer';
+
+/** A declared parameter. */
+export interface ParamRef {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly init: Init;
+  readonly role: ParamRole;
+}
+
+/** Collects parameter declarations of a model; names must be unique. */
+export class ParamRegistry {
+  private readonly refs = new Map<string, ParamRef>();
+
+  declare(ref: ParamRef): ParamRef {
+    const prev = this.refs.get(ref.name);
+    if (prev) {
+      throw new Error(`parameter ${ref.name} declared twice (${shapeStr(prev.shape)}, ${shapeStr(ref.shape)})`);
+    }
+    this.refs.set(ref.name, ref);
+    return ref;
+  }
+
+  get(name: string): ParamRef | undefined {
+    return this.refs.get(name);
+  }
+
+  /** All declarations in declaration order. */
+  all(): ParamRef[] {
+    return [...this.refs.values()];
+  }
+
+  get size(): number {
+    return this.refs.size;
+  }
+}
+
+/** A naming scope: `scope.child('stages').child(0).param('weight', …)` declares `stages.0.weight`. */
+export class Scope {
+  constructor(
+    readonly registry: ParamRegistry,
+    readonly prefix: string = '',
+  ) {}
+
+  static root(): Scope {
+    return new Scope(new ParamRegistry());
+  }
+
+  child(name: string | number): Scope {
+    return new Scope(this.registry, this.join(String(name)));
+  }
+
+  /** Declares a parameter under this scope. */
+  param(name: string, shape: readonly number[], init: Init, role: ParamRole = 'weight'): ParamRef {
+    return this.registry.declare({ name: this.join(name), shape: [...shape], init, role });
+  }
+
+  private join(name: string): string {
+    return this.prefix ? `${this.prefix}.${name}` : name;
+  }
+}

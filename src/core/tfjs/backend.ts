@@ -1,0 +1,55 @@
+/**
+ * TensorFlow.js backend selection: tfjs-node-gpu, then tfjs-node, then wasm, then cpu, unless a
+ * backend is named. The optional native packages are imported only when present.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { UserError } from '../errors.js';
+
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+
+let chosen: string | null = null;
+
+async function tryImport(pkg: string): Promise<boolean> {
+  try {
+    await import(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function activate(name: string): Promise<boolean> {
+  try {
+    const ok = await tf.setBackend(name);
+    if (ok) await tf.ready();
+    return ok;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes a TensorFlow.js backend active and returns its description. Called once per process by
+ * the engine; later calls return the first choice. `log` receives one line naming the choice.
+ */
+export async function initBackend(choice: BackendChoice = 'auto', log: (line: string) => void = () => {}): Promise<string> {
+  if (chosen) return chosen;
+  const attempts: Array<[string, () => Promise<boolean>]> = [];
+  const native = (pkg: string) => async () => (await tryImport(pkg)) && activate('tensorflow');
+  const wasm = async () => (await tryImport('@tensorflow/tfjs-backend-wasm')) && activate('wasm');
+  const cpu = async () => (await tryImport('@tensorflow/tfjs-backend-cpu')) && activate('cpu');
+  if (choice === 'auto' || choice === 'node-gpu') attempts.push(['tensorflow (tfjs-node-gpu)', native('@tensorflow/tfjs-node-gpu')]);
+  if (choice === 'auto' || choice === 'node') attempts.push(['tensorflow (tfjs-node)', native('@tensorflow/tfjs-node')]);
+  if (choice === 'auto' || choice === 'wasm') attempts.push(['wasm', wasm]);
+  if (choice === 'auto' || choice === 'cpu') attempts.push(['cpu', cpu]);
+  for (const [label, attempt] of attempts) {
+    if (await attempt()) {
+      chosen = label;
+      log(`tfjs backend: ${label}`);
+      return label;
+    }
+  }
+  throw new UserError(`tfjs backend '${choice}' is not available (install the package or pick another with --backend)`);
+}

@@ -1,0 +1,68 @@
+/**
+ * TensorFlow.js parameter holder: one variable per declared parameter, in PyTorch layout, plus a
+ * cache of engine-layout views (HWIO conv kernels, reshaped per-channel vectors) for inference.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { HostTensor } from '../host-tensor.js';
+import type { ParamRef } from '../params.js';
+import type { WeightMap } from '../weights.js';
+
+export class TfjsParams {
+  private readonly vars = new Map<string, tf.Variable>();
+  private readonly views = new Map<string, tf.Tensor>();
+
+  constructor(weights: WeightMap, trainable = false) {
+    for (const [name, t] of weights) {
+      this.vars.set(name, tf.variable(tf.tensor(t.data, t.shape, 'float32'), trainable));
+    }
+  }
+
+  /** The variable of a parameter (PyTorch layout). */
+  get(ref: ParamRef): tf.Variable {
+    const v = this.vars.get(ref.name);
+    if (!v) throw new Error(`tfjs engine: parameter ${ref.name} has no value`);
+    return v;
+  }
+
+  /**
+   * A derived view of a parameter (`make` builds it from the variable). Cached while not training,
+   * so inference pays layout conversions once; rebuilt every call while training so gradients flow.
+   */
+  view(ref: ParamRef, kind: string, training: boolean, make: (v: tf.Tensor) => tf.Tensor): tf.Tensor {
+    if (training) return make(this.get(ref));
+    const key = `${ref.name}#${kind}`;
+    let t = this.views.get(key);
+    if (!t) {
+      t = tf.tidy(() => tf.keep(make(this.get(ref))));
+      this.views.set(key, t);
+    }
+    return t;
+  }
+
+  /** All variables by name. */
+  variables(): Map<string, tf.Variable> {
+    return this.vars;
+  }
+
+  /** Drops cached views (call after changing variable values). */
+  invalidate(): void {
+    for (const t of this.views.values()) t.dispose();
+    this.views.clear();
+  }
+
+  /** Current values back in host memory, PyTorch layout. */
+  async toHost(): Promise<WeightMap> {
+    const out: WeightMap = new Map();
+    for (const [name, v] of this.vars) {
+      const data = (await v.data()) as Float32Array;
+      out.set(name, { shape: [...v.shape], data: new Float32Array(data) } satisfies HostTensor);
+    }
+    return out;
+  }
+
+  dispose(): void {
+    this.invalidate();
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+  }
+}
