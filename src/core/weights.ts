@@ -15,7 +15,10 @@ export interface BindReport {
   missing: string[];
   /** Checkpoint tensors that no declared parameter uses. */
   unexpected: string[];
-  /** Prefix added to checkpoint keys, when a bare backbone checkpoint was loaded into a bigger model. */
+  /**
+   * Prefix mapping applied: 'backbone.' when a bare backbone checkpoint was loaded into a model with
+   * a `backbone.` part, '-backbone.' when a checkpoint's `backbone.` part was loaded into a bare backbone.
+   */
   addedPrefix: string | null;
 }
 
@@ -41,16 +44,23 @@ function optionalKey(name: string): boolean {
 export function bindWeights(registry: ParamRegistry, weights: WeightMap, opts: BindOptions = {}): { weights: WeightMap; report: BindReport } {
   const src = opts.source ? `${opts.source}: ` : '';
   const declared = registry.all();
-  let prefix: string | null = null;
-  const hits = (p: string) => declared.filter((r) => weights.has(r.name.slice(p.length)) && r.name.startsWith(p)).length;
-  if (declared.length > 0 && hits('') === 0 && hits('backbone.') > 0) prefix = 'backbone.';
-
+  // A bare backbone checkpoint may load into a model whose backbone lives under `backbone.`, and a
+  // detector/segmentor checkpoint into a bare backbone: pick the key mapping that matches most.
+  const mappings: Array<{ prefix: string | null; key: (n: string) => string }> = [
+    { prefix: null, key: (n) => n },
+    { prefix: 'backbone.', key: (n) => (n.startsWith('backbone.') ? n.slice(9) : `\u0000${n}`) },
+    { prefix: '-backbone.', key: (n) => `backbone.${n}` },
+  ];
+  const hits = (m: (n: string) => string) => declared.filter((r) => weights.has(m(r.name))).length;
+  let best = mappings[0];
+  for (const m of mappings.slice(1)) if (hits(m.key) > hits(best.key)) best = m;
+  const prefix = best.prefix;
   const out: WeightMap = new Map();
   const missing: string[] = [];
   const used = new Set<string>();
   const rand = rng(opts.seed ?? 0);
   for (const ref of declared) {
-    const key = prefix && ref.name.startsWith(prefix) ? ref.name.slice(prefix.length) : ref.name;
+    const key = best.key(ref.name);
     const t = weights.get(key);
     if (t) {
       used.add(key);
@@ -84,7 +94,8 @@ export function initWeights(registry: ParamRegistry, seed = 0): WeightMap {
 /** One line summarising a bind report. */
 export function formatBindReport(r: BindReport): string {
   const parts = [`missing ${r.missing.length}`, `unexpected ${r.unexpected.length}`];
-  if (r.addedPrefix) parts.push(`loaded as ${r.addedPrefix}*`);
+  if (r.addedPrefix === 'backbone.') parts.push('bare backbone checkpoint loaded as backbone.*');
+  if (r.addedPrefix === '-backbone.') parts.push('backbone.* of the checkpoint used');
   const ex = r.unexpected.slice(0, 3).join(', ');
   return `weights: ${parts.join(', ')}${r.unexpected.length ? ` (unexpected: ${ex}${r.unexpected.length > 3 ? ', …' : ''})` : ''}`;
 }

@@ -1,0 +1,71 @@
+/** Config schema of the ConvNeXt backbone and its build into a module. */
+import { z } from 'zod';
+import { ConvNeXt } from '../backbones/convnext.js';
+import { CONVNEXT_V1, CONVNEXT_V2, V1_VARIANTS, V2_VARIANTS, type VariantDims } from '../backbones/variants.js';
+import type { Scope } from '../core/params.js';
+
+const ALL_VARIANTS = [...new Set([...V1_VARIANTS, ...V2_VARIANTS])] as [string, ...string[]];
+const stage4 = z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]);
+
+/** Defaults of the backbone config (referenced by the schema). */
+export const BACKBONE_DEFAULTS = {
+  in_channels: 3,
+  drop_path_rate: 0,
+  layer_scale_init: 1e-6,
+} as const;
+
+export const convnextBackboneSchema = z
+  .object({
+    type: z.literal('convnext'),
+    version: z.union([z.literal(1), z.literal(2)]),
+    /** A named variant (tiny, small, …); `depths`/`dims` override it. */
+    variant: z.enum(ALL_VARIANTS).optional(),
+    depths: stage4.optional(),
+    dims: stage4.optional(),
+    in_channels: z.number().int().positive().default(BACKBONE_DEFAULTS.in_channels),
+    drop_path_rate: z.number().min(0).max(1).default(BACKBONE_DEFAULTS.drop_path_rate),
+    layer_scale_init: z.number().min(0).default(BACKBONE_DEFAULTS.layer_scale_init),
+    /** Stages returned as dense features, each through its own `norm{i}`. Omit for classification. */
+    out_indices: z.array(z.number().int().min(0).max(3)).min(1).optional(),
+    /** Stages frozen during training (-1: none; 0: stem; i: stem and stages < i). */
+    frozen_stages: z.number().int().min(-1).max(4).default(-1),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    const table: Record<string, VariantDims> = c.version === 1 ? CONVNEXT_V1 : CONVNEXT_V2;
+    if (c.variant !== undefined && !(c.variant in table)) {
+      ctx.addIssue({ code: 'custom', path: ['variant'], message: `ConvNeXt V${c.version} has no variant '${c.variant}' (has ${Object.keys(table).join(', ')})` });
+    }
+    if (c.variant === undefined && (c.depths === undefined || c.dims === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['variant'], message: 'give a variant, or both depths and dims' });
+    }
+    if (c.out_indices && new Set(c.out_indices).size !== c.out_indices.length) {
+      ctx.addIssue({ code: 'custom', path: ['out_indices'], message: 'out_indices must not repeat' });
+    }
+  });
+
+export type ConvNeXtBackboneConfig = z.output<typeof convnextBackboneSchema>;
+
+/** Depths and dims of a backbone config (explicit values win over the variant). */
+export function resolveDims(c: ConvNeXtBackboneConfig): VariantDims {
+  const table: Record<string, VariantDims> = c.version === 1 ? CONVNEXT_V1 : CONVNEXT_V2;
+  const v = c.variant ? table[c.variant] : undefined;
+  const depths = c.depths ?? v?.depths;
+  const dims = c.dims ?? v?.dims;
+  if (!depths || !dims) throw new Error('backbone: no depths/dims');
+  return { depths, dims };
+}
+
+/** Builds the backbone declared by `c` under `scope`. */
+export function buildBackbone(scope: Scope, c: ConvNeXtBackboneConfig): ConvNeXt {
+  const { depths, dims } = resolveDims(c);
+  return new ConvNeXt(scope, {
+    version: c.version,
+    depths,
+    dims,
+    inChannels: c.in_channels,
+    dropPathRate: c.drop_path_rate,
+    layerScaleInit: c.layer_scale_init,
+    outIndices: c.out_indices,
+  });
+}

@@ -1,0 +1,19 @@
+/** Config schema of a bare dense backbone (feature extractor), as the official detection backbone. */
+import { z } from 'zod';
+import { convnextBackboneSchema } from './backbone.js';
+import { normalizeSchema } from './input.js';
+
+export const featuresSchema = z
+  .object({
+    type: z.literal('features'),
+    backbone: convnextBackboneSchema,
+    input: normalizeSchema.default({ mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (!c.backbone.out_indices) {
+      ctx.addIssue({ code: 'custom', path: ['backbone', 'out_indices'], message: 'a feature extractor needs out_indices (e.g. [0, 1, 2, 3])' });
+    }
+  });
+
+export type FeaturesConfig = z.output<typeof featuresSchema>;

@@ -1,0 +1,98 @@
+/** Named configs → validated configs: lookup, `--set` overrides, zod validation with readable paths. */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { UserError } from '../core/errors.js';
+import { NAMED_CONFIGS } from '../../configs/index.js';
+import { type ModelConfig, type ModelConfigInput, modelConfigSchema } from './models.js';
+
+/** Names of all shipped configs, sorted. */
+export function configNames(): string[] {
+  return Object.keys(NAMED_CONFIGS).sort();
+}
+
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0];
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j];
+      d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length];
+}
+
+/** Up to three shipped names closest to `name`. */
+export function closeNames(name: string): string[] {
+  return configNames()
+    .map((n) => ({ n, d: n.includes(name) || name.includes(n) ? 0 : editDistance(name, n) }))
+    .sort((a, b) => a.d - b.d)
+    .slice(0, 3)
+    .map((x) => x.n);
+}
+
+/** The raw (unvalidated) config of a name, or of a JSON file path. */
+export function rawConfig(name: string): ModelConfigInput {
+  if (name.endsWith('.json')) {
+    try {
+      return JSON.parse(readFileSync(name, 'utf8')) as ModelConfigInput;
+    } catch (e) {
+      throw new UserError(`config file ${name}: ${(e as Error).message}`);
+    }
+  }
+  const c = NAMED_CONFIGS[name];
+  if (!c) throw new UserError(`unknown config '${name}' (did you mean ${closeNames(name).join(', ')}? 'convnext configs' lists all)`);
+  return structuredClone(c);
+}
+
+function parseValue(v: string): unknown {
+  try {
+    return JSON.parse(v);
+  } catch {
+    return v;
+  }
+}
+
+/** Applies one `path.to.key=value` override in place (value parsed as JSON when it parses). */
+export function applyOverride(cfg: Record<string, unknown>, expr: string): void {
+  const eq = expr.indexOf('=');
+  if (eq <= 0) throw new UserError(`--set ${expr}: expected key.path=value`);
+  const path = expr.slice(0, eq).split('.');
+  let node: Record<string, unknown> = cfg;
+  for (let i = 0; i < path.length - 1; i++) {
+    const next = node[path[i]];
+    if (next === undefined) node[path[i]] = {};
+    else if (typeof next !== 'object' || next === null) {
+      throw new UserError(`--set ${expr}: ${path.slice(0, i + 1).join('.')} is not an object`);
+    }
+    node = node[path[i]] as Record<string, unknown>;
+  }
+  node[path[path.length - 1]] = parseValue(expr.slice(eq + 1));
+}
+
+/** One line per zod issue: `path: message`. */
+export function formatIssues(err: z.ZodError): string {
+  return err.issues
+    .map((i) => {
+      const where = i.path.join('.') || '(root)';
+      if (i.code === 'unrecognized_keys') return `${where}: unknown key(s) ${i.keys.map((k) => `'${k}'`).join(', ')}`;
+      return `${where}: ${i.message}`;
+    })
+    .join('; ');
+}
+
+/** Validates a raw config; `origin` names where it came from in messages. */
+export function validateConfig(raw: unknown, origin: string): ModelConfig {
+  const r = modelConfigSchema.safeParse(raw);
+  if (!r.success) throw new UserError(`config ${origin}: ${formatIssues(r.error)}`);
+  return r.data;
+}
+
+/** Resolves a named config (or JSON file) with `--set` overrides into a validated config. */
+export function resolveConfig(name: string, overrides: readonly string[] = []): ModelConfig {
+  const raw = rawConfig(name) as Record<string, unknown>;
+  for (const o of overrides) applyOverride(raw, o);
+  return validateConfig(raw, overrides.length ? `${name} (with --set ${overrides.join(' ')})` : name);
+}

@@ -1,0 +1,35 @@
+/** One interface over both engines, for tasks: run host tensors through a network. */
+import type { HostTensor } from './host-tensor.js';
+import type { Network } from './model.js';
+import { OrtRunner } from './ort/runner.js';
+import { type BackendChoice, initBackend } from './tfjs/backend.js';
+import { TfjsRunner } from './tfjs/runner.js';
+import type { WeightMap } from './weights.js';
+
+export const ENGINES = ['ort', 'tfjs'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
+export interface EngineOptions {
+  /** TensorFlow.js backend (tfjs engine only). */
+  backend?: BackendChoice;
+  /** onnxruntime intra-op threads (ort engine only). */
+  threads?: number;
+  /** onnxruntime thread spinning (ort engine only). */
+  spinning?: boolean;
+  /** Receives one-line notes such as the chosen backend. */
+  log?: (line: string) => void;
+}
+
+export interface Runner {
+  run(input: HostTensor): Promise<Record<string, HostTensor>>;
+  dispose(): Promise<void> | void;
+}
+
+/** Prepares `net` with `weights` on the named engine. */
+export async function createRunner(engine: EngineName, net: Network, weights: WeightMap, opts: EngineOptions = {}): Promise<Runner> {
+  if (engine === 'tfjs') {
+    await initBackend(opts.backend ?? 'auto', opts.log);
+    return new TfjsRunner(net, weights);
+  }
+  return OrtRunner.create(net, weights, { threads: opts.threads, spinning: opts.spinning });
+}

@@ -1,0 +1,36 @@
+/** The classifier model: ConvNeXt trunk + classification head, and its feature-extraction view. */
+import { ClassifierHead, type ConvNeXt } from '../backbones/convnext.js';
+import type { Network } from '../core/model.js';
+import type { Ops } from '../core/ops.js';
+import { Scope } from '../core/params.js';
+import { buildBackbone } from '../config/backbone.js';
+import type { ClassifierConfig } from '../config/classifier.js';
+import { IMAGENET1K_CLASSES } from '../config/imagenet-classes.js';
+
+export class Classifier {
+  readonly backbone: ConvNeXt;
+  readonly head: ClassifierHead;
+  readonly scope = Scope.root();
+  readonly classNames: readonly string[];
+
+  constructor(readonly config: ClassifierConfig) {
+    this.backbone = buildBackbone(this.scope, config.backbone);
+    this.head = new ClassifierHead(this.scope, this.backbone.dims[3], config.num_classes);
+    const names = config.class_names;
+    this.classNames = names === 'imagenet1k' ? IMAGENET1K_CLASSES
+      : names ?? Array.from({ length: config.num_classes }, (_, i) => `class_${i}`);
+  }
+
+  /** Network with one output `logits` [N, num_classes]. */
+  network(): Network {
+    return {
+      registry: this.scope.registry,
+      inputChannels: this.config.backbone.in_channels,
+      outputs: { logits: 2 },
+      forward: <T>(ops: Ops<T>, x: T) => {
+        const stages = this.backbone.stagesForward(ops, x);
+        return { logits: this.head.forward(ops, stages[3]) };
+      },
+    };
+  }
+}
