@@ -1,0 +1,95 @@
+/**
+ * Image decoding and preprocessing through sharp: EXIF orientation applied, any input (grey, RGBA,
+ * 16-bit, palette) turned into 8-bit RGB, then normalised into an NCHW float32 tensor.
+ */
+import sharp from 'sharp';
+import { UserError } from '../core/errors.js';
+import type { HostTensor } from '../core/host-tensor.js';
+
+/** Decoded 8-bit RGB pixels, row-major HWC. */
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** width × height × 3 bytes. */
+  data: Uint8Array;
+}
+
+/** Largest accepted side (pixels), to refuse decompression bombs with a clear message. */
+export const MAX_IMAGE_SIDE = 16384;
+
+/** Decodes an image file (or buffer) into upright 8-bit RGB. `name` is used in errors. */
+export async function readRgb(input: string | Uint8Array, name = typeof input === 'string' ? input : '<buffer>'): Promise<RgbImage> {
+  try {
+    const img = sharp(input, { failOn: 'error', limitInputPixels: MAX_IMAGE_SIDE * MAX_IMAGE_SIDE })
+      .rotate() // apply EXIF orientation
+      .toColourspace('srgb')
+      .removeAlpha()
+      .raw({ depth: 'uchar' });
+    const { data, info } = await img.toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
+    return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+  } catch (e) {
+    const msg = (e as Error).message.split('\n')[0];
+    if (/no such file|ENOENT/i.test(msg)) throw new UserError(`${name}: file not found`);
+    throw new UserError(`${name}: cannot read image (${msg})`);
+  }
+}
+
+/** Resizes RGB pixels to exactly width × height (bilinear by default; 'cubic' is Catmull-Rom, as PIL's bicubic). */
+export async function resizeRgb(img: RgbImage, width: number, height: number, kernel: 'linear' | 'cubic' = 'linear'): Promise<RgbImage> {
+  if (img.width === width && img.height === height) return img;
+  const { data } = await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } })
+    .resize(width, height, { fit: 'fill', kernel })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
+}
+
+/** Crops a rectangle out of RGB pixels. */
+export function cropRgb(img: RgbImage, left: number, top: number, width: number, height: number): RgbImage {
+  const out = new Uint8Array(width * height * 3);
+  for (let y = 0; y < height; y++) {
+    const src = ((top + y) * img.width + left) * 3;
+    out.set(img.data.subarray(src, src + width * 3), y * width * 3);
+  }
+  return { width, height, data: out };
+}
+
+/**
+ * RGB pixels → normalised NCHW float32 [1, 3, H, W]: (pixel − mean) / std, on the 0–255 scale.
+ * With `padTo`, the tensor is zero-padded (after normalisation, as mmdetection) at the bottom and
+ * right to a multiple of it.
+ */
+export function toTensor(img: RgbImage, mean: readonly number[], std: readonly number[], padTo = 1): HostTensor {
+  const h = Math.ceil(img.height / padTo) * padTo;
+  const w = Math.ceil(img.width / padTo) * padTo;
+  const out = new Float32Array(3 * h * w);
+  for (let c = 0; c < 3; c++) {
+    const plane = c * h * w;
+    const m = mean[c];
+    const s = 1 / std[c];
+    for (let y = 0; y < img.height; y++) {
+      const row = plane + y * w;
+      let src = y * img.width * 3 + c;
+      for (let x = 0; x < img.width; x++, src += 3) out[row + x] = (img.data[src] - m) * s;
+    }
+  }
+  return { shape: [1, 3, h, w], data: out };
+}
+
+/**
+ * Classification preprocessing as the official ConvNeXt evaluation: resize the shorter side to
+ * `resize` (bicubic), centre-crop `crop`.
+ */
+export async function classificationInput(
+  img: RgbImage,
+  opts: { resize: number; crop: number; mean: readonly number[]; std: readonly number[] },
+): Promise<HostTensor> {
+  const scale = opts.resize / Math.min(img.width, img.height);
+  const w = Math.max(opts.crop, Math.round(img.width * scale));
+  const h = Math.max(opts.crop, Math.round(img.height * scale));
+  const resized = await resizeRgb(img, w, h, 'cubic');
+  const left = Math.floor((w - opts.crop) / 2);
+  const top = Math.floor((h - opts.crop) / 2);
+  return toTensor(cropRgb(resized, left, top, opts.crop, opts.crop), opts.mean, opts.std);
+}
