@@ -1,0 +1,65 @@
+/**
+ * `convnext bench`: median latency and peak memory of a model on one engine; with `--compare
+ * FILE.onnx`, another ONNX model (e.g. torchvision's export) runs alternately in the same process
+ * and the ratio of medians is printed. Thread spinning is off so alternating sessions do not steal
+ * each other's cores (design.md §8).
+ */
+import type { Command } from 'commander';
+import * as ort from 'onnxruntime-node';
+import { alternate, median, peakRssMb } from '../../core/bench.js';
+import { createRunner } from '../../core/engine.js';
+import type { HostTensor } from '../../core/host-tensor.js';
+import { runSession, sessionOptions } from '../../core/ort/runner.js';
+import { mainNetwork, nativeSize } from '../../tasks/networks.js';
+import { addModelOptions, configFromFlags, type ModelFlags, positiveInt, weightsFor } from '../common.js';
+import { parseSize } from './export.js';
+
+interface BenchFlags extends ModelFlags {
+  size?: string;
+  runs: number;
+  warmup: number;
+  compare?: string;
+  json?: boolean;
+}
+
+export function register(program: Command): void {
+  const cmd = program.command('bench').description('median latency and peak memory of a model (random weights unless --weights)');
+  addModelOptions(cmd, { weights: 'optional' })
+    .option('--size <HxW>', 'input size (default: the config\'s own, else 224)')
+    .option('--runs <n>', 'timed runs', positiveInt('--runs'), 20)
+    .option('--warmup <n>', 'untimed runs first', positiveInt('--warmup'), 3)
+    .option('--compare <file.onnx>', 'another ONNX model to run alternately (same input), printing the time ratio')
+    .option('--json', 'print the result as JSON')
+    .action(async (f: BenchFlags) => {
+      const cfg = configFromFlags(f);
+      const net = mainNetwork(cfg);
+      const weights = await weightsFor(net.registry, f.weights, { quiet: true });
+      const [h, w] = f.size ? parseSize(f.size) : nativeSize(cfg) ?? [224, 224];
+      const input: HostTensor = { shape: [1, net.inputChannels, h, w], data: Float32Array.from({ length: net.inputChannels * h * w }, (_, i) => Math.sin(i * 0.01)) };
+      const runner = await createRunner(f.engine, net, weights, { backend: f.backend, threads: f.threads, spinning: f.compare ? false : undefined, log: (l) => console.error(l) });
+      const contenders: Array<() => Promise<unknown>> = [() => runner.run(input)];
+      let other: ort.InferenceSession | null = null;
+      if (f.compare) {
+        other = await ort.InferenceSession.create(f.compare, sessionOptions({ threads: f.threads, spinning: false }));
+        const o = other;
+        contenders.push(() => runSession(o, input));
+      }
+      const times = await alternate(contenders, f.runs, f.warmup);
+      const ours = median(times[0]);
+      const result: Record<string, unknown> = {
+        config: f.config, engine: f.engine, size: [h, w], threads: f.threads ?? 'default', runs: f.runs,
+        median_ms: +ours.toFixed(2), peak_rss_mb: +peakRssMb().toFixed(0),
+      };
+      if (f.compare) {
+        const theirs = median(times[1]);
+        Object.assign(result, { compare: f.compare, compare_median_ms: +theirs.toFixed(2), ratio: +(ours / theirs).toFixed(3) });
+      }
+      if (f.json) console.log(JSON.stringify(result));
+      else {
+        console.log(`${f.config} on ${f.engine} at ${h}x${w}, threads ${result.threads}: median ${ours.toFixed(1)} ms over ${f.runs} runs, peak RSS ${result.peak_rss_mb} MB`);
+        if (f.compare) console.log(`${f.compare}: median ${(result.compare_median_ms as number).toFixed(1)} ms; ratio ours/theirs = ${result.ratio}`);
+      }
+      await runner.dispose();
+      await other?.release();
+    });
+}

@@ -1,0 +1,36 @@
+/** `convnext classify`: top-k ImageNet (or config) classes of an image, as JSON. */
+import type { Command } from 'commander';
+import { UserError } from '../../core/errors.js';
+import { createRunner } from '../../core/engine.js';
+import { Classifier } from '../../tasks/classifier.js';
+import { topK } from '../../tasks/topk.js';
+import { classificationInput, readRgb } from '../../io/image.js';
+import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, positiveInt, weightsFor } from '../common.js';
+
+interface ClassifyFlags extends ModelFlags {
+  image: string;
+  topk: number;
+}
+
+export function register(program: Command): void {
+  const cmd = program.command('classify').description('classify an image; prints JSON with the top-k classes');
+  addModelOptions(cmd, { weights: 'required' })
+    .requiredOption('--image <file>', 'input image')
+    .option('--topk <k>', 'number of classes to print', positiveInt('--topk'), 5)
+    .action(async (f: ClassifyFlags) => {
+      const cfg = configFromFlags(f);
+      if (cfg.type !== 'classifier') throw new UserError(`config ${f.config} is a ${cfg.type}, not a classifier`);
+      const model = new Classifier(cfg);
+      const net = model.network();
+      const weights = await weightsFor(net.registry, f.weights);
+      const input = await classificationInput(await readRgb(f.image), cfg.input);
+      const runner = await createRunner(f.engine, net, weights, engineOptions(f));
+      try {
+        const { logits } = await runner.run(input);
+        const top = topK(logits.data, Math.min(f.topk, cfg.num_classes)).map(({ index, prob }) => ({ index, label: model.classNames[index], score: prob }));
+        console.log(JSON.stringify({ image: f.image, config: f.config, engine: f.engine, topk: top }, null, 2));
+      } finally {
+        await runner.dispose();
+      }
+    });
+}

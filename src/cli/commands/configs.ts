@@ -1,0 +1,27 @@
+/** `convnext configs` lists named configs; `convnext config show NAME [--set …]` prints one resolved. */
+import type { Command } from 'commander';
+import { configNames, resolveConfig } from '../../config/resolve.js';
+
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+export function register(program: Command): void {
+  program
+    .command('configs')
+    .description('list the named configs')
+    .option('--json', 'print as a JSON array')
+    .action((o: { json?: boolean }) => {
+      const names = configNames();
+      if (o.json) console.log(JSON.stringify(names));
+      else for (const n of names) console.log(n);
+    });
+  const config = program.command('config').description('inspect configs');
+  config
+    .command('show <name>')
+    .description('print a config with defaults and overrides applied, as JSON')
+    .option('--set <key=value>', 'override a config value (repeatable)', collect)
+    .action((name: string, o: { set?: string[] }) => {
+      console.log(JSON.stringify(resolveConfig(name, o.set ?? []), null, 2));
+    });
+}

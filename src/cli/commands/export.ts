@@ -1,0 +1,49 @@
+/** `convnext export`: the model as one ONNX file (fixed size, or dynamic batch/height/width). */
+import type { Command } from 'commander';
+import { UserError } from '../../core/errors.js';
+import { buildOnnx } from '../../core/ort/build.js';
+import { mainNetwork, nativeSize } from '../../tasks/networks.js';
+import { writeFileAtomic } from '../../io/atomic.js';
+import { configFromFlags, type ModelFlags, weightsFor } from '../common.js';
+
+interface ExportFlags extends Pick<ModelFlags, 'config' | 'set' | 'weights'> {
+  out: string;
+  dynamic?: boolean;
+  size?: string;
+}
+
+/** Parses `HxW` or `S` into [h, w]. */
+export function parseSize(s: string): [number, number] {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(s);
+  if (!m) throw new UserError(`--size expects H or HxW, got '${s}'`);
+  const h = Number(m[1]);
+  return [h, m[2] ? Number(m[2]) : h];
+}
+
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
+export function register(program: Command): void {
+  program
+    .command('export')
+    .description('write the model as an ONNX graph (opset 17) that onnxruntime or Triton can run')
+    .requiredOption('-c, --config <name>', 'named config or JSON file')
+    .option('--set <key=value>', 'override a config value (repeatable)', collect)
+    .requiredOption('-w, --weights <file>', 'weights (.safetensors or .pth)')
+    .requiredOption('-o, --out <file>', 'output .onnx file')
+    .option('--dynamic', 'dynamic batch, height and width')
+    .option('--size <HxW>', 'fixed input size (default: the config\'s own, e.g. 224 for classifiers)')
+    .option('--verbose', 'show stack traces on errors')
+    .action(async (f: ExportFlags) => {
+      const cfg = configFromFlags({ ...f, engine: 'ort', backend: 'auto' });
+      const net = mainNetwork(cfg);
+      const weights = await weightsFor(net.registry, f.weights);
+      const size = f.dynamic ? undefined : f.size ? parseSize(f.size) : nativeSize(cfg);
+      if (!f.dynamic && !size) throw new UserError(`config ${f.config} has no fixed input size: give --size HxW or --dynamic`);
+      const bytes = buildOnnx(net, weights, size ? { size, batch: 1 } : {});
+      await writeFileAtomic(f.out, bytes);
+      const inputs = size ? `input [1, ${net.inputChannels}, ${size[0]}, ${size[1]}]` : `input [batch, ${net.inputChannels}, height, width]`;
+      console.error(`wrote ${f.out} (${(bytes.length / 1e6).toFixed(1)} MB): ${inputs} -> ${Object.keys(net.outputs).join(', ')}`);
+    });
+}
