@@ -1,0 +1,244 @@
+/**
+ * Loading and validating COCO instance JSON (ground truth) and COCO results JSON with zod.
+ * Errors are {@link UserError}s of one line naming the file and the JSON path, e.g.
+ * `ann.json: annotations[3].bbox: expected array of 4 numbers`.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../../core/errors.js';
+import { rleArea, rleToBbox, type Xywh } from './rle.js';
+import { segmentationToRle } from './segm.js';
+import type {
+  CocoAnnotation, CocoCategory, CocoDataset, CocoDetection, CocoImage, CocoResult, Segmentation,
+} from './types.js';
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+const id = z.number({ error: 'expected an integer id' }).int({ error: 'expected an integer id' });
+const finite = z.number({ error: 'expected a number' }).refine(Number.isFinite, { error: 'expected a finite number' });
+
+const xywh = z.custom<Xywh>((v) => Array.isArray(v) && v.length === 4 && v.every(isNum), {
+  error: 'expected array of 4 numbers',
+});
+
+/** Validates a segmentation; returns an error message (with a relative path) or null. */
+function checkSegmentation(v: unknown): { path: (string | number)[]; message: string } | null {
+  if (Array.isArray(v)) {
+    if (v.length === 0) return { path: [], message: 'expected at least one polygon' };
+    for (let i = 0; i < v.length; i++) {
+      const p: unknown = v[i];
+      if (!Array.isArray(p) || !p.every(isNum)) {
+        return { path: [i], message: 'expected a polygon [x0, y0, x1, y1, ...] of numbers' };
+      }
+      if (p.length < 4) return { path: [i], message: `polygon has ${p.length} numbers, expected at least 4` };
+    }
+    return null;
+  }
+  if (typeof v !== 'object' || v === null) {
+    return { path: [], message: 'expected polygons or an RLE object {size, counts}' };
+  }
+  const o = v as Record<string, unknown>;
+  const size = o.size;
+  if (!Array.isArray(size) || size.length !== 2 || !size.every((n) => Number.isInteger(n) && n >= 0)) {
+    return { path: ['size'], message: 'expected [height, width] of non-negative integers' };
+  }
+  const counts = o.counts;
+  if (typeof counts === 'string') return null;
+  if (!Array.isArray(counts)) {
+    return { path: ['counts'], message: 'expected a compressed RLE string or an array of run lengths' };
+  }
+  let total = 0;
+  for (const c of counts) {
+    if (!Number.isInteger(c) || c < 0) {
+      return { path: ['counts'], message: 'expected run lengths (non-negative integers)' };
+    }
+    total += c;
+  }
+  if (total !== size[0] * size[1]) {
+    return { path: ['counts'], message: `run lengths sum to ${total}, expected ${size[0]}x${size[1]}` };
+  }
+  return null;
+}
+
+const segmentation = z.unknown().superRefine((v, ctx) => {
+  const err = checkSegmentation(v);
+  if (err) ctx.addIssue({ code: 'custom', path: err.path, message: err.message });
+}).transform((v) => v as Segmentation);
+
+const imageSchema = z.object({
+  id,
+  width: z.number().int().positive({ error: 'expected a positive integer' }),
+  height: z.number().int().positive({ error: 'expected a positive integer' }),
+  file_name: z.string().optional(),
+});
+
+const categorySchema = z.object({
+  id,
+  name: z.string({ error: 'expected a string' }),
+  supercategory: z.string().optional(),
+});
+
+const iscrowd = z
+  .union([z.number(), z.boolean()], { error: 'expected 0, 1 or a boolean' })
+  .transform((v) => (v ? 1 : 0))
+  .optional();
+
+const annotationSchema = z.object({
+  id,
+  image_id: id,
+  category_id: id,
+  bbox: xywh,
+  area: finite,
+  iscrowd,
+  segmentation: segmentation.optional(),
+});
+
+const datasetSchema = z.object(
+  {
+    images: z.array(imageSchema, { error: 'expected an array of images' }),
+    annotations: z.array(annotationSchema, { error: 'expected an array of annotations' }).optional(),
+    categories: z.array(categorySchema, { error: 'expected an array of categories' }),
+  },
+  { error: 'expected an object with images, annotations and categories' },
+);
+
+const resultSchema = z.object({
+  image_id: id,
+  category_id: id,
+  score: finite,
+  bbox: xywh.optional(),
+  segmentation: segmentation.optional(),
+});
+
+const resultsSchema = z.array(resultSchema, {
+  error: 'expected an array of results {image_id, category_id, score, bbox | segmentation}',
+});
+
+/** `annotations[3].bbox` from a zod path. */
+export function formatJsonPath(path: readonly PropertyKey[]): string {
+  let s = '';
+  for (const k of path) {
+    if (typeof k === 'number') s += `[${k}]`;
+    else s += s ? `.${String(k)}` : String(k);
+  }
+  return s;
+}
+
+function zodToUserError(file: string, error: z.ZodError): UserError {
+  const issue = error.issues[0];
+  let message = issue.message.replace(/^Invalid input: /, '');
+  if (issue.code === 'invalid_type' && / received undefined$/.test(message)) {
+    message = `missing (${message.replace(/, received undefined$/, '')})`;
+  }
+  const where = formatJsonPath(issue.path);
+  return new UserError(`${file}: ${where ? `${where}: ` : ''}${message}`);
+}
+
+/** Reads and parses a JSON file; an unreadable or malformed file is a {@link UserError}. */
+export function readJsonFile(path: string): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UserError(`${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+  }
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new UserError(`${path}: invalid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Validates a COCO instance dataset object. `file` names it in messages. Checks the schema,
+ * duplicate ids, and that every annotation's image and category exist.
+ */
+export function parseCocoDataset(json: unknown, file = 'annotations'): CocoDataset {
+  const r = datasetSchema.safeParse(json);
+  if (!r.success) throw zodToUserError(file, r.error);
+  const images: CocoImage[] = r.data.images;
+  const categories: CocoCategory[] = r.data.categories;
+  const annotations: CocoAnnotation[] = (r.data.annotations ?? []).map((a) => ({
+    ...a,
+    iscrowd: a.iscrowd ?? 0,
+  }));
+  const imageIds = uniqueIds(images, file, 'images');
+  const catIds = uniqueIds(categories, file, 'categories');
+  uniqueIds(annotations, file, 'annotations');
+  annotations.forEach((a, i) => {
+    if (!imageIds.has(a.image_id)) {
+      throw new UserError(`${file}: annotations[${i}].image_id: no image with id ${a.image_id}`);
+    }
+    if (!catIds.has(a.category_id)) {
+      throw new UserError(`${file}: annotations[${i}].category_id: no category with id ${a.category_id}`);
+    }
+  });
+  return { images, annotations, categories, file };
+}
+
+function uniqueIds(items: readonly { id: number }[], file: string, key: string): Set<number> {
+  const seen = new Set<number>();
+  items.forEach((it, i) => {
+    if (seen.has(it.id)) throw new UserError(`${file}: ${key}[${i}].id: duplicate id ${it.id}`);
+    seen.add(it.id);
+  });
+  return seen;
+}
+
+/** Loads a COCO instance JSON file (`instances_val2017.json` and the like). */
+export function loadCocoDataset(path: string): CocoDataset {
+  return parseCocoDataset(readJsonFile(path), basename(path));
+}
+
+/** Validates a COCO results array; `file` names it in messages. */
+export function parseCocoResults(json: unknown, file = 'results'): CocoResult[] {
+  const r = resultsSchema.safeParse(json);
+  if (!r.success) throw zodToUserError(file, r.error);
+  return r.data;
+}
+
+/** Loads a COCO results JSON file. */
+export function loadCocoResults(path: string): CocoResult[] {
+  return parseCocoResults(readJsonFile(path), basename(path));
+}
+
+/**
+ * Completes results against a ground truth as pycocotools' `COCO.loadRes` does: ids 1..N in
+ * file order; if the first result has a non-empty `bbox`, every result is taken as a box
+ * (area = w·h, segmentation = the box polygon unless given), otherwise as a mask (area and
+ * bbox from the mask). Every `image_id` must be an image of the ground truth.
+ */
+export function prepareDetections(results: readonly CocoResult[], gt: CocoDataset, file = 'results'): CocoDetection[] {
+  const images = new Map(gt.images.map((im) => [im.id, im]));
+  const boxMode = results.length > 0 && results[0].bbox !== undefined;
+  return results.map((r, i) => {
+    const im = images.get(r.image_id);
+    if (!im) throw new UserError(`${file}: [${i}].image_id: image ${r.image_id} is not in ${gt.file}`);
+    if (boxMode) {
+      if (!r.bbox) throw new UserError(`${file}: [${i}].bbox: missing (the first result has a bbox)`);
+      const [x, y, w, h] = r.bbox;
+      const segm = r.segmentation ?? [[x, y, x, y + h, x + w, y + h, x + w, y]];
+      return { id: i + 1, image_id: r.image_id, category_id: r.category_id, score: r.score, bbox: r.bbox, area: w * h, segmentation: segm };
+    }
+    if (!r.segmentation) {
+      throw new UserError(`${file}: [${i}]: needs a bbox or a segmentation`);
+    }
+    let rle;
+    try {
+      rle = segmentationToRle(r.segmentation, im.height, im.width);
+    } catch (e) {
+      if (e instanceof UserError) throw new UserError(`${file}: [${i}].segmentation: ${e.message}`);
+      throw e;
+    }
+    return {
+      id: i + 1,
+      image_id: r.image_id,
+      category_id: r.category_id,
+      score: r.score,
+      bbox: r.bbox ?? rleToBbox(rle),
+      area: rleArea(rle),
+      segmentation: r.segmentation,
+    };
+  });
+}

@@ -1,0 +1,38 @@
+/**
+ * Conversion of any COCO segmentation to one RLE, as pycocotools' `COCO.annToRLE` with
+ * `maskUtils.frPyObjects` does it.
+ */
+import { UserError } from '../../core/errors.js';
+import {
+  decompressRle, fromUncompressed, mergeRles, rleFrBbox, rleFrPoly, type Rle,
+} from './rle.js';
+import type { Segmentation } from './types.js';
+
+/** True for a polygon list (as opposed to an RLE object). */
+export function isPolygons(segm: Segmentation): segm is number[][] {
+  return Array.isArray(segm);
+}
+
+/**
+ * One RLE for a segmentation in an image of `h × w`. Polygons are rasterised and merged (a
+ * first polygon of exactly 4 numbers makes pycocotools read every part as an xywh box, and
+ * so do we); RLE objects keep their own `size`.
+ */
+export function segmentationToRle(segm: Segmentation, h: number, w: number): Rle {
+  if (isPolygons(segm)) {
+    if (segm.length === 0) throw new UserError('segmentation is an empty polygon list');
+    const asBoxes = segm[0].length === 4;
+    const parts = segm.map((p) => {
+      if (asBoxes) {
+        if (p.length !== 4) {
+          throw new UserError('segmentation mixes 4-number parts (read as boxes) with polygons');
+        }
+        return rleFrBbox(p, h, w);
+      }
+      return rleFrPoly(p, h, w);
+    });
+    return mergeRles(parts);
+  }
+  if (typeof segm.counts === 'string') return decompressRle({ size: segm.size, counts: segm.counts });
+  return fromUncompressed({ size: segm.size, counts: segm.counts });
+}
