@@ -97,7 +97,7 @@ describe('key maps', () => {
   });
 
   it('a forced layout that does not fit, and two keys landing on one name, are user errors', async () => {
-    const e = await loadWeights(f('layout_torchvision.pth'), { from: 'timm' }).catch((x: unknown) => x as Error);
+    const e = (await loadWeights(f('layout_torchvision.pth'), { from: 'timm' }).catch((x: unknown) => x)) as Error;
     expect(e).toBeInstanceOf(UserError);
     expect(e.message).toMatch(/layout_torchvision\.pth: no key matches the timm layout/);
     const clash = (): unknown => mapToCanonical(new Map([
