@@ -15,11 +15,12 @@ export interface BuildOptions {
 export function buildOnnx(net: Network, weights: WeightMap, opts: BuildOptions = {}): Uint8Array {
   const g = new GraphBuilder();
   const x = g.input('input', [opts.batch ?? 'batch', net.inputChannels, opts.size?.[0] ?? 'height', opts.size?.[1] ?? 'width']);
-  const outs = net.forward(new OrtOps(g, weights), x);
+  const ops = new OrtOps(g, weights);
+  const outs = net.forward(ops, x);
   for (const name of Object.keys(net.outputs)) {
     const v = outs[name];
     if (!v) throw new Error(`network did not produce output ${name}`);
-    g.output(name, v);
+    g.output(name, ops.materialize(v));
   }
   return g.toBytes();
 }

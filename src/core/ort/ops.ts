@@ -11,9 +11,22 @@ import type { ParamRef } from '../params.js';
 import type { WeightMap } from '../weights.js';
 import { type GraphBuilder, type Sym } from './graph.js';
 
+/** A LayerNorm's affine transform not yet applied to its normalised output. */
+interface PendingAffine {
+  weight: ParamRef;
+  bias: ParamRef;
+  /** The materialised value, once some op needed it. */
+  applied?: string;
+}
+
 export class OrtOps implements Ops<Sym> {
   readonly engine = 'ort' as const;
   readonly training = false;
+  /**
+   * LayerNorm outputs whose affine (weight, bias) is deferred: a following linear layer folds it
+   * into its own weights (W·diag(w), W·b + b1); any other consumer applies it first.
+   */
+  private readonly pending = new WeakMap<Sym, PendingAffine>();
 
   constructor(
     readonly g: GraphBuilder,
@@ -34,13 +47,55 @@ export class OrtOps implements Ops<Sym> {
     return rank === 4 ? this.param(ref, [1, c, 1, 1], 'nchw') : this.param(ref, [1, c], 'nc');
   }
 
+  /** The graph value of `x`, applying a deferred LayerNorm affine if there is one. */
+  private id(x: Sym): string {
+    const p = this.pending.get(x);
+    if (!p) return x.id;
+    p.applied ??= this.g.op('Add', [this.g.op('Mul', [x.id, this.chan(p.weight, x.rank)]), this.chan(p.bias, x.rank)]);
+    return p.applied;
+  }
+
+  /** `x` with any deferred computation applied: what a graph output must reference. */
+  materialize(x: Sym): Sym {
+    return { id: this.id(x), rank: x.rank };
+  }
+
+  /** Host values of a parameter. */
+  private host(ref: ParamRef): Float32Array {
+    const t = this.weights.get(ref.name);
+    if (!t) throw new Error(`ort engine: parameter ${ref.name} has no value`);
+    return t.data;
+  }
+
+  /** A 1×1-conv weight and bias with a deferred affine (w, b) folded in: W·diag(w), W·b + b1. */
+  private foldAffine(weight: ParamRef, bias: ParamRef | null, p: PendingAffine): [string, string] {
+    const [outC, inC] = weight.shape;
+    const W = this.host(weight);
+    const w = this.host(p.weight);
+    const b = this.host(p.bias);
+    const b1 = bias ? this.host(bias) : null;
+    const Wf = new Float32Array(outC * inC);
+    const bf = new Float32Array(outC);
+    for (let o = 0; o < outC; o++) {
+      let acc = b1 ? b1[o] : 0;
+      for (let i = 0; i < inC; i++) {
+        const v = W[o * inC + i];
+        Wf[o * inC + i] = v * w[i];
+        acc += v * b[i];
+      }
+      bf[o] = acc;
+    }
+    const tag = `${weight.name}::folded(${p.weight.name})`;
+    return [this.g.floatInit(`${tag}.weight`, [outC, inC, 1, 1], Wf), this.g.floatInit(`${tag}.bias`, [outC], bf)];
+  }
+
   private like(x: Sym, id: string): Sym {
     return { id, rank: x.rank };
   }
 
   conv2d(x: Sym, weight: ParamRef, bias: ParamRef | null, opts: ConvOptions = {}): Sym {
     const [ph, pw] = pair(opts.padding, 0);
-    const ins = [x.id, this.param(weight)];
+    const ins = [this.id(x), this.param(weight)];
     if (bias) ins.push(this.param(bias));
     return this.like(x, this.g.op('Conv', ins, {
       kernel_shape: [weight.shape[2], weight.shape[3]],
@@ -53,7 +108,7 @@ export class OrtOps implements Ops<Sym> {
 
   convTranspose2d(x: Sym, weight: ParamRef, bias: ParamRef | null, opts: ConvTransposeOptions = {}): Sym {
     const [ph, pw] = pair(opts.padding, 0);
-    const ins = [x.id, this.param(weight)];
+    const ins = [this.id(x), this.param(weight)];
     if (bias) ins.push(this.param(bias));
     return this.like(x, this.g.op('ConvTranspose', ins, {
       kernel_shape: [weight.shape[2], weight.shape[3]],
@@ -65,54 +120,60 @@ export class OrtOps implements Ops<Sym> {
   linear(x: Sym, weight: ParamRef, bias: ParamRef | null): Sym {
     const [outC, inC] = weight.shape;
     if (x.rank === 2) {
-      const ins = [x.id, this.param(weight)];
+      const ins = [this.id(x), this.param(weight)];
       if (bias) ins.push(this.param(bias));
       return this.like(x, this.g.op('Gemm', ins, { transB: 1 }));
     }
-    const ins = [x.id, this.param(weight, [outC, inC, 1, 1], '1x1')];
+    const p = this.pending.get(x);
+    if (p && !p.applied) {
+      const [wf, bf] = this.foldAffine(weight, bias, p);
+      return this.like(x, this.g.op('Conv', [x.id, wf, bf], { kernel_shape: [1, 1] }));
+    }
+    const ins = [this.id(x), this.param(weight, [outC, inC, 1, 1], '1x1')];
     if (bias) ins.push(this.param(bias));
     return this.like(x, this.g.op('Conv', ins, { kernel_shape: [1, 1] }));
   }
 
   layerNorm(x: Sym, weight: ParamRef, bias: ParamRef, eps: number): Sym {
     if (x.rank === 2) {
-      return this.like(x, this.g.op('LayerNormalization', [x.id, this.param(weight), this.param(bias)], { axis: -1, epsilon: { float: eps } }));
+      return this.like(x, this.g.op('LayerNormalization', [this.id(x), this.param(weight), this.param(bias)], { axis: -1, epsilon: { float: eps } }));
     }
     const g = this.g;
-    const mean = g.op('ReduceMean', [x.id], { axes: [1], keepdims: 1 });
-    const d = g.op('Sub', [x.id, mean]);
+    const mean = g.op('ReduceMean', [this.id(x)], { axes: [1], keepdims: 1 });
+    const d = g.op('Sub', [this.id(x), mean]);
     const v = g.op('ReduceMean', [g.op('Mul', [d, d])], { axes: [1], keepdims: 1 });
-    const y = g.op('Div', [d, g.op('Sqrt', [g.op('Add', [v, g.constFloat([eps], [])])])]);
-    return this.like(x, g.op('Add', [g.op('Mul', [y, this.chan(weight, 4)]), this.chan(bias, 4)]));
+    const y: Sym = { id: g.op('Div', [d, g.op('Sqrt', [g.op('Add', [v, g.constFloat([eps], [])])])]), rank: 4 };
+    this.pending.set(y, { weight, bias });
+    return y;
   }
 
   batchNorm(x: Sym, p: BatchNormParams, eps: number): Sym {
-    const ins = [x.id, this.param(p.weight), this.param(p.bias), this.param(p.runningMean), this.param(p.runningVar)];
+    const ins = [this.id(x), this.param(p.weight), this.param(p.bias), this.param(p.runningMean), this.param(p.runningVar)];
     return this.like(x, this.g.op('BatchNormalization', ins, { epsilon: { float: eps } }));
   }
 
   gelu(x: Sym): Sym {
     // 0.5 · x · (1 + erf(x / √2)): the pattern onnxruntime fuses into one Gelu kernel.
     const g = this.g;
-    const e = g.op('Erf', [g.op('Div', [x.id, g.constFloat([Math.SQRT2], [])])]);
-    const y = g.op('Mul', [x.id, g.op('Add', [e, g.constFloat([1], [])])]);
+    const e = g.op('Erf', [g.op('Div', [this.id(x), g.constFloat([Math.SQRT2], [])])]);
+    const y = g.op('Mul', [this.id(x), g.op('Add', [e, g.constFloat([1], [])])]);
     return this.like(x, g.op('Mul', [y, g.constFloat([0.5], [])]));
   }
 
   relu(x: Sym): Sym {
-    return this.like(x, this.g.op('Relu', [x.id]));
+    return this.like(x, this.g.op('Relu', [this.id(x)]));
   }
 
   sigmoid(x: Sym): Sym {
-    return this.like(x, this.g.op('Sigmoid', [x.id]));
+    return this.like(x, this.g.op('Sigmoid', [this.id(x)]));
   }
 
   softmax(x: Sym): Sym {
-    return this.like(x, this.g.op('Softmax', [x.id], { axis: 1 }));
+    return this.like(x, this.g.op('Softmax', [this.id(x)], { axis: 1 }));
   }
 
   private bin(op: string, a: Sym, b: Sym): Sym {
-    return { id: this.g.op(op, [a.id, b.id]), rank: Math.max(a.rank, b.rank) };
+    return { id: this.g.op(op, [this.id(a), this.id(b)]), rank: Math.max(a.rank, b.rank) };
   }
 
   add(a: Sym, b: Sym): Sym {
@@ -132,36 +193,36 @@ export class OrtOps implements Ops<Sym> {
   }
 
   scale(x: Sym, p: ParamRef): Sym {
-    return this.like(x, this.g.op('Mul', [x.id, this.chan(p, x.rank)]));
+    return this.like(x, this.g.op('Mul', [this.id(x), this.chan(p, x.rank)]));
   }
 
   shift(x: Sym, p: ParamRef): Sym {
-    return this.like(x, this.g.op('Add', [x.id, this.chan(p, x.rank)]));
+    return this.like(x, this.g.op('Add', [this.id(x), this.chan(p, x.rank)]));
   }
 
   addScalar(x: Sym, s: number): Sym {
-    return this.like(x, this.g.op('Add', [x.id, this.g.constFloat([s], [])]));
+    return this.like(x, this.g.op('Add', [this.id(x), this.g.constFloat([s], [])]));
   }
 
   mulScalar(x: Sym, s: number): Sym {
-    return this.like(x, this.g.op('Mul', [x.id, this.g.constFloat([s], [])]));
+    return this.like(x, this.g.op('Mul', [this.id(x), this.g.constFloat([s], [])]));
   }
 
   sqrt(x: Sym): Sym {
-    return this.like(x, this.g.op('Sqrt', [x.id]));
+    return this.like(x, this.g.op('Sqrt', [this.id(x)]));
   }
 
   square(x: Sym): Sym {
-    return this.like(x, this.g.op('Mul', [x.id, x.id]));
+    return this.like(x, this.g.op('Mul', [this.id(x), this.id(x)]));
   }
 
   private reduce(x: Sym, axes: number[], kind: ReduceKind): Sym {
     const op = kind === 'mean' ? 'ReduceMean' : kind === 'sum' ? 'ReduceSum' : 'ReduceMax';
     if (op === 'ReduceSum') {
       // ReduceSum takes its axes as an input from opset 13 on.
-      return this.like(x, this.g.op(op, [x.id, this.g.constInt64(axes)], { keepdims: 1 }));
+      return this.like(x, this.g.op(op, [this.id(x), this.g.constInt64(axes)], { keepdims: 1 }));
     }
-    return this.like(x, this.g.op(op, [x.id], { axes, keepdims: 1 }));
+    return this.like(x, this.g.op(op, [this.id(x)], { axes, keepdims: 1 }));
   }
 
   reduceSpatial(x: Sym, kind: ReduceKind): Sym {
@@ -173,16 +234,16 @@ export class OrtOps implements Ops<Sym> {
   }
 
   globalAvgPool(x: Sym): Sym {
-    return { id: this.g.op('Flatten', [this.g.op('GlobalAveragePool', [x.id])], { axis: 1 }), rank: 2 };
+    return { id: this.g.op('Flatten', [this.g.op('GlobalAveragePool', [this.id(x)])], { axis: 1 }), rank: 2 };
   }
 
   concat(xs: readonly Sym[]): Sym {
-    return { id: this.g.op('Concat', xs.map((x) => x.id), { axis: 1 }), rank: xs[0].rank };
+    return { id: this.g.op('Concat', xs.map((x) => this.id(x)), { axis: 1 }), rank: xs[0].rank };
   }
 
   /** The int64 vector [N, C] of a feature map's shape. */
   private batchChannels(x: Sym): string {
-    return this.g.op('Slice', [this.g.op('Shape', [x.id]), this.g.constInt64([0]), this.g.constInt64([2])]);
+    return this.g.op('Slice', [this.g.op('Shape', [this.id(x)]), this.g.constInt64([0]), this.g.constInt64([2])]);
   }
 
   resize(x: Sym, target: ResizeTarget<Sym>, mode: ResizeMode, alignCorners = false): Sym {
@@ -192,13 +253,13 @@ export class OrtOps implements Ops<Sym> {
       : { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' };
     const empty = g.constFloat([], [0]);
     if ('scale' in target) {
-      return this.like(x, g.op('Resize', [x.id, empty, g.constFloat([1, 1, target.scale, target.scale])], attrs));
+      return this.like(x, g.op('Resize', [this.id(x), empty, g.constFloat([1, 1, target.scale, target.scale])], attrs));
     }
     const hw = 'size' in target
       ? g.constInt64([target.size[0], target.size[1]])
-      : g.op('Slice', [g.op('Shape', [target.like.id]), g.constInt64([2]), g.constInt64([4])]);
+      : g.op('Slice', [g.op('Shape', [this.id(target.like)]), g.constInt64([2]), g.constInt64([4])]);
     const sizes = g.op('Concat', [this.batchChannels(x), hw], { axis: 0 });
-    return this.like(x, g.op('Resize', [x.id, empty, empty, sizes], attrs));
+    return this.like(x, g.op('Resize', [this.id(x), empty, empty, sizes], attrs));
   }
 
   private pool(op: string, x: Sym, o: PoolOptions): Sym {
@@ -211,7 +272,7 @@ export class OrtOps implements Ops<Sym> {
       ceil_mode: o.ceilMode ? 1 : 0,
     };
     if (op === 'AveragePool') attrs.count_include_pad = 1;
-    return this.like(x, this.g.op(op, [x.id], attrs));
+    return this.like(x, this.g.op(op, [this.id(x)], attrs));
   }
 
   maxPool(x: Sym, o: PoolOptions): Sym {
@@ -227,7 +288,7 @@ export class OrtOps implements Ops<Sym> {
    * spans [floor(i·L/s), ceil((i+1)·L/s)), computed in the graph from the runtime length L.
    */
   adaptiveAvgPool(x: Sym, size: readonly [number, number]): Sym {
-    let y = x.id;
+    let y = this.id(x);
     for (const [axis, s] of [[2, size[0]], [3, size[1]]] as const) y = this.adaptiveAxis(y, axis, s);
     return this.like(x, y);
   }
