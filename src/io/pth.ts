@@ -122,7 +122,9 @@ export async function inspectTorch(path: string, opts: { wrapper?: string } = {}
     for (const [name, v] of stripPrefixes(dict)) {
       if (v instanceof TensorRef) tensors.push({ name, dtype: v.dtype, shape: [...v.shape] });
     }
-    const topKeys = ar.value instanceof Map ? [...ar.value.keys()].filter((k): k is string => typeof k === 'string') : [];
+    // top-level keys are worth showing only when the state dict sits inside a wrapper
+    const topKeys = wrapper !== null && ar.value instanceof Map
+      ? [...ar.value.keys()].filter((k): k is string => typeof k === 'string') : [];
     return { tensors, wrapper, format: ar.format, topKeys };
   } finally {
     await ar.close();
