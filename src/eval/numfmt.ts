@@ -31,24 +31,41 @@ export function pyFloatStr(x: number): string {
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
 
+/** The exact value of a finite double as `num / 2^shift` (num a BigInt, shift ≥ 0). */
+function exactBinary(x: number): { num: bigint; shift: bigint } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  const hi = view.getUint32(0);
+  const lo = view.getUint32(4);
+  const sign = hi >>> 31 ? -1n : 1n;
+  const expBits = (hi >>> 20) & 0x7ff;
+  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let exp: number;
+  if (expBits === 0) exp = -1074; // subnormal
+  else {
+    mant |= 1n << 52n;
+    exp = expBits - 1075;
+  }
+  if (exp >= 0) return { num: sign * (mant << BigInt(exp)), shift: 0n };
+  return { num: sign * mant, shift: BigInt(-exp) };
+}
+
 /**
- * Python's `'{:0.Nf}'.format(x)`: the exact binary value rounded to N decimals with exact
- * ties to even (JavaScript's `toFixed` breaks exact ties upward: 0.0625 gives "0.063" where
- * Python prints "0.062").
+ * Python's `'{:0.Nf}'.format(x)`: the exact binary value rounded to N decimals, exact ties to
+ * even (computed exactly with BigInt; JavaScript's `toFixed` breaks exact ties upward, e.g.
+ * 0.0625 → "0.063" where Python prints "0.062").
  */
 export function pyFixed(x: number, digits: number): string {
   if (Number.isNaN(x)) return 'nan';
   if (!Number.isFinite(x)) return x > 0 ? 'inf' : '-inf';
-  const p = 10 ** digits;
-  const a = Math.abs(x);
-  const twice = a * 2 * p;
-  if (Number.isInteger(twice) && twice % 2 === 1 && twice / (2 * p) === a) {
-    // Exact tie: a * 10^N = n + 0.5 with n an integer; keep the even neighbour.
-    const n = (twice - 1) / 2;
-    const k = n % 2 === 0 ? n : n + 1;
-    const str = k.toString().padStart(digits + 1, '0');
-    const out = digits > 0 ? `${str.slice(0, -digits)}.${str.slice(-digits)}` : str;
-    return (x < 0 ? '-' : '') + out;
-  }
-  return x.toFixed(digits);
+  const { num, shift } = exactBinary(x);
+  const neg = num < 0n || Object.is(x, -0);
+  const scaled = (neg ? -num : num) * 10n ** BigInt(digits);
+  const den = 1n << shift;
+  let q = scaled / den;
+  const r2 = (scaled % den) * 2n;
+  if (r2 > den || (r2 === den && q % 2n === 1n)) q += 1n;
+  const str = q.toString().padStart(digits + 1, '0');
+  const body = digits > 0 ? `${str.slice(0, -digits)}.${str.slice(-digits)}` : str;
+  return (neg ? '-' : '') + body;
 }

@@ -15,11 +15,15 @@ import type {
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
-const id = z.number({ error: 'expected an integer id' }).int({ error: 'expected an integer id' });
-const finite = z.number({ error: 'expected a number' }).refine(Number.isFinite, { error: 'expected a finite number' });
+/** Error map: "missing (expected X)" for an absent field, "expected X" otherwise. */
+const expected = (what: string) => (iss: { input?: unknown }) =>
+  iss.input === undefined ? `missing (expected ${what})` : `expected ${what}`;
+
+const id = z.number({ error: expected('an integer id') }).int({ error: 'expected an integer id' });
+const finite = z.number({ error: expected('a number') }).refine(Number.isFinite, { error: 'expected a finite number' });
 
 const xywh = z.custom<Xywh>((v) => Array.isArray(v) && v.length === 4 && v.every(isNum), {
-  error: 'expected array of 4 numbers',
+  error: expected('array of 4 numbers'),
 });
 
 /** Validates a segmentation; returns an error message (with a relative path) or null. */
@@ -68,14 +72,16 @@ const segmentation = z.unknown().superRefine((v, ctx) => {
 
 const imageSchema = z.object({
   id,
-  width: z.number().int().positive({ error: 'expected a positive integer' }),
-  height: z.number().int().positive({ error: 'expected a positive integer' }),
+  width: z.number({ error: expected('a positive integer') }).int({ error: 'expected a positive integer' })
+    .positive({ error: 'expected a positive integer' }),
+  height: z.number({ error: expected('a positive integer') }).int({ error: 'expected a positive integer' })
+    .positive({ error: 'expected a positive integer' }),
   file_name: z.string().optional(),
 });
 
 const categorySchema = z.object({
   id,
-  name: z.string({ error: 'expected a string' }),
+  name: z.string({ error: expected('a string') }),
   supercategory: z.string().optional(),
 });
 
@@ -96,9 +102,9 @@ const annotationSchema = z.object({
 
 const datasetSchema = z.object(
   {
-    images: z.array(imageSchema, { error: 'expected an array of images' }),
-    annotations: z.array(annotationSchema, { error: 'expected an array of annotations' }).optional(),
-    categories: z.array(categorySchema, { error: 'expected an array of categories' }),
+    images: z.array(imageSchema, { error: expected('an array of images') }),
+    annotations: z.array(annotationSchema, { error: expected('an array of annotations') }).optional(),
+    categories: z.array(categorySchema, { error: expected('an array of categories') }),
   },
   { error: 'expected an object with images, annotations and categories' },
 );

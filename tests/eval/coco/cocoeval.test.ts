@@ -8,6 +8,7 @@ import {
 import { formatCocoSummary } from '../../../src/eval/coco/format.js';
 import type { CocoDataset, CocoResult } from '../../../src/eval/coco/types.js';
 import { npMean } from '../../../src/eval/npmath.js';
+import { pyFixed } from '../../../src/eval/numfmt.js';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/eval/${name}`, import.meta.url));
 
@@ -19,7 +20,7 @@ interface Run {
   recall?: number[];
 }
 const expected = JSON.parse(readFileSync(fixture('coco_expected.json'), 'utf8')) as Record<string, Run> & {
-  numpy: { iouThrs: number[]; recThrs: number[]; means: { values: number[]; mean: number }[] };
+  numpy: { iouThrs: number[]; recThrs: number[]; means: { values: number[]; mean: number }[]; fixed3: [number, string][] };
 };
 
 const gt = loadCocoDataset(fixture('coco_gt.json'));
@@ -40,6 +41,10 @@ describe('COCOeval against pycocotools (synthetic set: 5 images, 5 categories, c
     expect(p.iouThrs).toEqual(expected.numpy.iouThrs);
     expect(p.recThrs).toEqual(expected.numpy.recThrs);
     for (const m of expected.numpy.means) expect(npMean(m.values)).toBe(m.mean);
+  });
+
+  it("prints numbers as Python's '{:0.3f}' does (ties included)", () => {
+    for (const [x, str] of expected.numpy.fixed3) expect(pyFixed(x, 3), String(x)).toBe(str);
   });
 
   for (const [name, [results, iouType]] of Object.entries(variants)) {
