@@ -45,7 +45,7 @@ export type ReduceKind = 'mean' | 'sum' | 'max';
 /** The ops model code may call. `T` is the engine's tensor handle. */
 export interface Ops<T> {
   /** Which engine runs the ops. Model code must not branch on it; tasks and tests may. */
-  readonly engine: 'tfjs' | 'ort';
+  readonly engine: 'tfjs' | 'ort' | 'shape';
   /** True while training: dropout and drop path are active, BatchNorm uses batch statistics. */
   readonly training: boolean;
 

@@ -30,7 +30,7 @@ export async function readRgb(input: string | Uint8Array, name = typeof input ==
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
     const msg = (e as Error).message.split('\n')[0];
-    if (/no such file|ENOENT/i.test(msg)) throw new UserError(`${name}: file not found`);
+    if (/no such file|ENOENT|input file is missing/i.test(msg)) throw new UserError(`${name}: file not found`);
     throw new UserError(`${name}: cannot read image (${msg})`);
   }
 }

@@ -13,7 +13,9 @@ export class TfjsParams {
 
   constructor(weights: WeightMap, trainable = false) {
     for (const [name, t] of weights) {
-      this.vars.set(name, tf.variable(tf.tensor(t.data, t.shape, 'float32'), trainable));
+      const init = tf.tensor(t.data, t.shape, 'float32');
+      this.vars.set(name, tf.variable(init, trainable));
+      init.dispose();
     }
   }
 

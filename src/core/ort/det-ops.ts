@@ -1,0 +1,201 @@
+/**
+ * The detection ops on the ONNX engine (opset 17, dynamic shapes): TopK, NonZero,
+ * NonMaxSuppression, RoiAlign, Gather, ScatterElements. Index vectors are int64 values.
+ *
+ * - Per-group NMS is one NonMaxSuppression whose "classes" are the groups: the scores of a box
+ *   are masked to −∞ outside its own group, and the score threshold (lowest float) drops them.
+ * - Multi-level RoIAlign: RoIs are assigned to levels, each level's RoIs pooled by one RoiAlign
+ *   (half_pixel = aligned, output_half_pixel = legacy), and the results put back in RoI order
+ *   through the inverse permutation (ScatterElements) and a Gather.
+ */
+import type { AnchorGridSpec, DetOps, RoiAlignSpec } from '../det-ops.js';
+import type { Sym } from './graph.js';
+import { OrtOps } from './ops.js';
+
+/** ONNX TensorProto data types used in Cast. */
+const FLOAT = 1;
+const INT64 = 7;
+const LOWEST_FLOAT = -3.4028234663852886e38;
+
+export class OrtDetOps extends OrtOps implements DetOps<Sym> {
+  private s(id: string, rank: number): Sym {
+    return { id, rank };
+  }
+
+  /** Dimension `i` of x's shape as an int64 [1] value. */
+  private dim(x: Sym, i: number): string {
+    const g = this.g;
+    return g.op('Slice', [g.op('Shape', [x.id]), g.constInt64([i]), g.constInt64([i + 1])]);
+  }
+
+  mapToRows(x: Sym, k: number): Sym {
+    const t = this.g.op('Transpose', [x.id], { perm: [0, 2, 3, 1] });
+    return this.s(this.g.op('Reshape', [t, this.g.constInt64([-1, k])]), 2);
+  }
+
+  flatten(x: Sym): Sym {
+    return this.s(this.g.op('Flatten', [x.id], { axis: 1 }), 2);
+  }
+
+  reshape(x: Sym, shape: readonly number[]): Sym {
+    return this.s(this.g.op('Reshape', [x.id, this.g.constInt64([...shape])]), shape.length);
+  }
+
+  columns(x: Sym, start: number, end: number): Sym {
+    const g = this.g;
+    return this.s(g.op('Slice', [x.id, g.constInt64([start]), g.constInt64([end]), g.constInt64([1])]), 2);
+  }
+
+  column(x: Sym, i: number): Sym {
+    const g = this.g;
+    return this.s(g.op('Squeeze', [this.columns(x, i, i + 1).id, g.constInt64([1])]), 1);
+  }
+
+  stackColumns(xs: readonly Sym[]): Sym {
+    const g = this.g;
+    const axes = g.constInt64([1]);
+    return this.s(g.op('Concat', xs.map((x) => g.op('Unsqueeze', [x.id, axes])), { axis: 1 }), 2);
+  }
+
+  concatRows(xs: readonly Sym[]): Sym {
+    return xs.length === 1 ? xs[0] : this.s(this.g.op('Concat', xs.map((x) => x.id), { axis: 0 }), xs[0].rank);
+  }
+
+  element(x: Sym, i: number): Sym {
+    const g = this.g;
+    return this.s(g.op('Slice', [x.id, g.constInt64([i]), g.constInt64([i + 1]), g.constInt64([0])]), 1);
+  }
+
+  gather(x: Sym, indices: Sym): Sym {
+    return this.s(this.g.op('Gather', [x.id, indices.id], { axis: 0 }), x.rank);
+  }
+
+  selectChannel(x: Sym, index: Sym): Sym {
+    const g = this.g;
+    const idx = g.op('Reshape', [g.op('Cast', [index.id], { to: INT64 }), g.constInt64([-1, 1, 1, 1])]);
+    const shape = g.op('Concat', [this.dim(x, 0), g.constInt64([1]), this.dim(x, 2), this.dim(x, 3)], { axis: 0 });
+    return this.s(g.op('GatherElements', [x.id, g.op('Expand', [idx, shape])], { axis: 1 }), 4);
+  }
+
+  columnIndex(x: Sym): Sym {
+    const g = this.g;
+    const c = g.op('Cast', [g.op('Squeeze', [this.dim(x, 1), g.constInt64([0])])], { to: FLOAT });
+    const range = g.op('Range', [g.constFloat([0], []), c, g.constFloat([1], [])]);
+    return this.s(g.op('Expand', [g.op('Unsqueeze', [range, g.constInt64([0])]), g.op('Shape', [x.id])]), 2);
+  }
+
+  exp(x: Sym): Sym {
+    return this.s(this.g.op('Exp', [x.id]), x.rank);
+  }
+
+  log(x: Sym): Sym {
+    return this.s(this.g.op('Log', [x.id]), x.rank);
+  }
+
+  floor(x: Sym): Sym {
+    return this.s(this.g.op('Floor', [x.id]), x.rank);
+  }
+
+  clamp(x: Sym, lo?: number, hi?: number): Sym {
+    let y = x.id;
+    if (lo !== undefined) y = this.g.op('Max', [y, this.g.constFloat([lo], [])]);
+    if (hi !== undefined) y = this.g.op('Min', [y, this.g.constFloat([hi], [])]);
+    return this.s(y, x.rank);
+  }
+
+  minimum(a: Sym, b: Sym): Sym {
+    return this.s(this.g.op('Min', [a.id, b.id]), Math.max(a.rank, b.rank));
+  }
+
+  maximum(a: Sym, b: Sym): Sym {
+    return this.s(this.g.op('Max', [a.id, b.id]), Math.max(a.rank, b.rank));
+  }
+
+  greaterScalar(x: Sym, s: number, orEqual = false): Sym {
+    return this.s(this.g.op(orEqual ? 'GreaterOrEqual' : 'Greater', [x.id, this.g.constFloat([s], [])]), x.rank);
+  }
+
+  and(a: Sym, b: Sym): Sym {
+    return this.s(this.g.op('And', [a.id, b.id]), Math.max(a.rank, b.rank));
+  }
+
+  nonzero(mask: Sym): Sym {
+    return this.s(this.g.op('Reshape', [this.g.op('NonZero', [mask.id]), this.g.constInt64([-1])]), 1);
+  }
+
+  topK(x: Sym, k: number): { values: Sym; indices: Sym } {
+    const g = this.g;
+    const kk = g.op('Min', [g.op('Shape', [x.id]), g.constInt64([k])]);
+    const [values, indices] = g.node('TopK', [x.id, kk], { axis: 0, largest: 1, sorted: 1 }, 2);
+    return { values: this.s(values, 1), indices: this.s(indices, 1) };
+  }
+
+  batchedNms(boxes: Sym, scores: Sym, groups: Sym, numGroups: number, iouThr: number, maxOut: number): Sym {
+    const g = this.g;
+    const ids = g.constFloat(Array.from({ length: numGroups }, (_, i) => i), [numGroups, 1]);
+    const inGroup = g.op('Equal', [g.op('Unsqueeze', [groups.id, g.constInt64([0])]), ids]);
+    const masked = g.op('Where', [inGroup, g.op('Unsqueeze', [scores.id, g.constInt64([0])]), g.constFloat([-Infinity], [])]);
+    const selected = g.op('NonMaxSuppression', [
+      g.op('Unsqueeze', [boxes.id, g.constInt64([0])]),
+      g.op('Unsqueeze', [masked, g.constInt64([0])]),
+      g.constInt64([maxOut]),
+      g.constFloat([iouThr]),
+      g.constFloat([LOWEST_FLOAT]),
+    ]);
+    const kept = this.s(g.op('Reshape', [g.op('Gather', [selected, g.constInt64([2])], { axis: 1 }), g.constInt64([-1])]), 1);
+    const { indices } = this.topK(this.gather(scores, kept), maxOut);
+    return this.gather(kept, indices);
+  }
+
+  gridAnchors(feature: Sym, image: Sym, spec: AnchorGridSpec): Sym {
+    const g = this.g;
+    const a = spec.base.length;
+    const h = this.dim(feature, 2);
+    const w = this.dim(feature, 3);
+    let sy: string;
+    let sx: string;
+    if (spec.strideMode === 'nominal') {
+      sy = sx = g.constInt64([spec.stride]);
+    } else {
+      sy = g.op('Div', [this.dim(image, 2), h]);
+      sx = g.op('Div', [this.dim(image, 3), w]);
+    }
+    const zero = g.constInt64([0], []);
+    const one = g.constInt64([1], []);
+    const scalar = (v: string) => g.op('Squeeze', [v, g.constInt64([0])]);
+    // Shifts as exact integers, then one float add of the base anchors (as both libraries).
+    const ys = g.op('Cast', [g.op('Mul', [g.op('Range', [zero, scalar(h), one]), sy])], { to: FLOAT });
+    const xs = g.op('Cast', [g.op('Mul', [g.op('Range', [zero, scalar(w), one]), sx])], { to: FLOAT });
+    const yy = g.op('Mul', [g.op('Reshape', [ys, g.constInt64([-1, 1, 1, 1])]), g.constFloat([0, 1, 0, 1], [1, 1, 1, 4])]);
+    const xx = g.op('Mul', [g.op('Reshape', [xs, g.constInt64([1, -1, 1, 1])]), g.constFloat([1, 0, 1, 0], [1, 1, 1, 4])]);
+    const base = g.constFloat(spec.base.flatMap((b) => [...b]), [1, 1, a, 4]);
+    const grid = g.op('Add', [g.op('Add', [yy, xx]), base]);
+    return this.s(g.op('Reshape', [grid, g.constInt64([-1, 4])]), 2);
+  }
+
+  roiAlign(features: readonly Sym[], rois: Sym, levels: Sym, spec: RoiAlignSpec): Sym {
+    const g = this.g;
+    const parts: string[] = [];
+    const members: string[] = [];
+    features.forEach((feat, l) => {
+      const idx = this.nonzero(this.s(g.op('Equal', [levels.id, g.constFloat([l], [])]), 1));
+      const batch = g.op('Mul', [idx.id, g.constInt64([0], [])]);
+      parts.push(g.op('RoiAlign', [feat.id, this.gather(rois, idx).id, batch], {
+        mode: 'avg',
+        output_height: spec.output,
+        output_width: spec.output,
+        sampling_ratio: spec.samplingRatio,
+        spatial_scale: { float: spec.scales[l] },
+        coordinate_transformation_mode: spec.aligned ? 'half_pixel' : 'output_half_pixel',
+      }));
+      members.push(idx.id);
+    });
+    // cat[k] belongs to RoI perm[k]; inverse[perm[k]] = k puts it back.
+    const cat = g.op('Concat', parts, { axis: 0 });
+    const perm = g.op('Concat', members, { axis: 0 });
+    const n = g.op('Squeeze', [g.op('Shape', [perm]), g.constInt64([0])]);
+    const ks = g.op('Range', [g.constInt64([0], []), n, g.constInt64([1], [])]);
+    const inverse = g.op('ScatterElements', [perm, perm, ks], { axis: 0 });
+    return this.s(g.op('Gather', [cat, inverse], { axis: 0 }), 4);
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * The detection ops on TensorFlow.js. Tables are plain tensors; index vectors are int32 tensors.
+ * Data-dependent steps (nonzero, NMS, anchor grids, RoIAlign sampling plans) read their inputs on
+ * the host and return constants; the value paths (gather, weighted sums of features) stay tfjs
+ * ops, so gradients reach the features through RoIAlign and gather.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { AnchorGridSpec, DetOps, RoiAlignSpec } from '../det-ops.js';
+import { TfjsOps } from './ops.js';
+import { batchedNmsHost } from '../../heads/det/nms.js';
+import { gridAnchorsHost } from '../../heads/det/anchors.js';
+import { roiAlignPlan } from '../../heads/roi/roi-align-plan.js';
+
+/** Largest number of gathered feature values per RoIAlign chunk (bounds memory). */
+const ROI_CHUNK_VALUES = 1 << 24;
+
+export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
+  mapToRows(x: tf.Tensor, k: number): tf.Tensor {
+    return tf.reshape(x, [-1, k]);
+  }
+
+  flatten(x: tf.Tensor): tf.Tensor {
+    return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [x.shape[0], -1]);
+  }
+
+  reshape(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
+    return tf.reshape(x, [...shape]);
+  }
+
+  columns(x: tf.Tensor, start: number, end: number): tf.Tensor {
+    return tf.slice(x, [0, start], [-1, end - start]);
+  }
+
+  column(x: tf.Tensor, i: number): tf.Tensor {
+    return tf.reshape(tf.slice(x, [0, i], [-1, 1]), [-1]);
+  }
+
+  stackColumns(xs: readonly tf.Tensor[]): tf.Tensor {
+    return tf.stack([...xs], 1);
+  }
+
+  concatRows(xs: readonly tf.Tensor[]): tf.Tensor {
+    return xs.length === 1 ? xs[0] : tf.concat([...xs], 0);
+  }
+
+  element(x: tf.Tensor, i: number): tf.Tensor {
+    return tf.slice(x, [i], [1]);
+  }
+
+  gather(x: tf.Tensor, indices: tf.Tensor): tf.Tensor {
+    return tf.gather(x, indices, 0);
+  }
+
+  selectChannel(x: tf.Tensor, index: tf.Tensor): tf.Tensor {
+    // One-hot weighted sum over channels: exact (one term is x, the others are 0) and differentiable.
+    const c = x.shape[3] as number;
+    const hot = tf.reshape(tf.oneHot(tf.cast(index, 'int32'), c, 1, 0, 'float32'), [-1, 1, 1, c]);
+    return tf.sum(tf.mul(x, hot), 3, true);
+  }
+
+  columnIndex(x: tf.Tensor): tf.Tensor {
+    const [r, c] = x.shape as [number, number];
+    return tf.tile(tf.reshape(tf.range(0, c, 1, 'float32'), [1, c]), [r, 1]);
+  }
+
+  exp(x: tf.Tensor): tf.Tensor {
+    return tf.exp(x);
+  }
+
+  log(x: tf.Tensor): tf.Tensor {
+    return tf.log(x);
+  }
+
+  floor(x: tf.Tensor): tf.Tensor {
+    return tf.floor(x);
+  }
+
+  clamp(x: tf.Tensor, lo?: number, hi?: number): tf.Tensor {
+    let y = x;
+    if (lo !== undefined) y = tf.maximum(y, lo);
+    if (hi !== undefined) y = tf.minimum(y, hi);
+    return y;
+  }
+
+  minimum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+    return tf.minimum(a, b);
+  }
+
+  maximum(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+    return tf.maximum(a, b);
+  }
+
+  greaterScalar(x: tf.Tensor, s: number, orEqual = false): tf.Tensor {
+    return orEqual ? tf.greaterEqual(x, s) : tf.greater(x, s);
+  }
+
+  and(a: tf.Tensor, b: tf.Tensor): tf.Tensor {
+    return tf.logicalAnd(a, b);
+  }
+
+  nonzero(mask: tf.Tensor): tf.Tensor {
+    const m = mask.dataSync();
+    const idx: number[] = [];
+    for (let i = 0; i < m.length; i++) if (m[i]) idx.push(i);
+    return tf.tensor1d(idx, 'int32');
+  }
+
+  topK(x: tf.Tensor, k: number): { values: tf.Tensor; indices: tf.Tensor } {
+    const n = x.shape[0] as number;
+    const kk = Math.min(k, n);
+    if (kk === 0) return { values: tf.zeros([0]), indices: tf.tensor1d([], 'int32') };
+    const { values, indices } = tf.topk(x, kk, true);
+    return { values, indices };
+  }
+
+  batchedNms(boxes: tf.Tensor, scores: tf.Tensor, groups: tf.Tensor, _numGroups: number, iouThr: number, maxOut: number): tf.Tensor {
+    const keep = batchedNmsHost(boxes.dataSync() as Float32Array, scores.dataSync(), groups.dataSync(), iouThr, maxOut);
+    return tf.tensor1d(keep, 'int32');
+  }
+
+  gridAnchors(feature: tf.Tensor, image: tf.Tensor, spec: AnchorGridSpec): tf.Tensor {
+    const [, h, w] = feature.shape as number[];
+    const [, inH, inW] = image.shape as number[];
+    const data = gridAnchorsHost(spec, h, w, inH, inW);
+    return tf.tensor2d(data, [data.length / 4, 4]);
+  }
+
+  roiAlign(features: readonly tf.Tensor[], rois: tf.Tensor, levels: tf.Tensor, spec: RoiAlignSpec): tf.Tensor {
+    const r = rois.shape[0] as number;
+    const c = features[0].shape[3] as number;
+    const o = spec.output;
+    if (r === 0) return tf.zeros([0, o, o, c]);
+    const boxes = rois.dataSync() as Float32Array;
+    const lv = levels.dataSync();
+    const parts: tf.Tensor[] = [];
+    const order: number[] = [];
+    features.forEach((feat, l) => {
+      const members: number[] = [];
+      for (let i = 0; i < r; i++) if (lv[i] === l) members.push(i);
+      if (members.length === 0) return;
+      const [, h, w] = feat.shape as number[];
+      const flat = tf.reshape(feat, [h * w, c]);
+      const opts = { output: o, scale: spec.scales[l], samplingRatio: spec.samplingRatio, aligned: spec.aligned };
+      // Chunks of RoIs keep the gathered [bins, k, C] block bounded.
+      let start = 0;
+      while (start < members.length) {
+        let end = members.length;
+        let plan = roiAlignPlan(pick(boxes, members.slice(start, end)), h, w, opts);
+        while (end - start > 1 && plan.numBins * plan.k * c > ROI_CHUNK_VALUES) {
+          end = start + Math.max(1, Math.floor((end - start) / 2));
+          plan = roiAlignPlan(pick(boxes, members.slice(start, end)), h, w, opts);
+        }
+        const idx = tf.tensor1d(plan.index, 'int32');
+        const wt = tf.tensor3d(plan.weight, [plan.numBins, plan.k, 1]);
+        const vals = tf.reshape(tf.gather(flat, idx, 0), [plan.numBins, plan.k, c]);
+        parts.push(tf.reshape(tf.sum(tf.mul(vals, wt), 1), [end - start, o, o, c]));
+        order.push(...members.slice(start, end));
+        start = end;
+      }
+    });
+    const cat = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
+    const inverse = new Int32Array(r);
+    order.forEach((roi, k) => (inverse[roi] = k));
+    return tf.gather(cat, tf.tensor1d(inverse, 'int32'), 0);
+  }
+}
+
+function pick(boxes: Float32Array, rows: readonly number[]): Float32Array {
+  const out = new Float32Array(rows.length * 4);
+  rows.forEach((r, i) => out.set(boxes.subarray(4 * r, 4 * r + 4), 4 * i));
+  return out;
+}

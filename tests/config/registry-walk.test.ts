@@ -1,0 +1,45 @@
+/**
+ * Walks every named config: it must validate, build, and its backbone's outputs must have the
+ * channels and strides its FeatureSpecs declare (shape engine, so big variants cost nothing).
+ * The shape engine itself is checked against real ONNX Runtime runs of the small variants.
+ */
+import { describe, expect, it } from 'vitest';
+import { configNames, resolveConfig } from '../../src/config/resolve.js';
+import { featureModel } from '../../src/tasks/features.js';
+import { ShapeOps, type ShapeSym } from '../../src/core/shape/ops.js';
+import { createRunner } from '../../src/core/engine.js';
+import { initWeights } from '../../src/core/weights.js';
+import { validateFeatureSpecs } from '../../src/core/feature-spec.js';
+
+const SIZE = 224;
+
+describe('every named config', () => {
+  const names = configNames();
+  it('there are configs for every variant', () => {
+    for (const v of ['a', 'f', 'p', 'n', 't', 's', 'b', 'l', 'xl']) expect(names).toContain(`convnext-${v}_in1k`);
+    for (const v of ['a', 'f', 'p', 'n', 't', 's', 'b', 'l', 'h']) expect(names).toContain(`convnextv2-${v}_in1k`);
+  });
+
+  it.each(names)('%s: outputs match the FeatureSpecs', (name) => {
+    const cfg = resolveConfig(name);
+    const fm = featureModel(cfg);
+    validateFeatureSpecs(name, fm.specs);
+    const out = fm.network.forward(new ShapeOps(), { shape: [1, 3, SIZE, SIZE] } satisfies ShapeSym);
+    expect(Object.keys(out)).toEqual(fm.specs.map((s) => s.name));
+    for (const s of fm.specs) {
+      expect(out[s.name].shape).toEqual([1, s.channels, SIZE / s.stride, SIZE / s.stride]);
+    }
+  });
+});
+
+describe('shape engine agrees with onnxruntime', () => {
+  it.each(['convnext-a_in1k', 'convnextv2-a_in1k', 'test_convnext-narrow_dense'])('%s at 96×160', async (name) => {
+    const fm = featureModel(resolveConfig(name));
+    const runner = await createRunner('ort', fm.network, initWeights(fm.network.registry, 1));
+    const input = { shape: [1, 3, 96, 160], data: new Float32Array(3 * 96 * 160).fill(0.5) };
+    const real = await runner.run(input);
+    await runner.dispose();
+    const sym = fm.network.forward(new ShapeOps(), { shape: input.shape });
+    for (const s of fm.specs) expect(real[s.name].shape).toEqual(sym[s.name].shape);
+  });
+});
