@@ -3,6 +3,7 @@
  * (raw storage bytes), `byteorder` and `version`. Entries are read on demand through yauzl's
  * random access, so the file is never held in memory as a whole.
  */
+import { open, type FileHandle } from 'node:fs/promises';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { UserError } from '../core/errors.js';
 import { DTYPE_SIZE } from './dtypes.js';
@@ -60,10 +61,38 @@ function readEntry(zf: ZipFile, e: Entry, path: string, into?: Uint8Array): Prom
   });
 }
 
+function dataStart(zf: ZipFile, e: Entry, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    zf.readLocalFileHeader(e, { minimal: true }, (err, h) => {
+      if (err || !h) reject(new UserError(`${path}: bad local header for zip entry '${e.fileName}' (${err?.message ?? 'none'}; truncated file?)`));
+      else resolve(h.fileDataStart);
+    });
+  });
+}
+
+/**
+ * Reads a stored (uncompressed) entry, as torch writes them, straight from the file into a fresh
+ * buffer; other entries go through yauzl's decompressing stream.
+ */
+async function readEntryDirect(zf: ZipFile, fh: FileHandle, e: Entry, path: string): Promise<Uint8Array> {
+  if (e.compressionMethod !== 0 || e.isEncrypted()) return readEntry(zf, e, path);
+  const start = await dataStart(zf, e, path);
+  const out = new Uint8Array(new ArrayBuffer(e.uncompressedSize));
+  let off = 0;
+  while (off < out.byteLength) {
+    const { bytesRead } = await fh.read(out, off, out.byteLength - off, start + off);
+    if (bytesRead === 0) throw new UserError(`${path}: zip entry '${e.fileName}' is cut off (truncated file?)`);
+    off += bytesRead;
+  }
+  return out;
+}
+
 /** Opens a torch zip checkpoint and interprets its `data.pkl`. */
 export async function openTorchZip(path: string): Promise<TorchArchive> {
   const zf = await openZip(path);
+  let fh: FileHandle | null = null;
   try {
+    fh = await open(path, 'r');
     const entries = await listEntries(zf, path);
     const pkls = [...entries.keys()].filter((n) => /^[^/]+\/data\.pkl$/.test(n));
     if (pkls.length !== 1) {
@@ -115,13 +144,14 @@ export async function openTorchZip(path: string): Promise<TorchArchive> {
         if (e.uncompressedSize < need) {
           throw new UserError(`${path}: storage '${s.key}' has ${e.uncompressedSize} bytes, needs ${need}`);
         }
-        const bytes = await readEntry(zf, e, path);
+        const bytes = await readEntryDirect(zf, fh!, e, path);
         return bytes.subarray(0, need);
       },
-      async close(): Promise<void> { zf.close(); },
+      async close(): Promise<void> { zf.close(); await fh?.close(); },
     };
   } catch (err) {
     zf.close();
+    await fh?.close();
     throw err;
   }
 }
