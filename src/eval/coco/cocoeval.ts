@@ -108,13 +108,13 @@ interface DtItem {
 interface EvalImg {
   D: number;
   G: number;
-  dtScores: Float64Array;
+  dtScores: number[];
   /** [T × D] matched ground-truth id, 0 = none. */
-  dtMatches: Float64Array;
+  dtMatches: number[];
   /** [T × D] 0/1 */
-  dtIgnore: Uint8Array;
+  dtIgnore: number[];
   /** [G] 0/1 after sorting */
-  gtIgnore: Uint8Array;
+  gtIgnore: number[];
 }
 
 /** Stable descending-score order, truncated to `max` (numpy mergesort of −score). */
@@ -136,10 +136,12 @@ function evaluateImg(
   const T = iouThrs.length;
   const G = gs.length;
   const D = ds.length;
-  const gtm = new Float64Array(T * G);
-  const dtm = new Float64Array(T * D);
-  const gtIg = Uint8Array.from(gtind, (i) => ign[i]);
-  const dtIg = new Uint8Array(T * D);
+  // (plain arrays: this runs once per image, category and area range, and many small typed
+  // arrays cost far more in garbage collection)
+  const gtm = new Array<number>(T * G).fill(0);
+  const dtm = new Array<number>(T * D).fill(0);
+  const gtIg = gtind.map((i) => ign[i]);
+  const dtIg = new Array<number>(T * D).fill(0);
   if (ious) {
     for (let t = 0; t < T; t++) {
       for (let d = 0; d < D; d++) {
@@ -169,7 +171,7 @@ function evaluateImg(
     if (!out) continue;
     for (let t = 0; t < T; t++) if (dtm[t * D + d] === 0) dtIg[t * D + d] = 1;
   }
-  return { D, G, dtScores: Float64Array.from(ds, (d) => d.score), dtMatches: dtm, dtIgnore: dtIg, gtIgnore: gtIg };
+  return { D, G, dtScores: ds.map((d) => d.score), dtMatches: dtm, dtIgnore: dtIg, gtIgnore: gtIg };
 }
 
 function toRle(
@@ -225,10 +227,17 @@ export function evaluateCoco(
     dts[k * I + i].push({ id: d.id, area: d.area, score: d.score, box: d.bbox, rle });
   });
 
-  // evaluate: IoU per (image, category), then evaluateImg per area range.
+  // evaluate + accumulate, one category at a time (accumulate only reads that category's
+  // per-image results, so they need not all be held at once).
   const A = p.areaRng.length;
-  const evalImgs: (EvalImg | null)[] = new Array<EvalImg | null>(K * A * I).fill(null);
+  const T = p.iouThrs.length;
+  const R = p.recThrs.length;
+  const M = maxDets.length;
+  const precision = new Float64Array(T * R * K * A * M).fill(-1);
+  const recall = new Float64Array(T * K * A * M).fill(-1);
   for (let k = 0; k < K; k++) {
+    // evaluateImg results per area range, images in id order, empty pairs left out
+    const E: EvalImg[][] = Array.from({ length: A }, () => []);
     for (let i = 0; i < I; i++) {
       const gt = gts[k * I + i];
       const dt = dts[k * I + i];
@@ -242,30 +251,19 @@ export function evaluateCoco(
           : bboxIou(ds.map((d) => d.box), gt.map((g) => g.box), crowd);
       }
       for (let a = 0; a < A; a++) {
-        evalImgs[(k * A + a) * I + i] = evaluateImg(gt, dt, ious, p.areaRng[a], maxDet, p.iouThrs);
+        const e = evaluateImg(gt, dt, ious, p.areaRng[a], maxDet, p.iouThrs);
+        if (e) E[a].push(e);
       }
+      gts[k * I + i] = [];
+      dts[k * I + i] = [];
     }
-  }
-
-  // accumulate
-  const T = p.iouThrs.length;
-  const R = p.recThrs.length;
-  const M = maxDets.length;
-  const precision = new Float64Array(T * R * K * A * M).fill(-1);
-  const recall = new Float64Array(T * K * A * M).fill(-1);
-  for (let k = 0; k < K; k++) {
     for (let a = 0; a < A; a++) {
-      const E: EvalImg[] = [];
-      for (let i = 0; i < I; i++) {
-        const e = evalImgs[(k * A + a) * I + i];
-        if (e) E.push(e);
-      }
-      if (E.length === 0) continue;
+      if (E[a].length === 0) continue;
       let npig = 0;
-      for (const e of E) for (const g of e.gtIgnore) if (g === 0) npig++;
+      for (const e of E[a]) for (const g of e.gtIgnore) if (g === 0) npig++;
       if (npig === 0) continue;
       for (let m = 0; m < M; m++) {
-        accumulateOne(E, maxDets[m], npig, p, (t, r, v) => {
+        accumulateOne(E[a], maxDets[m], npig, p, (t, r, v) => {
           precision[(((t * R + r) * K + k) * A + a) * M + m] = v;
         }, (t, v) => {
           recall[((t * K + k) * A + a) * M + m] = v;
@@ -302,23 +300,28 @@ function accumulateOne(
   const T = p.iouThrs.length;
   // Concatenate each image's first maxDet detections, then stable-sort by score.
   const scores: number[] = [];
-  const src: [EvalImg, number][] = [];
-  for (const e of E) {
+  const srcE: number[] = [];
+  const srcD: number[] = [];
+  E.forEach((e, ei) => {
     const n = Math.min(maxDet, e.D);
     for (let d = 0; d < n; d++) {
       scores.push(e.dtScores[d]);
-      src.push([e, d]);
+      srcE.push(ei);
+      srcD.push(d);
     }
-  }
+  });
   const inds = scores.map((_, i) => i).sort((i, j) => scores[j] - scores[i]);
   const nd = inds.length;
   const tp = new Float64Array(nd);
   const fp = new Float64Array(nd);
+  const rc = new Float64Array(nd);
+  const pr = new Float64Array(nd);
   for (let t = 0; t < T; t++) {
     let tpSum = 0;
     let fpSum = 0;
     for (let j = 0; j < nd; j++) {
-      const [e, d] = src[inds[j]];
+      const e = E[srcE[inds[j]]];
+      const d = srcD[inds[j]];
       const matched = e.dtMatches[t * e.D + d] !== 0;
       const ignored = e.dtIgnore[t * e.D + d] !== 0;
       if (matched && !ignored) tpSum++;
@@ -326,8 +329,6 @@ function accumulateOne(
       tp[j] = tpSum;
       fp[j] = fpSum;
     }
-    const rc = new Float64Array(nd);
-    const pr = new Float64Array(nd);
     for (let j = 0; j < nd; j++) {
       rc[j] = tp[j] / npig;
       pr[j] = tp[j] / (fp[j] + tp[j] + Number.EPSILON); // np.spacing(1)
