@@ -3,6 +3,7 @@ import { register as bench } from './bench.js';
 import { register as classify } from './classify.js';
 import { register as configs } from './configs.js';
 import { register as convert } from './convert.js';
+import { register as demo } from './demo.js';
 import { register as exportCmd } from './export.js';
 import { register as features } from './features.js';
 import { register as inspect } from './inspect.js';
@@ -11,4 +12,4 @@ import { register as inspect } from './inspect.js';
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command, in help order. Add new command modules here. */
-export const commands: RegisterCommand[] = [configs, features, classify, exportCmd, bench, convert, inspect];
+export const commands: RegisterCommand[] = [demo, configs, features, classify, exportCmd, bench, convert, inspect];
