@@ -5,8 +5,9 @@
 import { z } from 'zod';
 import { classifierSchema } from './classifier.js';
 import { featuresSchema } from './features.js';
+import { segmentorSchema } from './segmentor.js';
 
-export const modelConfigSchema = z.discriminatedUnion('type', [classifierSchema, featuresSchema]);
+export const modelConfigSchema = z.discriminatedUnion('type', [classifierSchema, featuresSchema, segmentorSchema]);
 
 /** A validated model config (defaults filled in). */
 export type ModelConfig = z.output<typeof modelConfigSchema>;

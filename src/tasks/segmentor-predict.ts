@@ -1,0 +1,112 @@
+/**
+ * Segmentation of images, as mmsegmentation's test procedure: keep-ratio rescale into the
+ * config's `test_scale`, normalisation, whole or slide inference at that size, logits resized to
+ * the original size (bilinear, align_corners=False), argmax. With test-time augmentation, the
+ * softmax of every (scale, flip) pass is resized to the original size, flipped back and averaged.
+ */
+import { UserError } from '../core/errors.js';
+import { createRunner, type EngineName, type EngineOptions, type Runner } from '../core/engine.js';
+import type { HostTensor } from '../core/host-tensor.js';
+import type { WeightMap } from '../core/weights.js';
+import { type RgbImage, toTensor } from '../io/image.js';
+import {
+  accumulateSoftmax, argmax, type Labels, padTensor, resizeArgmax, type ScoreMap, slideInference, topLeft,
+} from './segmentor-logits.js';
+import { flipRgb, rescaleSize, resizeRgbBilinear } from './segmentor-preprocess.js';
+import type { Segmentor } from './segmentor.js';
+
+/** The smallest side ConvNeXt accepts (stride 32); smaller inputs are zero-padded, then cropped back. */
+export const MIN_SIDE = 32;
+
+export interface SegmentOptions {
+  /** Whole image or sliding window (default: the config's `test.mode`). */
+  mode?: 'whole' | 'slide';
+  /** Flip and multi-scale test-time augmentation (the config's `tta`). */
+  tta?: boolean;
+}
+
+export interface SegPrediction {
+  /** Class per pixel at the original image size. */
+  labels: Labels;
+  /** Averaged class probabilities at the original size (test-time augmentation only). */
+  probs?: ScoreMap;
+  /** Sizes (height, width) the network ran at, one per pass. */
+  passes: Array<{ height: number; width: number; flip: boolean }>;
+}
+
+export interface PredictorOptions {
+  /** Largest accumulator of averaged probabilities under TTA, in bytes (default 2 GiB). */
+  maxTtaBytes?: number;
+}
+
+export class SegmentorPredictor {
+  private readonly maxTtaBytes: number;
+
+  constructor(readonly model: Segmentor, readonly runner: Runner, opts: PredictorOptions = {}) {
+    this.maxTtaBytes = opts.maxTtaBytes ?? 2 ** 31;
+  }
+
+  /** Builds the segmentor network on `engine` with `weights`. */
+  static async create(model: Segmentor, weights: WeightMap, engine: EngineName, engineOpts: EngineOptions = {}, opts: PredictorOptions = {}): Promise<SegmentorPredictor> {
+    const runner = await createRunner(engine, model.network(), weights, engineOpts);
+    return new SegmentorPredictor(model, runner, opts);
+  }
+
+  /** Logits of one normalised [1, 3, h, w] tensor at its own size (padded to 32 if smaller). */
+  async forward(x: HostTensor): Promise<ScoreMap> {
+    const [, , h, w] = x.shape;
+    const { logits } = await this.runner.run(padTensor(x, MIN_SIDE, MIN_SIDE));
+    return topLeft(logits, h, w);
+  }
+
+  /** Logits of a normalised [1, 3, H, W] tensor at its size, whole or slide. */
+  async logits(x: HostTensor, mode: 'whole' | 'slide' = this.model.config.test.mode): Promise<ScoreMap> {
+    if (x.shape.length !== 4 || x.shape[0] !== 1) throw new Error(`segmentor: expected one [1, 3, H, W] image, got [${x.shape.join(', ')}]`);
+    if (mode === 'whole') return this.forward(x);
+    const t = this.model.config.test;
+    return slideInference(x, t.crop_size, t.stride, (crop) => this.forward(crop));
+  }
+
+  /** The normalised input of one pass: rescale by `ratio` of the test scale, optional flip. */
+  prepare(img: RgbImage, ratio: number, flip: boolean): HostTensor {
+    const cfg = this.model.config.input;
+    const [w, h] = rescaleSize(img.width, img.height, cfg.test_scale, ratio);
+    const resized = resizeRgbBilinear(img, w, h);
+    return toTensor(flip ? flipRgb(resized) : resized, cfg.mean, cfg.std);
+  }
+
+  /** Segments one decoded image. */
+  async predict(img: RgbImage, opts: SegmentOptions = {}): Promise<SegPrediction> {
+    const mode = opts.mode ?? this.model.config.test.mode;
+    const { width: W, height: H } = img;
+    if (!opts.tta) {
+      const x = this.prepare(img, 1, false);
+      const scores = await this.logits(x, mode);
+      return { labels: resizeArgmax(scores, H, W), passes: [{ height: x.shape[2], width: x.shape[3], flip: false }] };
+    }
+    const C = this.model.config.num_classes;
+    const bytes = 4 * C * H * W;
+    if (bytes > this.maxTtaBytes) {
+      throw new UserError(`test-time augmentation of a ${W}x${H} image with ${C} classes needs ${(bytes / 2 ** 30).toFixed(1)} GiB of averaged probabilities; resize the image or run without --tta`);
+    }
+    const acc = new Float32Array(C * H * W);
+    const tta = this.model.config.tta;
+    const flips = tta.flip ? [false, true] : [false];
+    const passes: SegPrediction['passes'] = [];
+    for (const ratio of tta.scales) {
+      for (const flip of flips) {
+        const x = this.prepare(img, ratio, flip);
+        accumulateSoftmax(acc, await this.logits(x, mode), H, W, flip);
+        passes.push({ height: x.shape[2], width: x.shape[3], flip });
+      }
+    }
+    const n = passes.length;
+    for (let i = 0; i < acc.length; i++) acc[i] /= n;
+    const probs: ScoreMap = { channels: C, height: H, width: W, data: acc };
+    return { labels: argmax(probs), probs, passes };
+  }
+
+  async dispose(): Promise<void> {
+    await this.runner.dispose();
+  }
+}
