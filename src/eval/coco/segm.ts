@@ -14,9 +14,10 @@ export function isPolygons(segm: Segmentation): segm is number[][] {
 }
 
 /**
- * One RLE for a segmentation in an image of `h × w`. Polygons are rasterised and merged (a
- * first polygon of exactly 4 numbers makes pycocotools read every part as an xywh box, and
- * so do we); RLE objects keep their own `size`.
+ * One RLE for a segmentation in an image of `h × w`. Polygons are rasterised and merged; RLE
+ * objects keep their own `size`. A first part of exactly 4 numbers is read as xywh boxes, as
+ * `frPyObjects` intends (pycocotools 2.0.x then hands a list to a function typed for ndarrays
+ * and raises a TypeError; we evaluate instead).
  */
 export function segmentationToRle(segm: Segmentation, h: number, w: number): Rle {
   if (isPolygons(segm)) {

@@ -147,6 +147,17 @@ describe(`RLE against pycocotools ${fx.pycocotools}`, () => {
     expect(b.map((row) => Array.from(row))).toEqual(iou.box);
   });
 
+  it('segmentationToRle: 4-number parts read as boxes, RLE objects keep their own size', () => {
+    const box = segmentationToRle([[1, 1, 3, 2]], 5, 6);
+    expect(box.counts).toEqual(rleFrBbox([1, 1, 3, 2], 5, 6).counts);
+    expect(() => segmentationToRle([[1, 1, 3, 2], [0, 0, 1, 0, 1, 1]], 5, 6)).toThrow(UserError);
+    expect(() => segmentationToRle([], 5, 6)).toThrow(UserError);
+    const unc = segmentationToRle({ size: [2, 3], counts: [1, 2, 3] }, 5, 6);
+    expect([unc.h, unc.w, Array.from(unc.counts)]).toEqual([2, 3, [1, 2, 3]]);
+    const cmp = segmentationToRle({ size: [2, 3], counts: '123' }, 5, 6);
+    expect([cmp.h, cmp.w, Array.from(cmp.counts)]).toEqual([2, 3, [1, 2, 3]]);
+  });
+
   it('gives −1 between masks of different sizes', () => {
     const a = encodeMask([1, 1, 1, 1], 2, 2);
     const b = encodeMask([1, 1, 1, 1, 1, 1], 2, 3);
