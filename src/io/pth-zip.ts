@@ -11,6 +11,9 @@ import { unpickle } from './pickle.js';
 import { StorageRef, storageDtype, torchGlobals } from './torch-pickle.js';
 import type { TorchArchive } from './pth-types.js';
 
+/** Upper bound for `data.pkl` (state-dict pickles are KBs to a few MB). */
+const MAX_PICKLE_BYTES = 1 << 30;
+
 function openZip(path: string): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
     yauzl.open(path, { lazyEntries: true, autoClose: false }, (err, zf) => {
@@ -104,7 +107,11 @@ export async function openTorchZip(path: string): Promise<TorchArchive> {
       const order = new TextDecoder().decode(await readEntry(zf, bo, path)).trim();
       if (order !== 'little') throw new UserError(`${path}: byteorder '${order}' is not supported (only little-endian checkpoints)`);
     }
-    const pkl = await readEntry(zf, entries.get(pkls[0])!, path);
+    const pklEntry = entries.get(pkls[0])!;
+    if (pklEntry.uncompressedSize > MAX_PICKLE_BYTES) {
+      throw new UserError(`${path}: data.pkl declares ${pklEntry.uncompressedSize} bytes, more than a state dict's pickle can need`);
+    }
+    const pkl = await readEntry(zf, pklEntry, path);
     const storages = new Map<string, StorageRef>();
     const where = `${path} (data.pkl)`;
     const { value } = unpickle(pkl, 0, {

@@ -69,6 +69,9 @@ export async function openTorch(path: string): Promise<TorchArchive> {
   throw new UserError(`${path}: not a PyTorch checkpoint (unknown magic bytes ${hex || '(empty file)'})`);
 }
 
+/** Largest tensor materialized (elements of a Float32Array). */
+const MAX_ELEMENTS = 2 ** 31 - 1;
+
 function isContiguous(shape: number[], stride: number[]): boolean {
   let expected = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -87,6 +90,9 @@ function materialize(t: TensorRef, bytes: Uint8Array, shareWhole: boolean, where
     throw new UserError(`${where}: view (offset ${t.offset}, size ${shapeStr(t.shape)}, stride ${shapeStr(t.stride)}) runs past its storage of ${bytes.byteLength / es} elements`);
   }
   if (count === 0) return { shape: [...t.shape], data: new Float32Array(0) };
+  if (count > MAX_ELEMENTS) {
+    throw new UserError(`${where}: size ${shapeStr(t.shape)} has ${count} elements, more than one tensor can hold here`);
+  }
   if (isContiguous(t.shape, t.stride)) {
     const slice = bytes.subarray(t.offset * es, (t.offset + count) * es);
     const share = shareWhole && t.offset === 0 && slice.byteLength === bytes.byteLength;
