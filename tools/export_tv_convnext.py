@@ -1,6 +1,7 @@
 """Exports torchvision's convnext_tiny (random weights) to ONNX, the speed anchor for `convnext bench
 --compare`, plus the same weights renamed to our canonical names as safetensors, so both models
-compute the same function. Run: /usr/bin/python3 tools/export_tv_convnext.py OUT_DIR [--size 224] [--opset 17]"""
+compute the same function, and the input with torchvision's stage outputs (p2..p5) and logits
+(tv_convnext_tiny.io.safetensors) for the end-to-end parity check (tools/check_convnext_t.sh). Run: /usr/bin/python3 tools/export_tv_convnext.py OUT_DIR [--size 224] [--opset 17]"""
 import argparse
 import os
 import sys
@@ -27,7 +28,13 @@ def main():
     torch.onnx.export(m, x, onnx_path, opset_version=a.opset, input_names=["input"], output_names=["logits"])
     stio.save(os.path.join(a.out, "tv_convnext_tiny.safetensors"), tv_to_official(m.state_dict()))
     with torch.no_grad():
-        stio.save(os.path.join(a.out, "tv_convnext_tiny.io.safetensors"), {"input": x, "expected.logits": m(x)})
+        io, h = {"input": x}, x
+        for i, layer in enumerate(m.features):
+            h = layer(h)
+            if i % 2 == 1:
+                io[f"expected.p{i // 2 + 2}"] = h
+        io["expected.logits"] = m(x)
+        stio.save(os.path.join(a.out, "tv_convnext_tiny.io.safetensors"), io)
     print("wrote", onnx_path)
 
 

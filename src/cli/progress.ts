@@ -62,7 +62,7 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
     update(done, note = '') {
       current = done;
       const now = Date.now();
-      if (now - last >= interval || done === total) {
+      if (now - last >= interval || (done === total && lastDone !== done)) {
         last = now;
         line(done, note);
       }
