@@ -6,8 +6,9 @@ import { z } from 'zod';
 import { classifierSchema } from './classifier.js';
 import { featuresSchema } from './features.js';
 import { segmentorSchema } from './segmentor.js';
+import { detectorSchema } from './detector.js';
 
-export const modelConfigSchema = z.discriminatedUnion('type', [classifierSchema, featuresSchema, segmentorSchema]);
+export const modelConfigSchema = z.discriminatedUnion('type', [classifierSchema, featuresSchema, segmentorSchema, detectorSchema]);
 
 /** A validated model config (defaults filled in). */
 export type ModelConfig = z.output<typeof modelConfigSchema>;

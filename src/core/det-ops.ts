@@ -43,6 +43,8 @@ export interface RoiAlignSpec {
 export interface DetOps<T> extends Ops<T> {
   /** Feature map [1, A·k, H, W] → table [H·W·A, k], rows in (h, w, a) order (PyTorch `permute(0, 2, 3, 1).reshape(-1, k)`). */
   mapToRows(x: T, k: number): T;
+  /** Height and width of a feature map as a float table [2]. */
+  spatialSize(x: T): T;
   /** Feature maps [R, C, h, w] → table [R, C·h·w] in PyTorch's (c, h, w) order. */
   flatten(x: T): T;
   /** Reshape of a table (−1 allowed once). */
@@ -55,6 +57,8 @@ export interface DetOps<T> extends Ops<T> {
   stackColumns(xs: readonly T[]): T;
   /** Concatenation of tables along rows. */
   concatRows(xs: readonly T[]): T;
+  /** Each row of a rank-2 table repeated `n` times in a row: [R, k] → [R·n, k]. */
+  repeatRows(x: T, n: number): T;
   /** Element `i` of a rank-1 table as a rank-1 table of length 1 (broadcasts). */
   element(x: T, i: number): T;
   /** Rows of a table (or feature maps of a batch) at `indices`. */
@@ -64,6 +68,8 @@ export interface DetOps<T> extends Ops<T> {
   /** A float table shaped like the rank-2 table `x` holding each element's column index. */
   columnIndex(x: T): T;
 
+  /** Division by a scalar (exact IEEE division, not multiplication by the reciprocal). */
+  divScalar(x: T, s: number): T;
   exp(x: T): T;
   log(x: T): T;
   floor(x: T): T;

@@ -4,6 +4,7 @@ import type { ModelConfig } from '../config/models.js';
 import { Classifier } from './classifier.js';
 import { featureModel } from './features.js';
 import { segmentorNetwork } from './segmentor.js';
+import { Detector } from './detector.js';
 
 /** The deployable network of a config: logits for classifiers, feature levels for feature extractors. */
 export function mainNetwork(cfg: ModelConfig): Network {
@@ -14,6 +15,8 @@ export function mainNetwork(cfg: ModelConfig): Network {
       return featureModel(cfg).network;
     case 'segmentor':
       return segmentorNetwork(cfg);
+    case 'mask_rcnn':
+      return new Detector(cfg).network();
   }
 }
 

@@ -22,28 +22,38 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
     return { id, rank };
   }
 
+  /** The graph value of `x` (a deferred LayerNorm affine applied). */
+  private v(x: Sym): string {
+    return this.materialize(x).id;
+  }
+
   /** Dimension `i` of x's shape as an int64 [1] value. */
   private dim(x: Sym, i: number): string {
     const g = this.g;
-    return g.op('Slice', [g.op('Shape', [x.id]), g.constInt64([i]), g.constInt64([i + 1])]);
+    return g.op('Slice', [g.op('Shape', [this.v(x)]), g.constInt64([i]), g.constInt64([i + 1])]);
   }
 
   mapToRows(x: Sym, k: number): Sym {
-    const t = this.g.op('Transpose', [x.id], { perm: [0, 2, 3, 1] });
+    const t = this.g.op('Transpose', [this.v(x)], { perm: [0, 2, 3, 1] });
     return this.s(this.g.op('Reshape', [t, this.g.constInt64([-1, k])]), 2);
   }
 
+  spatialSize(x: Sym): Sym {
+    const g = this.g;
+    return this.s(g.op('Cast', [g.op('Slice', [g.op('Shape', [this.v(x)]), g.constInt64([2]), g.constInt64([4])])], { to: FLOAT }), 1);
+  }
+
   flatten(x: Sym): Sym {
-    return this.s(this.g.op('Flatten', [x.id], { axis: 1 }), 2);
+    return this.s(this.g.op('Flatten', [this.v(x)], { axis: 1 }), 2);
   }
 
   reshape(x: Sym, shape: readonly number[]): Sym {
-    return this.s(this.g.op('Reshape', [x.id, this.g.constInt64([...shape])]), shape.length);
+    return this.s(this.g.op('Reshape', [this.v(x), this.g.constInt64([...shape])]), shape.length);
   }
 
   columns(x: Sym, start: number, end: number): Sym {
     const g = this.g;
-    return this.s(g.op('Slice', [x.id, g.constInt64([start]), g.constInt64([end]), g.constInt64([1])]), 2);
+    return this.s(g.op('Slice', [this.v(x), g.constInt64([start]), g.constInt64([end]), g.constInt64([1])]), 2);
   }
 
   column(x: Sym, i: number): Sym {
@@ -54,89 +64,100 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
   stackColumns(xs: readonly Sym[]): Sym {
     const g = this.g;
     const axes = g.constInt64([1]);
-    return this.s(g.op('Concat', xs.map((x) => g.op('Unsqueeze', [x.id, axes])), { axis: 1 }), 2);
+    return this.s(g.op('Concat', xs.map((x) => g.op('Unsqueeze', [this.v(x), axes])), { axis: 1 }), 2);
   }
 
   concatRows(xs: readonly Sym[]): Sym {
-    return xs.length === 1 ? xs[0] : this.s(this.g.op('Concat', xs.map((x) => x.id), { axis: 0 }), xs[0].rank);
+    return xs.length === 1 ? xs[0] : this.s(this.g.op('Concat', xs.map((x) => this.v(x)), { axis: 0 }), xs[0].rank);
+  }
+
+  repeatRows(x: Sym, n: number): Sym {
+    const g = this.g;
+    const k = g.op('Slice', [g.op('Shape', [this.v(x)]), g.constInt64([1]), g.constInt64([2])]);
+    const tiled = g.op('Expand', [g.op('Unsqueeze', [this.v(x), g.constInt64([1])]), g.constInt64([1, n, 1])]);
+    return this.s(g.op('Reshape', [tiled, g.op('Concat', [g.constInt64([-1]), k], { axis: 0 })]), 2);
   }
 
   element(x: Sym, i: number): Sym {
     const g = this.g;
-    return this.s(g.op('Slice', [x.id, g.constInt64([i]), g.constInt64([i + 1]), g.constInt64([0])]), 1);
+    return this.s(g.op('Slice', [this.v(x), g.constInt64([i]), g.constInt64([i + 1]), g.constInt64([0])]), 1);
   }
 
   gather(x: Sym, indices: Sym): Sym {
-    return this.s(this.g.op('Gather', [x.id, indices.id], { axis: 0 }), x.rank);
+    return this.s(this.g.op('Gather', [this.v(x), this.v(indices)], { axis: 0 }), x.rank);
   }
 
   selectChannel(x: Sym, index: Sym): Sym {
     const g = this.g;
-    const idx = g.op('Reshape', [g.op('Cast', [index.id], { to: INT64 }), g.constInt64([-1, 1, 1, 1])]);
+    const idx = g.op('Reshape', [g.op('Cast', [this.v(index)], { to: INT64 }), g.constInt64([-1, 1, 1, 1])]);
     const shape = g.op('Concat', [this.dim(x, 0), g.constInt64([1]), this.dim(x, 2), this.dim(x, 3)], { axis: 0 });
-    return this.s(g.op('GatherElements', [x.id, g.op('Expand', [idx, shape])], { axis: 1 }), 4);
+    return this.s(g.op('GatherElements', [this.v(x), g.op('Expand', [idx, shape])], { axis: 1 }), 4);
   }
 
   columnIndex(x: Sym): Sym {
     const g = this.g;
     const c = g.op('Cast', [g.op('Squeeze', [this.dim(x, 1), g.constInt64([0])])], { to: FLOAT });
     const range = g.op('Range', [g.constFloat([0], []), c, g.constFloat([1], [])]);
-    return this.s(g.op('Expand', [g.op('Unsqueeze', [range, g.constInt64([0])]), g.op('Shape', [x.id])]), 2);
+    return this.s(g.op('Expand', [g.op('Unsqueeze', [range, g.constInt64([0])]), g.op('Shape', [this.v(x)])]), 2);
+  }
+
+  divScalar(x: Sym, s: number): Sym {
+    return this.s(this.g.op('Div', [this.v(x), this.g.constFloat([s], [])]), x.rank);
   }
 
   exp(x: Sym): Sym {
-    return this.s(this.g.op('Exp', [x.id]), x.rank);
+    return this.s(this.g.op('Exp', [this.v(x)]), x.rank);
   }
 
   log(x: Sym): Sym {
-    return this.s(this.g.op('Log', [x.id]), x.rank);
+    return this.s(this.g.op('Log', [this.v(x)]), x.rank);
   }
 
   floor(x: Sym): Sym {
-    return this.s(this.g.op('Floor', [x.id]), x.rank);
+    return this.s(this.g.op('Floor', [this.v(x)]), x.rank);
   }
 
   clamp(x: Sym, lo?: number, hi?: number): Sym {
-    let y = x.id;
+    let y = this.v(x);
     if (lo !== undefined) y = this.g.op('Max', [y, this.g.constFloat([lo], [])]);
     if (hi !== undefined) y = this.g.op('Min', [y, this.g.constFloat([hi], [])]);
     return this.s(y, x.rank);
   }
 
   minimum(a: Sym, b: Sym): Sym {
-    return this.s(this.g.op('Min', [a.id, b.id]), Math.max(a.rank, b.rank));
+    return this.s(this.g.op('Min', [this.v(a), this.v(b)]), Math.max(a.rank, b.rank));
   }
 
   maximum(a: Sym, b: Sym): Sym {
-    return this.s(this.g.op('Max', [a.id, b.id]), Math.max(a.rank, b.rank));
+    return this.s(this.g.op('Max', [this.v(a), this.v(b)]), Math.max(a.rank, b.rank));
   }
 
   greaterScalar(x: Sym, s: number, orEqual = false): Sym {
-    return this.s(this.g.op(orEqual ? 'GreaterOrEqual' : 'Greater', [x.id, this.g.constFloat([s], [])]), x.rank);
+    return this.s(this.g.op(orEqual ? 'GreaterOrEqual' : 'Greater', [this.v(x), this.g.constFloat([s], [])]), x.rank);
   }
 
   and(a: Sym, b: Sym): Sym {
-    return this.s(this.g.op('And', [a.id, b.id]), Math.max(a.rank, b.rank));
+    return this.s(this.g.op('And', [this.v(a), this.v(b)]), Math.max(a.rank, b.rank));
   }
 
   nonzero(mask: Sym): Sym {
-    return this.s(this.g.op('Reshape', [this.g.op('NonZero', [mask.id]), this.g.constInt64([-1])]), 1);
+    return this.s(this.g.op('Reshape', [this.g.op('NonZero', [this.v(mask)]), this.g.constInt64([-1])]), 1);
   }
 
   topK(x: Sym, k: number): { values: Sym; indices: Sym } {
     const g = this.g;
-    const kk = g.op('Min', [g.op('Shape', [x.id]), g.constInt64([k])]);
-    const [values, indices] = g.node('TopK', [x.id, kk], { axis: 0, largest: 1, sorted: 1 }, 2);
+    const kk = g.op('Min', [g.op('Shape', [this.v(x)]), g.constInt64([k])]);
+    const [values, indices] = g.node('TopK', [this.v(x), kk], { axis: 0, largest: 1, sorted: 1 }, 2);
     return { values: this.s(values, 1), indices: this.s(indices, 1) };
   }
 
   batchedNms(boxes: Sym, scores: Sym, groups: Sym, numGroups: number, iouThr: number, maxOut: number): Sym {
     const g = this.g;
     const ids = g.constFloat(Array.from({ length: numGroups }, (_, i) => i), [numGroups, 1]);
-    const inGroup = g.op('Equal', [g.op('Unsqueeze', [groups.id, g.constInt64([0])]), ids]);
-    const masked = g.op('Where', [inGroup, g.op('Unsqueeze', [scores.id, g.constInt64([0])]), g.constFloat([-Infinity], [])]);
+    const inGroup = g.op('Equal', [g.op('Unsqueeze', [this.v(groups), g.constInt64([0])]), ids]);
+    const masked = g.op('Where', [inGroup, g.op('Unsqueeze', [this.v(scores), g.constInt64([0])]), g.constFloat([-Infinity], [])]);
     const selected = g.op('NonMaxSuppression', [
-      g.op('Unsqueeze', [boxes.id, g.constInt64([0])]),
+      g.op('Unsqueeze', [this.v(boxes), g.constInt64([0])]),
       g.op('Unsqueeze', [masked, g.constInt64([0])]),
       g.constInt64([maxOut]),
       g.constFloat([iouThr]),
@@ -178,9 +199,9 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
     const parts: string[] = [];
     const members: string[] = [];
     features.forEach((feat, l) => {
-      const idx = this.nonzero(this.s(g.op('Equal', [levels.id, g.constFloat([l], [])]), 1));
-      const batch = g.op('Mul', [idx.id, g.constInt64([0], [])]);
-      parts.push(g.op('RoiAlign', [feat.id, this.gather(rois, idx).id, batch], {
+      const idx = this.nonzero(this.s(g.op('Equal', [this.v(levels), g.constFloat([l], [])]), 1));
+      const batch = g.op('Mul', [this.v(idx), g.constInt64([0], [])]);
+      parts.push(g.op('RoiAlign', [this.v(feat), this.gather(rois, idx).id, batch], {
         mode: 'avg',
         output_height: spec.output,
         output_width: spec.output,
@@ -188,7 +209,7 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
         spatial_scale: { float: spec.scales[l] },
         coordinate_transformation_mode: spec.aligned ? 'half_pixel' : 'output_half_pixel',
       }));
-      members.push(idx.id);
+      members.push(this.v(idx));
     });
     // cat[k] belongs to RoI perm[k]; inverse[perm[k]] = k puts it back.
     const cat = g.op('Concat', parts, { axis: 0 });

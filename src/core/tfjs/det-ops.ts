@@ -19,6 +19,10 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
     return tf.reshape(x, [-1, k]);
   }
 
+  spatialSize(x: tf.Tensor): tf.Tensor {
+    return tf.tensor1d([x.shape[1] as number, x.shape[2] as number]);
+  }
+
   flatten(x: tf.Tensor): tf.Tensor {
     return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [x.shape[0], -1]);
   }
@@ -43,6 +47,11 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
     return xs.length === 1 ? xs[0] : tf.concat([...xs], 0);
   }
 
+  repeatRows(x: tf.Tensor, n: number): tf.Tensor {
+    const k = x.shape[1] as number;
+    return tf.reshape(tf.tile(tf.expandDims(x, 1), [1, n, 1]), [-1, k]);
+  }
+
   element(x: tf.Tensor, i: number): tf.Tensor {
     return tf.slice(x, [i], [1]);
   }
@@ -61,6 +70,10 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
   columnIndex(x: tf.Tensor): tf.Tensor {
     const [r, c] = x.shape as [number, number];
     return tf.tile(tf.reshape(tf.range(0, c, 1, 'float32'), [1, c]), [r, 1]);
+  }
+
+  divScalar(x: tf.Tensor, s: number): tf.Tensor {
+    return tf.div(x, s);
   }
 
   exp(x: tf.Tensor): tf.Tensor {

@@ -1,0 +1,271 @@
+/**
+ * Config schema of Mask R-CNN (ConvNeXt + FPN + RPN + box and mask heads) and its resolution into
+ * constructor options. Every numeric convention where mmdetection and torchvision differ
+ * (design.md §5) is a config value; `conventions` picks the set that unset values come from:
+ * `mmdet` (the ConvNeXt release's, the default) or `torchvision`. Channel counts and strides are
+ * never written here: they come from the backbone's FeatureSpec.
+ */
+import { z } from 'zod';
+import type { AnchorStrideMode } from '../core/det-ops.js';
+import { convnextBackboneSchema } from './backbone.js';
+import { IMAGENET_MEAN, IMAGENET_STD } from './input.js';
+
+const rgb = z.tuple([z.number(), z.number(), z.number()]);
+const four = z.tuple([z.number(), z.number(), z.number(), z.number()]);
+const posInt = z.number().int().positive();
+
+export const CONVENTIONS = ['mmdet', 'torchvision'] as const;
+export type Conventions = (typeof CONVENTIONS)[number];
+
+const coderSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('mmdet'), means: four.optional(), stds: four.optional(), clip: z.number().positive().optional() }).strict(),
+  z.object({ type: z.literal('torchvision'), weights: four.optional(), clip: z.number().positive().optional() }).strict(),
+]);
+
+const roiAlignSchema = z
+  .object({
+    output_size: posInt.optional(),
+    /** Samples per bin and axis; 0: adaptive (ceil(roi / output)). */
+    sampling_ratio: z.number().int().min(0).optional(),
+    /** true: −0.5 px shift (mmcv/torchvision aligned=True); false: legacy. */
+    aligned: z.boolean().optional(),
+  })
+  .strict();
+
+const levelMapperSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('mmdet'), finest_scale: z.number().positive().default(56) }).strict(),
+  z.object({ type: z.literal('torchvision'), canonical_scale: z.number().positive().default(224), canonical_level: z.number().int().default(4) }).strict(),
+]);
+
+export const detectorSchema = z
+  .object({
+    type: z.literal('mask_rcnn'),
+    /** Which library's numeric conventions fill the values left unset below. */
+    conventions: z.enum(CONVENTIONS).default('mmdet'),
+    backbone: convnextBackboneSchema,
+    num_classes: posInt,
+    /** Class names: 'coco' (the 80 COCO classes), or an explicit list. */
+    class_names: z.union([z.literal('coco'), z.array(z.string())]).optional(),
+    neck: z.object({ type: z.literal('fpn').optional(), out_channels: posInt.optional(), num_outs: posInt.optional() }).strict().optional(),
+    rpn_head: z
+      .object({
+        feat_channels: posInt.optional(),
+        anchor_generator: z
+          .object({
+            /** Octave scales: the anchor side is stride × scale (8: 32 px at stride 4). */
+            scales: z.array(z.number().positive()).min(1).optional(),
+            ratios: z.array(z.number().positive()).min(1).optional(),
+            /** Round base anchors to integers (torchvision). */
+            round: z.boolean().optional(),
+            center_offset: z.number().min(0).max(1).optional(),
+            /** 'nominal' (mmdetection) or 'input_over_feature' (torchvision: padded size // feature size). */
+            stride_mode: z.enum(['nominal', 'input_over_feature']).optional(),
+          })
+          .strict()
+          .optional(),
+        bbox_coder: coderSchema.optional(),
+        test: z
+          .object({
+            nms_pre: posInt.optional(),
+            max_per_img: posInt.optional(),
+            iou_threshold: z.number().min(0).max(1).optional(),
+            min_bbox_size: z.number().min(0).optional(),
+            /** Keep boxes whose sides equal min_bbox_size (torchvision) or only larger ones (mmdetection). */
+            min_size_inclusive: z.boolean().optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    roi_head: z
+      .object({
+        bbox_roi: roiAlignSchema.optional(),
+        mask_roi: roiAlignSchema.optional(),
+        level_mapper: levelMapperSchema.optional(),
+        bbox_head: z
+          .object({
+            fc_out_channels: posInt.optional(),
+            /** Position of the background logit in `fc_cls`. */
+            background: z.enum(['last', 'first']).optional(),
+            /** `fc_reg` has deltas for the background class too (torchvision). */
+            reg_with_background: z.boolean().optional(),
+            bbox_coder: coderSchema.optional(),
+          })
+          .strict()
+          .optional(),
+        mask_head: z
+          .object({
+            num_convs: z.number().int().min(0).optional(),
+            conv_out_channels: posInt.optional(),
+            /** `conv_logits` has a background channel first (torchvision). */
+            with_background: z.boolean().optional(),
+          })
+          .strict()
+          .optional(),
+        test: z
+          .object({
+            score_thr: z.number().min(0).max(1).optional(),
+            iou_threshold: z.number().min(0).max(1).optional(),
+            max_per_img: posInt.optional(),
+            /** Remove boxes with a side under this before NMS (torchvision 1e-2); null: none. */
+            min_bbox_size: z.number().min(0).nullable().optional(),
+            /** Mask probability threshold (≥). */
+            mask_thr_binary: z.number().min(0).max(1).optional(),
+            /** 'grid_sample' (mmdetection: float box) or 'torchvision' (28→30 padding, integer box, resize). */
+            paste: z.enum(['grid_sample', 'torchvision']).optional(),
+          })
+          .strict()
+          .optional(),
+      })
+      .strict()
+      .optional(),
+    input: z
+      .object({
+        /** Normalisation on the 0–255 scale (torchvision's 0–1 ImageNet statistics × 255). */
+        mean: rgb.default([...IMAGENET_MEAN]),
+        std: rgb.default([...IMAGENET_STD]),
+        /** (long, short) with keep ratio: scale by min(long / long side, short / short side); null: no resize. */
+        scale: z.tuple([posInt, posInt]).nullable().optional(),
+        /** New size: round half up (mmcv) or floor (torchvision). */
+        rounding: z.enum(['round', 'floor']).optional(),
+        size_divisor: posInt.optional(),
+      })
+      .strict()
+      .default({ mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] }),
+  })
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.class_names === 'coco' && c.num_classes !== 80) {
+      ctx.addIssue({ code: 'custom', path: ['class_names'], message: `'coco' names 80 classes but num_classes is ${c.num_classes}` });
+    }
+    if (Array.isArray(c.class_names) && c.class_names.length !== c.num_classes) {
+      ctx.addIssue({ code: 'custom', path: ['class_names'], message: `${c.class_names.length} names for ${c.num_classes} classes` });
+    }
+    const outs = c.backbone.out_indices;
+    if (outs && outs.length < 2) {
+      ctx.addIssue({ code: 'custom', path: ['backbone', 'out_indices'], message: 'an FPN needs at least two backbone levels' });
+    }
+    const numOuts = c.neck?.num_outs;
+    const levels = outs ? outs.length : 4;
+    if (numOuts !== undefined && numOuts < levels) {
+      ctx.addIssue({ code: 'custom', path: ['neck', 'num_outs'], message: `num_outs ${numOuts} is less than the ${levels} backbone levels` });
+    }
+  });
+
+export type DetectorConfig = z.output<typeof detectorSchema>;
+export type DetectorConfigInput = z.input<typeof detectorSchema>;
+
+type CoderValues =
+  | { type: 'mmdet'; means: [number, number, number, number]; stds: [number, number, number, number]; clip: number }
+  | { type: 'torchvision'; weights: [number, number, number, number]; clip: number };
+
+/** Every convention-dependent value, fully specified. */
+export interface ConventionValues {
+  anchors: { scales: number[]; ratios: number[]; round: boolean; centerOffset: number; strideMode: AnchorStrideMode };
+  rpnCoder: CoderValues;
+  rcnnCoder: CoderValues;
+  rpnTest: { nmsPre: number; maxPerImg: number; iouThr: number; minSize: number; minSizeInclusive: boolean };
+  roiAlign: { samplingRatio: number; aligned: boolean };
+  levelMapper: { type: 'mmdet'; finestScale: number } | { type: 'torchvision'; canonicalScale: number; canonicalLevel: number };
+  background: 'last' | 'first';
+  regWithBackground: boolean;
+  maskWithBackground: boolean;
+  rcnnTest: { scoreThr: number; iouThr: number; maxPerImg: number; minSize: number | null; maskThr: number; paste: 'grid_sample' | 'torchvision' };
+  input: { scale: [number, number] | null; rounding: 'round' | 'floor'; sizeDivisor: number };
+}
+
+/** mmdetection 2.x, as the ConvNeXt Mask R-CNN configs set it. */
+export const MMDET_CONVENTIONS: ConventionValues = {
+  anchors: { scales: [8], ratios: [0.5, 1, 2], round: false, centerOffset: 0, strideMode: 'nominal' },
+  rpnCoder: { type: 'mmdet', means: [0, 0, 0, 0], stds: [1, 1, 1, 1], clip: Math.abs(Math.log(16 / 1000)) },
+  rcnnCoder: { type: 'mmdet', means: [0, 0, 0, 0], stds: [0.1, 0.1, 0.2, 0.2], clip: Math.abs(Math.log(16 / 1000)) },
+  rpnTest: { nmsPre: 1000, maxPerImg: 1000, iouThr: 0.7, minSize: 0, minSizeInclusive: false },
+  roiAlign: { samplingRatio: 0, aligned: true },
+  levelMapper: { type: 'mmdet', finestScale: 56 },
+  background: 'last',
+  regWithBackground: false,
+  maskWithBackground: false,
+  rcnnTest: { scoreThr: 0.05, iouThr: 0.5, maxPerImg: 100, minSize: null, maskThr: 0.5, paste: 'grid_sample' },
+  input: { scale: [1333, 800], rounding: 'round', sizeDivisor: 32 },
+};
+
+/** torchvision 0.14 `MaskRCNN` defaults. */
+export const TORCHVISION_CONVENTIONS: ConventionValues = {
+  anchors: { scales: [8], ratios: [0.5, 1, 2], round: true, centerOffset: 0, strideMode: 'input_over_feature' },
+  rpnCoder: { type: 'torchvision', weights: [1, 1, 1, 1], clip: Math.log(1000 / 16) },
+  rcnnCoder: { type: 'torchvision', weights: [10, 10, 5, 5], clip: Math.log(1000 / 16) },
+  rpnTest: { nmsPre: 1000, maxPerImg: 1000, iouThr: 0.7, minSize: 1e-3, minSizeInclusive: true },
+  roiAlign: { samplingRatio: 2, aligned: false },
+  levelMapper: { type: 'torchvision', canonicalScale: 224, canonicalLevel: 4 },
+  background: 'first',
+  regWithBackground: true,
+  maskWithBackground: true,
+  rcnnTest: { scoreThr: 0.05, iouThr: 0.5, maxPerImg: 100, minSize: 1e-2, maskThr: 0.5, paste: 'torchvision' },
+  input: { scale: [1333, 800], rounding: 'floor', sizeDivisor: 32 },
+};
+
+/** The convention values of `c`: its profile with every value the config sets applied. */
+export function conventionValues(c: DetectorConfig): ConventionValues {
+  const p = c.conventions === 'torchvision' ? TORCHVISION_CONVENTIONS : MMDET_CONVENTIONS;
+  const ag = c.rpn_head?.anchor_generator ?? {};
+  const rt = c.rpn_head?.test ?? {};
+  const bt = c.roi_head?.test ?? {};
+  const inp = c.input;
+  const lm = c.roi_head?.level_mapper;
+  return {
+    anchors: {
+      scales: ag.scales ?? p.anchors.scales,
+      ratios: ag.ratios ?? p.anchors.ratios,
+      round: ag.round ?? p.anchors.round,
+      centerOffset: ag.center_offset ?? p.anchors.centerOffset,
+      strideMode: ag.stride_mode ?? p.anchors.strideMode,
+    },
+    rpnCoder: coder(c.rpn_head?.bbox_coder, p.rpnCoder),
+    rcnnCoder: coder(c.roi_head?.bbox_head?.bbox_coder, p.rcnnCoder),
+    rpnTest: {
+      nmsPre: rt.nms_pre ?? p.rpnTest.nmsPre,
+      maxPerImg: rt.max_per_img ?? p.rpnTest.maxPerImg,
+      iouThr: rt.iou_threshold ?? p.rpnTest.iouThr,
+      minSize: rt.min_bbox_size ?? p.rpnTest.minSize,
+      minSizeInclusive: rt.min_size_inclusive ?? p.rpnTest.minSizeInclusive,
+    },
+    roiAlign: p.roiAlign,
+    levelMapper: lm === undefined ? p.levelMapper
+      : lm.type === 'mmdet' ? { type: 'mmdet', finestScale: lm.finest_scale }
+        : { type: 'torchvision', canonicalScale: lm.canonical_scale, canonicalLevel: lm.canonical_level },
+    background: c.roi_head?.bbox_head?.background ?? p.background,
+    regWithBackground: c.roi_head?.bbox_head?.reg_with_background ?? p.regWithBackground,
+    maskWithBackground: c.roi_head?.mask_head?.with_background ?? p.maskWithBackground,
+    rcnnTest: {
+      scoreThr: bt.score_thr ?? p.rcnnTest.scoreThr,
+      iouThr: bt.iou_threshold ?? p.rcnnTest.iouThr,
+      maxPerImg: bt.max_per_img ?? p.rcnnTest.maxPerImg,
+      minSize: bt.min_bbox_size === undefined ? p.rcnnTest.minSize : bt.min_bbox_size,
+      maskThr: bt.mask_thr_binary ?? p.rcnnTest.maskThr,
+      paste: bt.paste ?? p.rcnnTest.paste,
+    },
+    input: {
+      scale: inp.scale === undefined ? p.input.scale : inp.scale,
+      rounding: inp.rounding ?? p.input.rounding,
+      sizeDivisor: inp.size_divisor ?? p.input.sizeDivisor,
+    },
+  };
+}
+
+function coder(c: z.output<typeof coderSchema> | undefined, dflt: CoderValues): CoderValues {
+  if (!c) return dflt;
+  if (c.type === 'mmdet') {
+    const base = dflt.type === 'mmdet' ? dflt : MMDET_CONVENTIONS.rcnnCoder as Extract<CoderValues, { type: 'mmdet' }>;
+    return { type: 'mmdet', means: c.means ?? base.means, stds: c.stds ?? base.stds, clip: c.clip ?? base.clip };
+  }
+  const base = dflt.type === 'torchvision' ? dflt : TORCHVISION_CONVENTIONS.rcnnCoder as Extract<CoderValues, { type: 'torchvision' }>;
+  return { type: 'torchvision', weights: c.weights ?? base.weights, clip: c.clip ?? base.clip };
+}
+
+/** RoIAlign settings of the box (7) or mask (14) branch. */
+export function roiAlignValues(c: DetectorConfig, branch: 'bbox' | 'mask'): { output: number; samplingRatio: number; aligned: boolean } {
+  const p = conventionValues(c).roiAlign;
+  const r = (branch === 'bbox' ? c.roi_head?.bbox_roi : c.roi_head?.mask_roi) ?? {};
+  return { output: r.output_size ?? (branch === 'bbox' ? 7 : 14), samplingRatio: r.sampling_ratio ?? p.samplingRatio, aligned: r.aligned ?? p.aligned };
+}

@@ -1,0 +1,156 @@
+/**
+ * Mask R-CNN (He et al. 2017) on ConvNeXt, as mmdetection's `MaskRCNN` and torchvision's
+ * `MaskRCNN` compute it at test time: backbone (`backbone.*`), FPN (`neck.*`), RPN
+ * (`rpn_head.*`), box and mask heads (`roi_head.bbox_head.*`, `roi_head.mask_head.*`). Model code
+ * runs on any engine implementing {@link DetOps}; one image per call.
+ */
+import type { ConvNeXt } from '../backbones/convnext.js';
+import type { DetOps } from '../core/det-ops.js';
+import type { FeatureSpec } from '../core/feature-spec.js';
+import type { Network } from '../core/model.js';
+import type { Ops } from '../core/ops.js';
+import { Scope } from '../core/params.js';
+import { buildBackbone } from '../config/backbone.js';
+import { type ConventionValues, conventionValues, type DetectorConfig, roiAlignValues } from '../config/detector.js';
+import { anchorGridSpecs } from '../heads/det/anchors.js';
+import type { AnchorGridSpec } from '../core/det-ops.js';
+import type { BoxCoderOptions } from '../heads/det/coder.js';
+import { type ProposalOptions, proposals } from '../heads/rpn/proposals.js';
+import { RpnHead } from '../heads/rpn/rpn-head.js';
+import { RoiHead } from '../heads/roi/roi-head.js';
+import { Fpn } from '../necks/fpn.js';
+import { COCO_CLASSES } from './detector-classes.js';
+
+/** Raw detector outputs (input-image coordinates, before rescaling and mask pasting). */
+export interface DetectorOutputs<T> {
+  /** RPN proposals [P, 4] and objectness [P]. */
+  proposals: T;
+  proposalScores: T;
+  /** Detections: boxes [D, 4], scores [D], labels [D] (0-based, float), mask probabilities [D, 1, 28, 28]. */
+  boxes: T;
+  scores: T;
+  labels: T;
+  masks: T;
+}
+
+/** True when `ops` implements the detection op set. */
+export function isDetOps<T>(ops: Ops<T>): ops is DetOps<T> {
+  return typeof (ops as Partial<DetOps<T>>).roiAlign === 'function';
+}
+
+export class Detector {
+  readonly scope = Scope.root();
+  readonly backbone: ConvNeXt;
+  /** Backbone levels fed to the FPN: `norm{i}` outputs with out_indices, else the raw stages. */
+  readonly backboneSpecs: readonly FeatureSpec[];
+  readonly neck: Fpn;
+  readonly rpnHead: RpnHead;
+  readonly roiHead: RoiHead;
+  readonly conventions: ConventionValues;
+  readonly anchorGrids: readonly AnchorGridSpec[];
+  readonly proposalOptions: ProposalOptions;
+  readonly classNames: readonly string[];
+  private readonly dense: boolean;
+
+  constructor(readonly config: DetectorConfig) {
+    const v = (this.conventions = conventionValues(config));
+    this.backbone = buildBackbone(this.scope.child('backbone'), config.backbone);
+    this.dense = config.backbone.out_indices !== undefined;
+    this.backboneSpecs = this.dense ? this.backbone.featureSpecs : this.backbone.stageSpecs;
+    const neck = config.neck ?? {};
+    this.neck = new Fpn(this.scope.child('neck'), this.backboneSpecs, {
+      outChannels: neck.out_channels ?? 256,
+      numOuts: neck.num_outs ?? this.backboneSpecs.length + 1,
+    });
+    const pyramid = this.neck.outSpecs;
+    const channels = pyramid[0].channels;
+    const numAnchors = v.anchors.ratios.length * v.anchors.scales.length;
+    this.rpnHead = new RpnHead(this.scope.child('rpn_head'), channels, config.rpn_head?.feat_channels ?? channels, numAnchors);
+    this.anchorGrids = anchorGridSpecs({ ...v.anchors, strides: pyramid.map((s) => s.stride) });
+    this.proposalOptions = { ...v.rpnTest, coder: v.rpnCoder as BoxCoderOptions };
+    const roiStrides = this.neck.inSpecs.map((s) => s.stride);
+    const numClasses = config.num_classes;
+    const bh = config.roi_head?.bbox_head ?? {};
+    const mh = config.roi_head?.mask_head ?? {};
+    const lm = v.levelMapper;
+    this.roiHead = new RoiHead(this.scope.child('roi_head'), {
+      strides: roiStrides,
+      boxRoi: roiAlignValues(config, 'bbox'),
+      maskRoi: roiAlignValues(config, 'mask'),
+      levels: lm.type === 'mmdet' ? lm : { ...lm, minLevel: Math.round(Math.log2(roiStrides[0])) },
+      bbox: {
+        inChannels: channels,
+        roiSize: roiAlignValues(config, 'bbox').output,
+        fcChannels: bh.fc_out_channels ?? 1024,
+        numClasses,
+        background: v.background,
+        regWithBackground: v.regWithBackground,
+      },
+      coder: v.rcnnCoder as BoxCoderOptions,
+      mask: {
+        inChannels: channels,
+        numConvs: mh.num_convs ?? 4,
+        convChannels: mh.conv_out_channels ?? 256,
+        numClasses,
+        withBackground: v.maskWithBackground,
+      },
+      test: { scoreThr: v.rcnnTest.scoreThr, iouThr: v.rcnnTest.iouThr, maxPerImg: v.rcnnTest.maxPerImg, minSize: v.rcnnTest.minSize },
+    });
+    const names = config.class_names;
+    this.classNames = names === 'coco' ? COCO_CLASSES : names ?? Array.from({ length: numClasses }, (_, i) => `class_${i}`);
+  }
+
+  /** Backbone levels keyed by name (p2…p5). */
+  backboneForward<T>(ops: Ops<T>, image: T): Record<string, T> {
+    if (this.dense) return this.backbone.forward(ops, image);
+    const st = this.backbone.stagesForward(ops, image);
+    return Object.fromEntries(this.backboneSpecs.map((s, i) => [s.name, st[i]]));
+  }
+
+  /** FPN outputs in stride order (p2…p6). */
+  neckForward<T>(ops: Ops<T>, feats: Record<string, T>): T[] {
+    return this.neck.forward(ops, feats);
+  }
+
+  /** RPN proposals [P, 4] and their scores [P]; `imageSize` is [height, width] of the valid (unpadded) image. */
+  rpnForward<T>(ops: DetOps<T>, pyramid: readonly T[], image: T, imageSize: T): { boxes: T; scores: T } {
+    const heads = pyramid.map((f) => this.rpnHead.forward(ops, f));
+    return proposals(ops, pyramid, heads, this.anchorGrids, image, imageSize, this.proposalOptions);
+  }
+
+  /** The whole detector on one image [1, 3, H, W] (padded), `imageSize` [2] its valid height and width. */
+  forward<T>(ops: DetOps<T>, image: T, imageSize: T): DetectorOutputs<T> {
+    const pyramid = this.neckForward(ops, this.backboneForward(ops, image));
+    const props = this.rpnForward(ops, pyramid, image, imageSize);
+    const det = this.roiHead.detect(ops, pyramid, props.boxes, imageSize);
+    const masks = this.roiHead.segment(ops, pyramid, det.boxes, det.labels);
+    return { proposals: props.boxes, proposalScores: props.scores, ...det, masks };
+  }
+
+  /**
+   * The detector as a single-input {@link Network} (the valid image is the whole input):
+   * `dets` [D, 6] (x1, y1, x2, y2, score, label), `masks` [D, 1, 28, 28], `proposals` [P, 5]
+   * (box, score). It needs an engine with the detection ops ({@link DetOps}).
+   */
+  network(): Network {
+    return {
+      registry: this.scope.registry,
+      inputChannels: this.config.backbone.in_channels,
+      outputs: { dets: 2, masks: 4, proposals: 2 },
+      forward: <T>(ops: Ops<T>, x: T) => {
+        if (!isDetOps(ops)) throw new Error('Mask R-CNN needs an engine with the detection ops (DetOps): use the detector runner or buildDetectorOnnx');
+        return packOutputs(ops, this.forward(ops, x, ops.spatialSize(x)));
+      },
+    };
+  }
+}
+
+/** The packed outputs of a detector network: `dets` [D, 6], `masks` [D, 1, 28, 28], `proposals` [P, 5]. */
+export function packOutputs<T>(ops: DetOps<T>, o: DetectorOutputs<T>): Record<string, T> {
+  const col = (x: T) => ops.reshape(x, [-1, 1]);
+  return {
+    dets: ops.concat([o.boxes, col(o.scores), col(o.labels)]),
+    masks: o.masks,
+    proposals: ops.concat([o.proposals, col(o.proposalScores)]),
+  };
+}
