@@ -2,6 +2,8 @@
 import { fileURLToPath } from 'node:url';
 import type { HostTensor } from '../src/core/host-tensor.js';
 import { readSafetensors } from '../src/io/safetensors.js';
+import type { ClassifierConfig } from '../src/config/classifier.js';
+import { resolveConfig } from '../src/config/resolve.js';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 
@@ -40,3 +42,10 @@ export function compare(actual: HostTensor, expected: HostTensor): Comparison {
 
 /** The project's parity tolerance: max abs error ≤ 1e-4 × max abs of the expected output. */
 export const PARITY_REL_TOL = 1e-4;
+
+/** A named config that must be a classifier (narrows the type for tests). */
+export function classifierConfig(name: string): ClassifierConfig {
+  const c = resolveConfig(name);
+  if (c.type !== 'classifier') throw new Error(`${name} is a ${c.type}, not a classifier`);
+  return c;
+}

@@ -7,6 +7,7 @@ import { initWeights } from '../../../src/core/weights.js';
 import { resolveConfig } from '../../../src/config/resolve.js';
 import { Classifier } from '../../../src/tasks/classifier.js';
 import { featureModel } from '../../../src/tasks/features.js';
+import { classifierConfig } from '../../helpers.js';
 
 beforeAll(async () => {
   await initBackend('wasm');
@@ -14,7 +15,7 @@ beforeAll(async () => {
 
 describe('tfjs engine tensor accounting', () => {
   it.each([
-    ['classifier', () => new Classifier(resolveConfig('test_convnextv2-narrow_cls7')).network()],
+    ['classifier', () => new Classifier(classifierConfig('test_convnextv2-narrow_cls7')).network()],
     ['dense features', () => featureModel(resolveConfig('test_convnext-narrow_dense')).network],
   ])('%s: no tensors leak', async (_name, make) => {
     const net = make();
