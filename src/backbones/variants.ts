@@ -18,16 +18,16 @@ export const CONVNEXT_V1 = {
   xlarge: { depths: [3, 3, 27, 3], dims: [256, 512, 1024, 2048] },
 } as const satisfies Record<string, VariantDims>;
 
-/** ConvNeXt V2 (official repo: atto … huge; small as timm defines it). */
+/** ConvNeXt V2 (official repo: atto … huge; small as timm defines it): V1's shapes plus huge. */
 export const CONVNEXT_V2 = {
-  atto: { depths: [2, 2, 6, 2], dims: [40, 80, 160, 320] },
-  femto: { depths: [2, 2, 6, 2], dims: [48, 96, 192, 384] },
-  pico: { depths: [2, 2, 6, 2], dims: [64, 128, 256, 512] },
-  nano: { depths: [2, 2, 8, 2], dims: [80, 160, 320, 640] },
-  tiny: { depths: [3, 3, 9, 3], dims: [96, 192, 384, 768] },
-  small: { depths: [3, 3, 27, 3], dims: [96, 192, 384, 768] },
-  base: { depths: [3, 3, 27, 3], dims: [128, 256, 512, 1024] },
-  large: { depths: [3, 3, 27, 3], dims: [192, 384, 768, 1536] },
+  atto: CONVNEXT_V1.atto,
+  femto: CONVNEXT_V1.femto,
+  pico: CONVNEXT_V1.pico,
+  nano: CONVNEXT_V1.nano,
+  tiny: CONVNEXT_V1.tiny,
+  small: CONVNEXT_V1.small,
+  base: CONVNEXT_V1.base,
+  large: CONVNEXT_V1.large,
   huge: { depths: [3, 3, 27, 3], dims: [352, 704, 1408, 2816] },
 } as const satisfies Record<string, VariantDims>;
 
