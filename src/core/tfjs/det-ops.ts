@@ -62,8 +62,9 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
 
   selectChannel(x: tf.Tensor, index: tf.Tensor): tf.Tensor {
     // One-hot weighted sum over channels: exact (one term is x, the others are 0) and differentiable.
+    // (The wasm OneHot kernel writes float32 one-hots as integer bit patterns: build int32, then cast.)
     const c = x.shape[3] as number;
-    const hot = tf.reshape(tf.oneHot(tf.cast(index, 'int32'), c, 1, 0, 'float32'), [-1, 1, 1, c]);
+    const hot = tf.reshape(tf.cast(tf.oneHot(tf.cast(index, 'int32'), c), 'float32'), [-1, 1, 1, c]);
     return tf.sum(tf.mul(x, hot), 3, true);
   }
 

@@ -1,0 +1,101 @@
+/**
+ * The oracle test: torchvision 0.14's MaskRCNN (small ConvNeXt body, torchvision FPN, random
+ * weights, eval mode; fixtures from tools/fixtures/gen_det.py) against our detector with the
+ * torchvision conventions, on both engines and two input sizes (one padded). Tolerances: RPN
+ * proposals and final boxes within 1e-2 px, scores within 1e-4, labels equal, 28×28 mask
+ * probabilities within 1e-4, pasted masks with per-instance IoU ≥ 0.99.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { ENGINES } from '../../src/core/engine.js';
+import { bindWeights } from '../../src/core/weights.js';
+import { resolveConfig } from '../../src/config/resolve.js';
+import type { DetectorConfig } from '../../src/config/detector.js';
+import { Detector } from '../../src/tasks/detector.js';
+import { createDetectorRunner, type DetectorRunner } from '../../src/tasks/detector-runner.js';
+import { pasteMask, regionToFull } from '../../src/tasks/detector-paste.js';
+import { loadWeights } from '../../src/io/load-weights.js';
+import type { HostTensor } from '../../src/core/host-tensor.js';
+import { FIXTURES, loadIo } from '../helpers.js';
+
+const DIR = join(FIXTURES, 'det');
+const CASES = ['64x96', '75x101'];
+const runners: DetectorRunner[] = [];
+afterAll(async () => {
+  for (const r of runners) await r.dispose();
+});
+
+/** Columns [from, to) of a [N, k] host tensor as [N, to − from]. */
+function cols(t: HostTensor, from: number, to: number): Float32Array {
+  const k = t.shape[1];
+  const n = t.shape[0];
+  const out = new Float32Array(n * (to - from));
+  for (let i = 0; i < n; i++) for (let j = from; j < to; j++) out[i * (to - from) + j - from] = t.data[i * k + j];
+  return out;
+}
+
+function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function unpackBits(bits: Float32Array, n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (bits[i >> 3] >> (7 - (i & 7))) & 1;
+  return out;
+}
+
+describe.each(ENGINES)('Mask R-CNN vs torchvision on %s', (engine) => {
+  it.each(CASES)('%s', async (size) => {
+    const io = await loadIo(join(DIR, `tv_maskrcnn_${size}.io.safetensors`));
+    const cfg = resolveConfig('test_mask-rcnn_convnext-narrow_tv') as DetectorConfig;
+    const det = new Detector(cfg);
+    const loaded = await loadWeights(join(DIR, 'tv_maskrcnn.weights.safetensors'));
+    const { weights, report } = bindWeights(det.scope.registry, loaded.tensors);
+    expect(report.unexpected).toEqual([]);
+    const runner = await createDetectorRunner(engine, det, weights, { backend: 'wasm' });
+    runners.push(runner);
+    const [h, w] = size.split('x').map(Number);
+    const out = await runner.run(io.input, [h, w]);
+    const e = io.expected;
+
+    // RPN proposals: same count, same order.
+    expect(out.proposals.shape[0]).toBe(e.proposals.shape[0]);
+    const propErr = maxAbsDiff(cols(out.proposals, 0, 4), e.proposals.data);
+    const propScoreErr = maxAbsDiff(cols(out.proposals, 4, 5), e.proposal_scores.data);
+    // Detections.
+    const d = e.scores.shape[0];
+    expect(out.dets.shape[0]).toBe(d);
+    expect(Array.from(cols(out.dets, 5, 6))).toEqual(Array.from(e.labels.data));
+    const boxErr = maxAbsDiff(cols(out.dets, 0, 4), e.boxes.data);
+    const scoreErr = maxAbsDiff(cols(out.dets, 4, 5), e.scores.data);
+    const maskErr = maxAbsDiff(out.masks.data, e.mask_probs.data);
+    // Pasted masks (torchvision's paste on our probabilities) against torchvision's masks > 0.5.
+    const tvMasks = unpackBits(e.masks_bits.data, d * h * w);
+    let minIou = 1;
+    for (let i = 0; i < d; i++) {
+      const box = Array.from(out.dets.data.subarray(6 * i, 6 * i + 4));
+      const region = pasteMask('torchvision', out.masks.data.subarray(784 * i, 784 * (i + 1)), 28, box, h, w, 0.5);
+      const ours = regionToFull(region, h, w);
+      let inter = 0;
+      let union = 0;
+      for (let p = 0; p < h * w; p++) {
+        const a = ours[p];
+        const b = tvMasks[i * h * w + p];
+        inter += a & b;
+        union += a | b;
+      }
+      minIou = Math.min(minIou, union === 0 ? 1 : inter / union);
+    }
+    console.log(`${engine} ${size}: ${out.proposals.shape[0]} proposals (max err ${propErr.toExponential(2)} px, score ${propScoreErr.toExponential(2)}), `
+      + `${d} detections (box ${boxErr.toExponential(2)} px, score ${scoreErr.toExponential(2)}, 28x28 mask ${maskErr.toExponential(2)}, min mask IoU ${minIou.toFixed(4)})`);
+    expect(propErr).toBeLessThanOrEqual(1e-2);
+    expect(propScoreErr).toBeLessThanOrEqual(1e-4);
+    expect(boxErr).toBeLessThanOrEqual(1e-2);
+    expect(scoreErr).toBeLessThanOrEqual(1e-4);
+    expect(maskErr).toBeLessThanOrEqual(1e-4);
+    expect(minIou).toBeGreaterThanOrEqual(0.99);
+  });
+});
