@@ -12,9 +12,9 @@ import { GraphBuilder } from '../core/ort/graph.js';
 import { OrtDetOps } from '../core/ort/det-ops.js';
 import { sessionOptions } from '../core/ort/runner.js';
 import { initBackend } from '../core/tfjs/backend.js';
-import { TfjsDetOps } from '../core/tfjs/det-ops.js';
+import { detToHost, TfjsDetOps } from '../core/tfjs/det-ops.js';
 import { TfjsParams } from '../core/tfjs/params.js';
-import { fromHost, toHost } from '../core/tfjs/runner.js';
+import { fromHost } from '../core/tfjs/runner.js';
 import type { WeightMap } from '../core/weights.js';
 import { type Detector, packOutputs } from './detector.js';
 
@@ -80,7 +80,7 @@ class TfjsDetectorRunner implements DetectorRunner {
     const ops = new TfjsDetOps(this.params, false);
     const outs = tf.tidy(() => packOutputs(ops, this.det.forward(ops, fromHost(image), tf.tensor1d([...imageSize]))));
     try {
-      return { dets: await toHost(outs.dets), masks: await toHost(outs.masks), proposals: await toHost(outs.proposals) };
+      return { dets: await detToHost(outs.dets), masks: await detToHost(outs.masks), proposals: await detToHost(outs.proposals) };
     } finally {
       for (const v of Object.values(outs)) v.dispose();
     }

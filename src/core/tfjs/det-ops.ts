@@ -6,7 +6,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AnchorGridSpec, DetOps, RoiAlignSpec } from '../det-ops.js';
+import type { HostTensor } from '../host-tensor.js';
 import { TfjsOps } from './ops.js';
+import { toHost } from './runner.js';
 import { batchedNmsHost } from '../../heads/det/nms.js';
 import { gridAnchorsHost } from '../../heads/det/anchors.js';
 import { roiAlignPlan } from '../../heads/roi/roi-align-plan.js';
@@ -24,7 +26,10 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
   }
 
   flatten(x: tf.Tensor): tf.Tensor {
-    return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [x.shape[0], -1]);
+    const [n, h, w, c] = x.shape as number[];
+    // The wasm backend's Transpose and reductions trap on empty tensors (no RoIs): shape-only path.
+    if (n === 0) return tf.zeros([0, c * h * w]);
+    return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [n, -1]);
   }
 
   reshape(x: tf.Tensor, shape: readonly number[]): tf.Tensor {
@@ -63,7 +68,8 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
   selectChannel(x: tf.Tensor, index: tf.Tensor): tf.Tensor {
     // One-hot weighted sum over channels: exact (one term is x, the others are 0) and differentiable.
     // (The wasm OneHot kernel writes float32 one-hots as integer bit patterns: build int32, then cast.)
-    const c = x.shape[3] as number;
+    const [n, h, w, c] = x.shape as number[];
+    if (n === 0) return tf.zeros([0, h, w, 1]);
     const hot = tf.reshape(tf.cast(tf.oneHot(tf.cast(index, 'int32'), c), 'float32'), [-1, 1, 1, c]);
     return tf.sum(tf.mul(x, hot), 3, true);
   }
@@ -177,6 +183,18 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
     order.forEach((roi, k) => (inverse[roi] = k));
     return tf.gather(cat, tf.tensor1d(inverse, 'int32'), 0);
   }
+}
+
+/**
+ * A tfjs tensor (NHWC or table) → host tensor (NCHW or table), empty tensors included (the wasm
+ * backend's Transpose traps on them). Does not dispose `x`.
+ */
+export async function detToHost(x: tf.Tensor): Promise<HostTensor> {
+  if (x.size === 0) {
+    const s = [...x.shape];
+    return { shape: x.rank === 4 ? [s[0], s[3], s[1], s[2]] : s, data: new Float32Array(0) };
+  }
+  return toHost(x);
 }
 
 function pick(boxes: Float32Array, rows: readonly number[]): Float32Array {
