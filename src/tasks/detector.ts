@@ -10,6 +10,10 @@ import type { FeatureSpec } from '../core/feature-spec.js';
 import type { Network } from '../core/model.js';
 import type { Ops } from '../core/ops.js';
 import { Scope } from '../core/params.js';
+import { OrtOps } from '../core/ort/ops.js';
+import { OrtDetOps } from '../core/ort/det-ops.js';
+import { TfjsOps } from '../core/tfjs/ops.js';
+import { TfjsDetOps } from '../core/tfjs/det-ops.js';
 import { buildBackbone } from '../config/backbone.js';
 import { type ConventionValues, conventionValues, type DetectorConfig, roiAlignValues } from '../config/detector.js';
 import { anchorGridSpecs } from '../heads/det/anchors.js';
@@ -36,6 +40,14 @@ export interface DetectorOutputs<T> {
 /** True when `ops` implements the detection op set. */
 export function isDetOps<T>(ops: Ops<T>): ops is DetOps<T> {
   return typeof (ops as Partial<DetOps<T>>).roiAlign === 'function';
+}
+
+/** `ops` with the detection ops: itself, or the engine's detection extension of it. */
+export function detOps<T>(ops: Ops<T>): DetOps<T> {
+  if (isDetOps(ops)) return ops;
+  if (ops instanceof OrtOps) return OrtDetOps.extend(ops) as unknown as DetOps<T>;
+  if (ops instanceof TfjsOps) return TfjsDetOps.extend(ops) as unknown as DetOps<T>;
+  throw new Error(`Mask R-CNN needs the detection ops, which the ${ops.engine} engine lacks`);
 }
 
 export class Detector {
@@ -130,7 +142,8 @@ export class Detector {
   /**
    * The detector as a single-input {@link Network} (the valid image is the whole input):
    * `dets` [D, 6] (x1, y1, x2, y2, score, label), `masks` [D, 1, 28, 28], `proposals` [P, 5]
-   * (box, score). It needs an engine with the detection ops ({@link DetOps}).
+   * (box, score). Plain engine instances are extended with the detection ops ({@link detOps}), so
+   * the generic network builders (`buildOnnx`, `createRunner`) run it.
    */
   network(): Network {
     return {
@@ -138,8 +151,8 @@ export class Detector {
       inputChannels: this.config.backbone.in_channels,
       outputs: { dets: 2, masks: 4, proposals: 2 },
       forward: <T>(ops: Ops<T>, x: T) => {
-        if (!isDetOps(ops)) throw new Error('Mask R-CNN needs an engine with the detection ops (DetOps): use the detector runner or buildDetectorOnnx');
-        return packOutputs(ops, this.forward(ops, x, ops.spatialSize(x)));
+        const d = detOps(ops);
+        return packOutputs(d, this.forward(d, x, d.spatialSize(x)));
       },
     };
   }
@@ -147,10 +160,10 @@ export class Detector {
 
 /** The packed outputs of a detector network: `dets` [D, 6], `masks` [D, 1, 28, 28], `proposals` [P, 5]. */
 export function packOutputs<T>(ops: DetOps<T>, o: DetectorOutputs<T>): Record<string, T> {
-  const col = (x: T) => ops.reshape(x, [-1, 1]);
+  const box = (b: T) => [0, 1, 2, 3].map((i) => ops.column(b, i));
   return {
-    dets: ops.concat([o.boxes, col(o.scores), col(o.labels)]),
+    dets: ops.stackColumns([...box(o.boxes), o.scores, o.labels]),
     masks: o.masks,
-    proposals: ops.concat([o.proposals, col(o.proposalScores)]),
+    proposals: ops.stackColumns([...box(o.proposals), o.proposalScores]),
   };
 }

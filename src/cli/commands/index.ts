@@ -4,6 +4,8 @@ import { register as classify } from './classify.js';
 import { register as configs } from './configs.js';
 import { register as convert } from './convert.js';
 import { register as demo } from './demo.js';
+import { register as detect } from './detect.js';
+import { register as evalCmd } from './eval-det.js';
 import { register as exportCmd } from './export.js';
 import { register as features } from './features.js';
 import { register as inspect } from './inspect.js';
@@ -12,4 +14,4 @@ import { register as inspect } from './inspect.js';
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command, in help order. Add new command modules here. */
-export const commands: RegisterCommand[] = [demo, configs, features, classify, exportCmd, bench, convert, inspect];
+export const commands: RegisterCommand[] = [demo, configs, features, classify, exportCmd, bench, convert, inspect, detect, evalCmd];

@@ -1,0 +1,67 @@
+/**
+ * Detection preprocessing: keep-ratio resize into (long, short) as mmcv's `rescale_size` (new
+ * side = int(side · scale + 0.5)) or torchvision's GeneralizedRCNNTransform (floor, float32
+ * scale), normalisation on the 0–255 scale, zero padding at the bottom and right to a multiple
+ * of `size_divisor`. Pixels are resized by sharp (bilinear), not by OpenCV or
+ * `F.interpolate`, so resized inputs differ from the Python tools' by interpolation detail.
+ */
+import type { HostTensor } from '../core/host-tensor.js';
+import { type RgbImage, resizeRgb, toTensor } from '../io/image.js';
+
+/** The input settings a detector reads. */
+export interface DetInputOptions {
+  mean: readonly number[];
+  std: readonly number[];
+  /** (long, short) or null (no resize). */
+  scale: readonly [number, number] | null;
+  rounding: 'round' | 'floor';
+  sizeDivisor: number;
+}
+
+/** A preprocessed image and what is needed to map results back to it. */
+export interface DetInput {
+  /** Normalised, padded [1, 3, Hp, Wp]. */
+  tensor: HostTensor;
+  /** Resized (valid) height and width inside the padding. */
+  size: [number, number];
+  /** Original height and width. */
+  original: [number, number];
+}
+
+/** Resized [height, width] of an image of h × w. */
+export function resizedSize(h: number, w: number, scale: readonly [number, number] | null, rounding: 'round' | 'floor'): [number, number] {
+  if (!scale) return [h, w];
+  const [long, short] = scale;
+  if (rounding === 'round') {
+    const s = Math.min(long / Math.max(h, w), short / Math.min(h, w));
+    return [Math.max(1, Math.trunc(h * s + 0.5)), Math.max(1, Math.trunc(w * s + 0.5))];
+  }
+  const f = Math.fround;
+  const s = Math.min(f(short / Math.min(h, w)), f(long / Math.max(h, w)));
+  return [Math.max(1, Math.floor(h * s)), Math.max(1, Math.floor(w * s))];
+}
+
+/** Preprocesses decoded RGB pixels for a detector. */
+export async function detectionInput(img: RgbImage, o: DetInputOptions): Promise<DetInput> {
+  const [h, w] = resizedSize(img.height, img.width, o.scale, o.rounding);
+  const resized = await resizeRgb(img, w, h);
+  return { tensor: toTensor(resized, o.mean, o.std, o.sizeDivisor), size: [h, w], original: [img.height, img.width] };
+}
+
+/**
+ * Maps a box [x1, y1, x2, y2] from the resized image back to the original: divided by the scale
+ * factors new / old (mmdetection) or multiplied by old / new in float32 (torchvision).
+ */
+export function rescaleBox(box: readonly number[], input: DetInput, rounding: 'round' | 'floor'): [number, number, number, number] {
+  const [h, w] = input.size;
+  const [oh, ow] = input.original;
+  const f = Math.fround;
+  if (rounding === 'round') {
+    const sx = f(w / ow);
+    const sy = f(h / oh);
+    return [f(box[0] / sx), f(box[1] / sy), f(box[2] / sx), f(box[3] / sy)];
+  }
+  const rx = f(ow / w);
+  const ry = f(oh / h);
+  return [f(box[0] * rx), f(box[1] * ry), f(box[2] * rx), f(box[3] * ry)];
+}

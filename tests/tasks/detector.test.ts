@@ -1,0 +1,190 @@
+/**
+ * Detector behaviour beyond the torchvision oracle: the mmdetection conventions run the same on
+ * both engines; the single-input ONNX graph (what `convnext export` writes) gives the engine's
+ * detections; empty results, a 1×1 image, extreme aspect ratios; preprocessing sizes worked out
+ * by hand; COCO result encoding.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { buildOnnx } from '../../src/core/ort/build.js';
+import { sessionOptions } from '../../src/core/ort/runner.js';
+import type { HostTensor } from '../../src/core/host-tensor.js';
+import { bindWeights, type WeightMap } from '../../src/core/weights.js';
+import { resolveConfig } from '../../src/config/resolve.js';
+import type { DetectorConfig } from '../../src/config/detector.js';
+import { Detector } from '../../src/tasks/detector.js';
+import { createDetectorRunner, type RawDetections } from '../../src/tasks/detector-runner.js';
+import { DetectorPredictor, regionToRle, toCocoResults } from '../../src/tasks/detector-predict.js';
+import { resizedSize } from '../../src/tasks/detector-input.js';
+import { regionToFull } from '../../src/tasks/detector-paste.js';
+import { encodeMask } from '../../src/eval/coco/rle.js';
+import { loadWeights } from '../../src/io/load-weights.js';
+import type { RgbImage } from '../../src/io/image.js';
+import { FIXTURES, loadIo } from '../helpers.js';
+
+const DIR = join(FIXTURES, 'det');
+let tvWeights: Map<string, HostTensor>;
+let input: HostTensor;
+beforeAll(async () => {
+  tvWeights = (await loadWeights(join(DIR, 'tv_maskrcnn.weights.safetensors'))).tensors;
+  input = (await loadIo(join(DIR, 'tv_maskrcnn_75x101.io.safetensors'))).input;
+});
+const disposers: Array<() => unknown> = [];
+afterAll(async () => {
+  for (const d of disposers) await d();
+});
+
+/**
+ * The oracle's torchvision-layout weights in mmdetection's layout: background logit moved from
+ * first to last, the background's deltas and mask channel dropped.
+ */
+function toMmdetLayout(w: Map<string, HostTensor>): Map<string, HostTensor> {
+  const out = new Map(w);
+  const rows = (t: HostTensor, order: number[]): HostTensor => {
+    const k = t.data.length / t.shape[0];
+    const data = new Float32Array(order.length * k);
+    order.forEach((r, i) => data.set(t.data.subarray(r * k, (r + 1) * k), i * k));
+    return { shape: [order.length, ...t.shape.slice(1)], data };
+  };
+  const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
+  for (const p of ['weight', 'bias']) {
+    const cls = w.get(`roi_head.bbox_head.fc_cls.${p}`)!;
+    out.set(`roi_head.bbox_head.fc_cls.${p}`, rows(cls, [...range(1, cls.shape[0]), 0]));
+    const reg = w.get(`roi_head.bbox_head.fc_reg.${p}`)!;
+    out.set(`roi_head.bbox_head.fc_reg.${p}`, rows(reg, range(4, reg.shape[0])));
+    const logits = w.get(`roi_head.mask_head.conv_logits.${p}`)!;
+    out.set(`roi_head.mask_head.conv_logits.${p}`, rows(logits, range(1, logits.shape[0])));
+  }
+  return out;
+}
+
+/** The tiny detector of `name` with the oracle's weights (missing norm{i} of dense configs initialised). */
+function build(name: string, set: string[] = []): { det: Detector; weights: WeightMap } {
+  const det = new Detector(resolveConfig(name, set) as DetectorConfig);
+  const src = det.conventions.background === 'last' ? toMmdetLayout(tvWeights) : tvWeights;
+  const { weights } = bindWeights(det.scope.registry, src, { allowMissing: true, seed: 3 });
+  return { det, weights };
+}
+
+async function runBoth(name: string, set: string[], image: HostTensor, size: [number, number]): Promise<RawDetections[]> {
+  const { det, weights } = build(name, set);
+  const outs: RawDetections[] = [];
+  for (const engine of ['ort', 'tfjs'] as const) {
+    const r = await createDetectorRunner(engine, det, weights, { backend: 'wasm' });
+    disposers.push(() => r.dispose());
+    outs.push(await r.run(image, size));
+  }
+  return outs;
+}
+
+function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+describe('mmdetection conventions, both engines', () => {
+  it('ort and tfjs give the same proposals, detections and masks', async () => {
+    const [o, t] = await runBoth('test_mask-rcnn_convnext-narrow_mmdet', [], input, [75, 101]);
+    expect(o.dets.shape[0]).toBe(30);
+    expect(t.dets.shape).toEqual(o.dets.shape);
+    expect(t.proposals.shape).toEqual(o.proposals.shape);
+    const err = { proposals: maxDiff(t.proposals.data, o.proposals.data), dets: maxDiff(t.dets.data, o.dets.data), masks: maxDiff(t.masks.data, o.masks.data) };
+    console.log(`mmdet conventions, tfjs vs ort: ${o.proposals.shape[0]} proposals, ${o.dets.shape[0]} detections, max abs err`, err);
+    expect(err.proposals).toBeLessThanOrEqual(1e-2);
+    expect(err.dets).toBeLessThanOrEqual(1e-2);
+    expect(err.masks).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+describe('the single-input ONNX graph (convnext export)', () => {
+  it('runs in a fresh onnxruntime session with the engine detections', async () => {
+    const { det, weights } = build('test_mask-rcnn_convnext-narrow_mmdet');
+    const net = det.network();
+    const bytes = buildOnnx(net, weights);
+    const session = await ort.InferenceSession.create(bytes, sessionOptions({}));
+    disposers.push(() => session.release());
+    const res = await session.run({ input: new ort.Tensor('float32', input.data, input.shape) });
+    const tfjs = await createDetectorRunner('tfjs', det, weights, { backend: 'wasm' });
+    disposers.push(() => tfjs.dispose());
+    const ref = await tfjs.run(input, [input.shape[2], input.shape[3]]);
+    expect(res.dets.dims.map(Number)).toEqual(ref.dets.shape);
+    expect(maxDiff(res.dets.data as Float32Array, ref.dets.data)).toBeLessThanOrEqual(1e-2);
+    expect(maxDiff(res.masks.data as Float32Array, ref.masks.data)).toBeLessThanOrEqual(1e-4);
+    expect(session.inputNames).toEqual(['input']);
+    expect(session.outputNames).toEqual(['dets', 'masks', 'proposals']);
+  });
+});
+
+describe('bad input', () => {
+  it('no detection above the threshold: empty outputs on both engines, no crash', async () => {
+    const outs = await runBoth('test_mask-rcnn_convnext-narrow_tv', ['roi_head.test.score_thr=1'], input, [75, 101]);
+    for (const o of outs) {
+      expect(o.dets.shape).toEqual([0, 6]);
+      expect(o.masks.shape).toEqual([0, 1, 28, 28]);
+      expect(o.proposals.shape[0]).toBeGreaterThan(0);
+    }
+  });
+
+  it('a 1×1 image (no resize) runs on both engines', async () => {
+    const { det, weights } = build('test_mask-rcnn_convnext-narrow_tv', ['input.scale=null']);
+    const img: RgbImage = { width: 1, height: 1, data: Uint8Array.from([200, 30, 90]) };
+    for (const engine of ['ort', 'tfjs'] as const) {
+      const p = await DetectorPredictor.create(det.config, weights, engine, { backend: 'wasm' });
+      disposers.push(() => p.dispose());
+      const r = await p.predict(img);
+      expect(r.width).toBe(1);
+      expect(r.height).toBe(1);
+      for (const ins of r.instances) {
+        expect(ins.box.every((v) => v >= 0 && v <= 1)).toBe(true);
+        expect(ins.mask.width * ins.mask.height).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('an extreme aspect ratio (2 × 1500) is resized into the scale and runs', async () => {
+    const { det, weights } = build('test_mask-rcnn_convnext-narrow_tv');
+    const img: RgbImage = { width: 1500, height: 2, data: new Uint8Array(1500 * 2 * 3).fill(128) };
+    const p = await DetectorPredictor.create(det.config, weights, 'ort');
+    disposers.push(() => p.dispose());
+    const r = await p.predict(img);
+    expect([r.height, r.width]).toEqual([2, 1500]);
+    for (const ins of r.instances) expect(ins.box[2]).toBeLessThanOrEqual(1500 + 1e-3);
+  });
+});
+
+describe('preprocessing sizes', () => {
+  it('mmcv rescale_size and torchvision floor', () => {
+    // 480×640 into (1333, 800): scale = min(1333/640, 800/480) = 5/3; mmcv: 640·5/3 + 0.5 = 1067.2 → 1067.
+    expect(resizedSize(480, 640, [1333, 800], 'round')).toEqual([800, 1067]);
+    // torchvision: 800/480 in float32 is 1.66666663 < 5/3, so 480·s = 799.99998 → 799.
+    expect(resizedSize(480, 640, [1333, 800], 'floor')).toEqual([799, 1066]);
+    // Long side bound: 300×1000 → scale = min(1333/1000, 800/300) = 1.333 → 400×1333.
+    expect(resizedSize(300, 1000, [1333, 800], 'round')).toEqual([400, 1333]);
+    expect(resizedSize(5, 7, null, 'round')).toEqual([5, 7]);
+  });
+});
+
+describe('COCO results', () => {
+  it('region RLE equals the full-mask RLE; boxes become xywh', async () => {
+    const { det, weights } = build('test_mask-rcnn_convnext-narrow_tv');
+    const p = await DetectorPredictor.create(det.config, weights, 'ort');
+    disposers.push(() => p.dispose());
+    const img: RgbImage = { width: 90, height: 70, data: Uint8Array.from({ length: 90 * 70 * 3 }, (_, i) => (i * 37) % 251) };
+    const r = await p.predict(img);
+    expect(r.instances.length).toBeGreaterThan(0);
+    for (const ins of r.instances) {
+      const a = regionToRle(ins.mask, r.height, r.width);
+      const b = encodeMask(regionToFull(ins.mask, r.height, r.width), r.height, r.width);
+      expect(Array.from(a.counts)).toEqual(Array.from(b.counts));
+    }
+    const res = toCocoResults(r, 42, { cocoClasses: false });
+    expect(res[0].image_id).toBe(42);
+    expect(res[0].category_id).toBe(r.instances[0].label + 1);
+    const [x1, y1, x2, y2] = r.instances[0].box;
+    expect(res[0].bbox).toEqual([x1, y1, x2 - x1, y2 - y1]);
+    expect(res[0].segmentation).toMatchObject({ size: [70, 90] });
+  });
+});
