@@ -95,6 +95,16 @@ export interface Ops<T> {
   /** Adaptive average pooling to `size` (PyTorch bins: floor(i*H/s) .. ceil((i+1)*H/s)); any input size. */
   adaptiveAvgPool(x: T, size: readonly [number, number]): T;
 
+  /**
+   * Optional fused op: conv2d(concat([xs[0], resize(xs[1]), …]), weight, bias, opts), where every
+   * xs[i] after the first is first resized (bilinear, align_corners=False) to xs[0]'s spatial size
+   * and `channels[i]` is xs[i]'s channel count. Convolution is linear, so an engine may apply each
+   * map's share of the kernel at the map's own (lower) resolution, tap by tap, and resize the
+   * results instead (UPerNet's fpn_bottleneck). Call it through `resizeConcatConv` in
+   * src/core/fused.ts, which composes resize, concat and conv2d where an engine lacks it.
+   */
+  resizeConcatConv?(xs: readonly T[], channels: readonly number[], weight: ParamRef, bias: ParamRef | null, opts?: ConvOptions): T;
+
   /** Dropout (active only while training). */
   dropout(x: T, rate: number): T;
   /** Stochastic depth on a residual branch, per sample (active only while training). */

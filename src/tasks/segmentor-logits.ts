@@ -90,8 +90,10 @@ export function topLeft(x: HostTensor, h: number, w: number): ScoreMap {
 }
 
 /**
- * Slide inference: runs `infer` on every window (logits at the window's size), sums them into
- * place and divides by how many windows cover each pixel.
+ * Slide inference: runs `infer` on every window, sums its logits into place and divides by how
+ * many windows cover each pixel. `infer` may return logits at a lower resolution (the head's):
+ * they are resized to the window (bilinear, align_corners=False) on the way, as mmseg's
+ * encode_decode does before summing.
  */
 export async function slideInference(
   input: HostTensor,
@@ -105,20 +107,11 @@ export async function slideInference(
   const count = new Uint16Array(h * w);
   for (const win of slideWindows(h, w, crop, stride)) {
     const logits = await infer(cropTensor(input, win));
-    const ch = win.y2 - win.y1;
-    const cw = win.x2 - win.x1;
-    if (logits.height !== ch || logits.width !== cw) throw new Error(`window logits are ${logits.height}x${logits.width}, expected ${ch}x${cw}`);
     if (!preds) {
       channels = logits.channels;
       preds = new Float32Array(channels * h * w);
     }
-    for (let k = 0; k < channels; k++) {
-      for (let y = 0; y < ch; y++) {
-        const dst = (k * h + win.y1 + y) * w + win.x1;
-        const src = (k * ch + y) * cw;
-        for (let x = 0; x < cw; x++) preds[dst + x] += logits.data[src + x];
-      }
-    }
+    addResized(preds, h, w, win, logits);
     for (let y = win.y1; y < win.y2; y++) for (let x = win.x1; x < win.x2; x++) count[y * w + x]++;
   }
   if (!preds) throw new Error('slide inference: no windows');
@@ -127,6 +120,24 @@ export async function slideInference(
     for (let i = 0; i < h * w; i++) preds[off + i] /= count[i];
   }
   return { channels, height: h, width: w, data: preds };
+}
+
+/** Adds `s`, resized to the window's size, into the window of `dst` (C × h × w planes). */
+export function addResized(dst: Float32Array, h: number, w: number, win: Window, s: ScoreMap): void {
+  const ch = win.y2 - win.y1;
+  const cw = win.x2 - win.x1;
+  const hy = axisWeights(s.height, ch);
+  const ax = axisWeights(s.width, cw);
+  const row = new Float64Array(cw);
+  const inPlane = s.height * s.width;
+  for (let k = 0; k < s.channels; k++) {
+    const plane = s.data.subarray(k * inPlane, (k + 1) * inPlane);
+    for (let y = 0; y < ch; y++) {
+      resizeRow(plane, s.width, y, ax, hy, row);
+      const d = (k * h + win.y1 + y) * w + win.x1;
+      for (let x = 0; x < cw; x++) dst[d + x] += row[x];
+    }
+  }
 }
 
 /** Source indices and weights of PyTorch's bilinear resize (align_corners=False) along one axis. */

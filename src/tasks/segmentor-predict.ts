@@ -10,7 +10,7 @@ import type { HostTensor } from '../core/host-tensor.js';
 import type { WeightMap } from '../core/weights.js';
 import { type RgbImage, toTensor } from '../io/image.js';
 import {
-  accumulateSoftmax, argmax, type Labels, padTensor, resizeArgmax, type ScoreMap, slideInference, topLeft,
+  accumulateSoftmax, argmax, type Labels, padTensor, resizeArgmax, resizeScores, type ScoreMap, slideInference, topLeft,
 } from './segmentor-logits.js';
 import { flipRgb, rescaleSize, resizeRgbBilinear } from './segmentor-preprocess.js';
 import type { Segmentor } from './segmentor.js';
@@ -39,6 +39,10 @@ export interface PredictorOptions {
   maxTtaBytes?: number;
 }
 
+function hostTensorOf(s: ScoreMap): HostTensor {
+  return { shape: [1, s.channels, s.height, s.width], data: s.data };
+}
+
 export class SegmentorPredictor {
   private readonly maxTtaBytes: number;
 
@@ -46,25 +50,50 @@ export class SegmentorPredictor {
     this.maxTtaBytes = opts.maxTtaBytes ?? 2 ** 31;
   }
 
-  /** Builds the segmentor network on `engine` with `weights`. */
+  /**
+   * Builds the segmentor network on `engine` with `weights`. The network stops at the head's
+   * logits (stride 4): the upsampling to the input size happens here, on the host, fused with
+   * window stitching and the final resize, so the engine never returns C × H × W logits.
+   */
   static async create(model: Segmentor, weights: WeightMap, engine: EngineName, engineOpts: EngineOptions = {}, opts: PredictorOptions = {}): Promise<SegmentorPredictor> {
-    const runner = await createRunner(engine, model.network(), weights, engineOpts);
+    const runner = await createRunner(engine, model.network({ upsample: false }), weights, engineOpts);
     return new SegmentorPredictor(model, runner, opts);
   }
 
-  /** Logits of one normalised [1, 3, h, w] tensor at its own size (padded to 32 if smaller). */
+  /**
+   * Logits of one normalised [1, 3, h, w] tensor: the head's (to be resized to h × w), or, for
+   * inputs under 32 pixels (zero-padded to 32 first), already resized to h × w and cropped.
+   */
   async forward(x: HostTensor): Promise<ScoreMap> {
     const [, , h, w] = x.shape;
-    const { logits } = await this.runner.run(padTensor(x, MIN_SIDE, MIN_SIDE));
-    return topLeft(logits, h, w);
+    const padded = padTensor(x, MIN_SIDE, MIN_SIDE);
+    const { logits } = await this.runner.run(padded);
+    const head = topLeft(logits, logits.shape[2], logits.shape[3]);
+    if (padded === x) return head;
+    return topLeft(hostTensorOf(resizeScores(head, padded.shape[2], padded.shape[3])), h, w);
   }
 
-  /** Logits of a normalised [1, 3, H, W] tensor at its size, whole or slide. */
+  /** Logits of a normalised [1, 3, H, W] tensor at its own size, whole or slide. */
   async logits(x: HostTensor, mode: 'whole' | 'slide' = this.model.config.test.mode): Promise<ScoreMap> {
+    return resizeScores(await this.passScores(x, mode), x.shape[2], x.shape[3]);
+  }
+
+  /** Whole or slide logits of one pass, at the input size or (whole mode) at the head's resolution. */
+  private async passScores(x: HostTensor, mode: 'whole' | 'slide'): Promise<ScoreMap> {
     if (x.shape.length !== 4 || x.shape[0] !== 1) throw new Error(`segmentor: expected one [1, 3, H, W] image, got [${x.shape.join(', ')}]`);
     if (mode === 'whole') return this.forward(x);
     const t = this.model.config.test;
     return slideInference(x, t.crop_size, t.stride, (crop) => this.forward(crop));
+  }
+
+  /**
+   * Scores whose bilinear resize to height × width equals resize(resize(s, input size), height ×
+   * width), as mmseg computes it (logits to the input size, then to the original size).
+   */
+  private beforeFinalResize(s: ScoreMap, x: HostTensor, height: number, width: number): ScoreMap {
+    const [, , h, w] = x.shape;
+    if ((s.height === h && s.width === w) || (h === height && w === width)) return s;
+    return resizeScores(s, h, w);
   }
 
   /** The normalised input of one pass: rescale by `ratio` of the test scale, optional flip. */
@@ -81,7 +110,7 @@ export class SegmentorPredictor {
     const { width: W, height: H } = img;
     if (!opts.tta) {
       const x = this.prepare(img, 1, false);
-      const scores = await this.logits(x, mode);
+      const scores = this.beforeFinalResize(await this.passScores(x, mode), x, H, W);
       return { labels: resizeArgmax(scores, H, W), passes: [{ height: x.shape[2], width: x.shape[3], flip: false }] };
     }
     const C = this.model.config.num_classes;
@@ -96,7 +125,7 @@ export class SegmentorPredictor {
     for (const ratio of tta.scales) {
       for (const flip of flips) {
         const x = this.prepare(img, ratio, flip);
-        accumulateSoftmax(acc, await this.logits(x, mode), H, W, flip);
+        accumulateSoftmax(acc, this.beforeFinalResize(await this.passScores(x, mode), x, H, W), H, W, flip);
         passes.push({ height: x.shape[2], width: x.shape[3], flip });
       }
     }

@@ -15,8 +15,8 @@ import { resolveConfig } from '../../src/config/resolve.js';
 import type { SegmentorConfig } from '../../src/config/segmentor.js';
 import { loadWeights } from '../../src/io/load-weights.js';
 import type { RgbImage } from '../../src/io/image.js';
-import { Segmentor } from '../../src/tasks/segmentor.js';
-import { argmax, type Labels, resizeScores, type ScoreMap } from '../../src/tasks/segmentor-logits.js';
+import { Segmentor, segmentorNetwork } from '../../src/tasks/segmentor.js';
+import { argmax, type Labels, resizeScores, type ScoreMap, topLeft } from '../../src/tasks/segmentor-logits.js';
 import { SegmentorPredictor } from '../../src/tasks/segmentor-predict.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { compare, FIXTURES, PARITY_REL_TOL } from '../helpers.js';
@@ -114,6 +114,11 @@ describe.each(ENGINES)('UPerNet segmentor golden outputs on %s', (engine) => {
     await heads.dispose();
     check(`${engine} whole head logits`, out.logits, get(t, 'expected.head_logits'));
     check(`${engine} whole auxiliary logits`, out.aux_logits, get(t, 'expected.aux_head_logits'));
+    // The deployable network (as exported) upsamples to the input size itself.
+    const deploy = await createRunner(engine, segmentorNetwork(model.config), w, { backend: 'wasm' });
+    const full = (await deploy.run(input)).logits;
+    await deploy.dispose();
+    check(`${engine} whole deploy-network logits (sampled)`, sampled(topLeft(full, 333, 517), get(t, 'sample_index')), get(t, 'expected.logits_sample'));
     const pred = await SegmentorPredictor.create(model, w, engine, { backend: 'wasm' });
     predictors.push(pred);
     const scores = await pred.logits(input, 'whole');

@@ -10,6 +10,7 @@ import { pair } from '../ops.js';
 import type { ParamRef } from '../params.js';
 import type { WeightMap } from '../weights.js';
 import { type GraphBuilder, type Sym } from './graph.js';
+import { resizeConcatConvGraph } from './resize-concat-conv.js';
 
 /** A LayerNorm's affine transform not yet applied to its normalised output. */
 interface PendingAffine {
@@ -291,6 +292,27 @@ export class OrtOps implements Ops<Sym> {
     let y = this.id(x);
     for (const [axis, s] of [[2, size[0]], [3, size[1]]] as const) y = this.adaptiveAxis(y, axis, s);
     return this.like(x, y);
+  }
+
+  /**
+   * conv2d of the concatenation of maps resized to xs[0]'s size, built without resizing the maps
+   * (see resize-concat-conv.ts) when the conv is a plain odd square kernel with "same" padding.
+   */
+  resizeConcatConv(xs: readonly Sym[], channels: readonly number[], weight: ParamRef, bias: ParamRef | null, opts: ConvOptions = {}): Sym {
+    const [, , kh, kw] = weight.shape;
+    const [ph, pw] = pair(opts.padding, 0);
+    const plain = kh === kw && kh % 2 === 1 && ph === (kh - 1) / 2 && pw === ph && (opts.groups ?? 1) === 1
+      && pair(opts.stride, 1).every((v) => v === 1) && pair(opts.dilation, 1).every((v) => v === 1);
+    if (!plain) {
+      const up = xs.map((x, i) => (i === 0 ? x : this.resize(x, { like: xs[0] }, 'bilinear', false)));
+      return this.conv2d(this.concat(up), weight, bias, opts);
+    }
+    const w = this.weights.get(weight.name);
+    if (!w) throw new Error(`ort engine: parameter ${weight.name} has no value`);
+    const id = resizeConcatConvGraph(this.g, {
+      xs: xs.map((x) => this.id(x)), channels, weight: w, weightName: weight.name, bias: bias ? this.param(bias) : null,
+    });
+    return this.like(xs[0], id);
   }
 
   private adaptiveAxis(x: string, axis: number, s: number): string {

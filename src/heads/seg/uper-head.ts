@@ -6,6 +6,7 @@
  * the backbone's feature specs. Bilinear resizing uses align_corners=False throughout.
  */
 import type { FeatureSpec } from '../../core/feature-spec.js';
+import { resizeConcatConv } from '../../core/fused.js';
 import { ConvModule } from '../../core/layers.js';
 import type { Ops } from '../../core/ops.js';
 import type { Scope } from '../../core/params.js';
@@ -60,9 +61,14 @@ export class UPerHead {
     return this.cls.forward(ops, fused);
   }
 
-  /** fpn_bottleneck(concat(outs[0], upsample(outs[1..]) to outs[0]'s size)). */
+  /**
+   * fpn_bottleneck(concat(outs[0], upsample(outs[1..]) to outs[0]'s size)), through the fused op so
+   * that an engine may apply the 3×3 kernel before upsampling (the head's largest cost otherwise).
+   */
   private fuse<T>(ops: Ops<T>, outs: readonly T[]): T {
-    const up = outs.map((o, i) => (i === 0 ? o : ops.resize(o, { like: outs[0] }, 'bilinear', false)));
-    return this.fpnBottleneck.forward(ops, ops.concat(up));
+    const b = this.fpnBottleneck;
+    let y = resizeConcatConv(ops, outs, outs.map(() => this.opts.channels), b.conv.weight, b.conv.bias, b.conv.opts);
+    if (b.bn) y = b.bn.forward(ops, y);
+    return b.act === 'relu' ? ops.relu(y) : y;
   }
 }
