@@ -9,6 +9,7 @@ import { pair } from '../ops.js';
 import type { ParamRef } from '../params.js';
 import type { TfjsParams } from './params.js';
 import { adaptiveBins } from '../adaptive.js';
+import { geometry, trainConv2d, trainConvTranspose2d, trainDepthwiseConv2d } from './grad/index.js';
 
 type Pad4 = [[number, number], [number, number], [number, number], [number, number]];
 
@@ -39,20 +40,23 @@ export class TfjsOps implements Ops<tf.Tensor> {
     const groups = opts.groups ?? 1;
     const stride = pair(opts.stride, 1);
     const dil = pair(opts.dilation, 1);
-    const pad = explicitPad(pair(opts.padding, 0));
+    const padding = pair(opts.padding, 0);
+    const pad = explicitPad(padding);
     const x4 = x as tf.Tensor4D;
+    // Training routes through convolutions whose gradients every backend can compute (wasm included).
+    const geo = this.training ? geometry(stride, padding, dil) : null;
     let y: tf.Tensor4D;
     if (groups === 1) {
       const w = this.params.view(weight, 'hwio', this.training, (v) => tf.transpose(v, [2, 3, 1, 0])) as tf.Tensor4D;
-      y = tf.conv2d(x4, w, stride, pad, 'NHWC', dil);
+      y = geo ? trainConv2d(x4, w, geo) : tf.conv2d(x4, w, stride, pad, 'NHWC', dil);
     } else if (inPerGroup === 1 && outC === groups) {
       const w = this.params.view(weight, 'hwc1', this.training, (v) => tf.transpose(v, [2, 3, 0, 1])) as tf.Tensor4D;
-      y = tf.depthwiseConv2d(x4, w, stride, pad, 'NHWC', dil);
+      y = geo ? trainDepthwiseConv2d(x4, w, geo) : tf.depthwiseConv2d(x4, w, stride, pad, 'NHWC', dil);
     } else {
       const w = this.params.view(weight, 'hwio', this.training, (v) => tf.transpose(v, [2, 3, 1, 0])) as tf.Tensor4D;
       const xs = tf.split(x4, groups, 3) as tf.Tensor4D[];
       const ws = tf.split(w, groups, 3) as tf.Tensor4D[];
-      y = tf.concat(xs.map((xi, i) => tf.conv2d(xi, ws[i], stride, pad, 'NHWC', dil)), 3) as tf.Tensor4D;
+      y = tf.concat(xs.map((xi, i) => (geo ? trainConv2d(xi, ws[i], geo) : tf.conv2d(xi, ws[i], stride, pad, 'NHWC', dil))), 3) as tf.Tensor4D;
     }
     return bias ? tf.add(y, this.vec(bias)) : y;
   }
@@ -64,7 +68,9 @@ export class TfjsOps implements Ops<tf.Tensor> {
     const [n, h, w] = x.shape as number[];
     // PyTorch: out = (in - 1) * stride - 2 * pad + kernel. tfjs takes the filter as [kh, kw, out, in].
     const filt = this.params.view(weight, 'hwoi', this.training, (v) => tf.transpose(v, [2, 3, 1, 0])) as tf.Tensor4D;
-    const full = tf.conv2dTranspose(x as tf.Tensor4D, filt, [n, (h - 1) * sh + kh, (w - 1) * sw + kw, outC], [sh, sw], 'valid');
+    const full = this.training
+      ? trainConvTranspose2d(x as tf.Tensor4D, filt, [sh, sw])
+      : tf.conv2dTranspose(x as tf.Tensor4D, filt, [n, (h - 1) * sh + kh, (w - 1) * sw + kw, outC], [sh, sw], 'valid');
     const y = ph || pw ? tf.slice(full, [0, ph, pw, 0], [-1, full.shape[1] - 2 * ph, full.shape[2] - 2 * pw, -1]) : full;
     return bias ? tf.add(y, this.vec(bias)) : y;
   }
