@@ -11,6 +11,9 @@ import { CANONICAL_METADATA_KEY, loadWeights, type LoadedWeights } from '../../i
 import { writeSafetensors } from '../../io/safetensors.js';
 import { CHECKPOINT_SOURCES, type CheckpointSource } from '../../io/sources.js';
 import { progress, type Progress } from '../progress.js';
+import { bindWeights, formatBindReport } from '../../core/weights.js';
+import { resolveConfig } from '../../config/resolve.js';
+import { mainNetwork } from '../../tasks/networks.js';
 
 /** Options of {@link convertCheckpoint}. */
 export interface ConvertOptions {
@@ -21,6 +24,8 @@ export interface ConvertOptions {
   progressFrom?: number;
   /** Where messages go (stderr by default). */
   log?: (line: string) => void;
+  /** Check the tensors against a model config before writing (shape mismatches fail; missing/unexpected reported). */
+  config?: string;
 }
 
 /** Integer and bool tensors keep an integer dtype; floats take the requested one. */
@@ -67,6 +72,12 @@ export async function convertCheckpoint(input: string, output: string, opts: Con
   } finally {
     reading.stop();
   }
+  if (opts.config) {
+    const net = mainNetwork(resolveConfig(opts.config));
+    const { report } = bindWeights(net.registry, loaded.tensors, { allowMissing: true, source: input });
+    log(`against config ${opts.config}: ${formatBindReport(report)}`);
+    if (report.missing.length) log(`missing (would be initialised): ${report.missing.slice(0, 8).join(', ')}${report.missing.length > 8 ? ', ...' : ''}`);
+  }
   const dtype = opts.dtype ?? 'float32';
   const dtypes = new Map<string, DType>();
   for (const [name, d] of loaded.dtypes) {
@@ -105,6 +116,7 @@ export async function convertCheckpoint(input: string, output: string, opts: Con
 }
 
 interface ConvertFlags {
+  config?: string;
   from: 'auto' | CheckpointSource;
   dtype: 'float32' | 'float16';
   wrapper?: string;
@@ -118,8 +130,10 @@ export function register(program: Command): void {
     .argument('<out>', 'output .safetensors (written atomically)')
     .addOption(new Option('--from <layout>', 'key layout of the input').choices(['auto', ...CHECKPOINT_SOURCES]).default('auto'))
     .addOption(new Option('--dtype <dtype>', 'element type of float tensors in the output').choices(['float32', 'float16']).default('float32'))
+    .option('-c, --config <name>', 'check the tensors against this model config first (shape mismatches fail, missing/unexpected keys listed)')
+    .option('--verbose', 'show stack traces on errors')
     .option('--wrapper <key>', "top-level entry holding the state dict (e.g. 'model_ema'); default: the first known one")
     .action(async (input: string, output: string, f: ConvertFlags) => {
-      await convertCheckpoint(input, output, { from: f.from === 'auto' ? undefined : f.from, dtype: f.dtype, wrapper: f.wrapper });
+      await convertCheckpoint(input, output, { from: f.from === 'auto' ? undefined : f.from, dtype: f.dtype, wrapper: f.wrapper, config: f.config });
     });
 }
