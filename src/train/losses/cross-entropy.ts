@@ -38,9 +38,12 @@ function validLabels(label: tf.Tensor, ignoreIndex: number): { valid: tf.Tensor;
   return { valid: tf.cast(ok, 'float32'), safe: tf.where(ok, li, tf.zerosLike(li)) };
 }
 
-/** One-hot rows as float32 (built as int32: the wasm backend's float one-hot is unreliable). */
+/**
+ * One-hot rows as float32, by comparing with 0 … depth − 1 (tf.oneHot needs depth ≥ 2 and the
+ * wasm backend's float one-hot is unreliable); labels outside the range give all-zero rows.
+ */
 function oneHotF(labels: tf.Tensor, depth: number): tf.Tensor {
-  return tf.cast(tf.oneHot(labels as tf.Tensor1D, depth), 'float32');
+  return tf.cast(tf.equal(tf.expandDims(labels, -1), tf.range(0, depth, 1, 'int32')), 'float32');
 }
 
 /**
@@ -89,7 +92,10 @@ export function binaryCrossEntropy(pred: tf.Tensor, label: tf.Tensor, opts: Bina
   const c = pred.shape[pred.rank - 1];
   let target: tf.Tensor;
   let valid: tf.Tensor;
+  let sampleWeight = opts.weight;
   if (label.rank === pred.rank - 1) {
+    // Per-label weights follow the labels onto their one-hot rows.
+    if (sampleWeight && sampleWeight.rank === label.rank) sampleWeight = tf.expandDims(sampleWeight, -1);
     checkLabels('binary cross-entropy', pred, label);
     const v = validLabels(label, ignore);
     target = oneHotF(v.safe, c);
@@ -101,7 +107,7 @@ export function binaryCrossEntropy(pred: tf.Tensor, label: tf.Tensor, opts: Bina
     target = label.dtype === 'float32' ? label : tf.cast(label, 'float32');
     valid = tf.cast(tf.logicalAnd(tf.greaterEqual(target, 0), tf.notEqual(target, ignore)), 'float32');
   }
-  const weight = opts.weight ? tf.mul(opts.weight, valid) : valid;
+  const weight = sampleWeight ? tf.mul(sampleWeight, valid) : valid;
   const elem = bceWithLogits(pred, target, opts.posWeight ? tf.tensor1d([...opts.posWeight]) : undefined);
   let loss: tf.Tensor;
   if (opts.avgFactor === undefined && opts.avgNonIgnore && (opts.reduction ?? 'mean') === 'mean') {
