@@ -11,6 +11,7 @@
  *
  * Flags: --config NAME (upernet_convnext-t_512x512_160k_ade20k), --sizes 512,576, --engines ort,tfjs,
  * --runs N (ort; tfjs runs max(2, N/4)), --threads N (onnxruntime intra-op threads, default 2),
+ * --head (stop at the head's logits, stride 4; use an anchor exported with --head-only),
  * --json FILE (write all results).
  */
 import { spawnSync } from 'node:child_process';
@@ -34,10 +35,13 @@ interface Job {
   threads: number;
   weights?: string;
   anchor?: string;
+  /** Stop at the head's logits (stride 4) instead of upsampling them to the input size. */
+  head?: boolean;
 }
 
 interface Result {
   engine: EngineName;
+  output: 'logits at input size' | 'head logits (stride 4)';
   size: [number, number];
   threads: number | string;
   runs: number;
@@ -71,7 +75,7 @@ async function runJob(job: Job): Promise<Result> {
   if (cfg.type !== 'segmentor') throw new Error(`${job.config} is not a segmentor`);
   const model = new Segmentor(cfg);
   const weights = await weightsFor(model, job.weights);
-  const runner = await createRunner(job.engine, model.network(), weights, {
+  const runner = await createRunner(job.engine, model.network({ upsample: !job.head }), weights, {
     backend: 'wasm', threads: job.threads, spinning: false, log: (l) => console.error(l),
   });
   const x = input(job.size);
@@ -86,7 +90,7 @@ async function runJob(job: Job): Promise<Result> {
   const times = await alternate(contenders, job.runs, warmup);
   const ours = median(times[0]);
   const result: Result = {
-    engine: job.engine, size: [job.size, job.size], threads: job.engine === 'ort' ? job.threads : 'wasm default', runs: job.runs,
+    engine: job.engine, output: job.head ? 'head logits (stride 4)' : 'logits at input size', size: [job.size, job.size], threads: job.engine === 'ort' ? job.threads : 'wasm default', runs: job.runs,
     median_ms: +ours.toFixed(1), min_ms: +Math.min(...times[0]).toFixed(1), peak_rss_mb: Math.round(peakRssMb()),
   };
   if (job.anchor) {
@@ -121,15 +125,16 @@ async function main(): Promise<void> {
   const weights = arg('weights');
   const anchor = arg('anchor');
   const anchorSize = Number(arg('anchor-size', '576'));
+  const head = process.argv.includes('--head');
   const results: Result[] = [];
   for (const engine of engines) {
     for (const size of sizes) {
-      const job: Job = { config, engine, size, runs: engine === 'tfjs' ? Math.max(2, Math.floor(runs / 4)) : runs, threads, weights };
+      const job: Job = { config, engine, size, runs: engine === 'tfjs' ? Math.max(2, Math.floor(runs / 4)) : runs, threads, weights, head };
       if (engine === 'ort' && anchor && size === anchorSize) job.anchor = anchor;
       const r = spawnJob(job);
       results.push(r);
       const vs = r.ratio !== undefined ? `; anchor (PyTorch export) ${r.anchor_median_ms} ms, ratio ${r.ratio}` : '';
-      console.log(`${config} ${engine} ${size}x${size} threads ${r.threads}: median ${r.median_ms} ms (min ${r.min_ms}) over ${r.runs} runs, peak RSS ${r.peak_rss_mb} MB${vs}`);
+      console.log(`${config} ${engine} ${size}x${size} (${r.output}) threads ${r.threads}: median ${r.median_ms} ms (min ${r.min_ms}) over ${r.runs} runs, peak RSS ${r.peak_rss_mb} MB${vs}`);
     }
   }
   const out = arg('json');

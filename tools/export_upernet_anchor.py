@@ -7,7 +7,8 @@ mmdeploy does. Also writes the same random weights (canonical keys) for our side
 
 PyTorch exports adaptive average pooling only when the input is divisible by every pool scale, so
 at 512x512 (16x16 at stride 32, not divisible by 3 or 6) the export fails; this script reports it.
-The output is `logits` at the input size (mmseg's encode_decode), like our network.
+The output is `logits` at the input size (mmseg's encode_decode), like our network; with
+--head-only, the head's logits at stride 4 (our network with `upsample: false`).
 """
 import argparse
 import os
@@ -30,11 +31,14 @@ VARIANTS = {
 
 
 class Deploy(torch.nn.Module):
-    def __init__(self, model):
+    def __init__(self, model, head_only):
         super().__init__()
         self.model = model
+        self.head_only = head_only
 
     def forward(self, x):
+        if self.head_only:
+            return self.model.decode_head(self.model.extract_feat(x))
         return self.model.encode_decode(x)
 
 
@@ -67,13 +71,14 @@ def main():
     ap.add_argument("--onnx", required=True)
     ap.add_argument("--weights")
     ap.add_argument("--opset", type=int, default=17)
+    ap.add_argument("--head-only", action="store_true", help="output the head's logits (stride 4), without the final resize")
     a = ap.parse_args()
     model = build(a.variant, a.classes)
     if a.weights:
         stio.save(a.weights, model.state_dict())
     x = torch.randn(1, 3, a.size, a.size)
     try:
-        torch.onnx.export(Deploy(model), x, a.onnx, input_names=["input"], output_names=["logits"], opset_version=a.opset)
+        torch.onnx.export(Deploy(model, a.head_only), x, a.onnx, input_names=["input"], output_names=["logits"], opset_version=a.opset)
     except Exception as e:  # noqa: BLE001 - report why PyTorch cannot export this size
         print(f"export at {a.size}x{a.size} failed: {str(e).splitlines()[0]}")
         sys.exit(3)
