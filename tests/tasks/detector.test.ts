@@ -99,6 +99,19 @@ describe('mmdetection conventions, both engines', () => {
   });
 });
 
+describe('tfjs engine tensor accounting', () => {
+  it('a detector run leaves no tensors behind', async () => {
+    const tf = await import('@tensorflow/tfjs-core');
+    const { det, weights } = build('test_mask-rcnn_convnext-narrow_mmdet');
+    const r = await createDetectorRunner('tfjs', det, weights, { backend: 'wasm' });
+    disposers.push(() => r.dispose());
+    await r.run(input, [75, 101]);
+    const before = tf.memory().numTensors;
+    await r.run(input, [75, 101]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
 describe('the single-input ONNX graph (convnext export)', () => {
   it('runs in a fresh onnxruntime session with the engine detections', async () => {
     const { det, weights } = build('test_mask-rcnn_convnext-narrow_mmdet');

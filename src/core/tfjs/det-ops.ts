@@ -11,7 +11,7 @@ import { TfjsOps } from './ops.js';
 import { toHost } from './runner.js';
 import { batchedNmsHost } from '../../heads/det/nms.js';
 import { gridAnchorsHost } from '../../heads/det/anchors.js';
-import { roiAlignPlan } from '../../heads/roi/roi-align-plan.js';
+import { type RoiAlignPlan, roiAlignPlan } from '../../heads/roi/roi-align-plan.js';
 
 /** Largest number of gathered feature values per RoIAlign chunk (bounds memory). */
 const ROI_CHUNK_VALUES = 1 << 24;
@@ -161,39 +161,80 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
     const c = features[0].shape[3] as number;
     const o = spec.output;
     if (r === 0) return tf.zeros([0, o, o, c]);
-    const boxes = rois.dataSync() as Float32Array;
-    const lv = levels.dataSync();
-    const parts: tf.Tensor[] = [];
-    const order: number[] = [];
-    features.forEach((feat, l) => {
-      const members: number[] = [];
-      for (let i = 0; i < r; i++) if (lv[i] === l) members.push(i);
-      if (members.length === 0) return;
-      const [, h, w] = feat.shape as number[];
-      const flat = tf.reshape(feat, [h * w, c]);
-      const opts = { output: o, scale: spec.scales[l], samplingRatio: spec.samplingRatio, aligned: spec.aligned };
-      // Chunks of RoIs keep the gathered [bins, k, C] block bounded.
-      let start = 0;
-      while (start < members.length) {
-        let end = members.length;
-        let plan = roiAlignPlan(pick(boxes, members.slice(start, end)), h, w, opts);
-        while (end - start > 1 && plan.numBins * plan.k * c > ROI_CHUNK_VALUES) {
-          end = start + Math.max(1, Math.floor((end - start) / 2));
-          plan = roiAlignPlan(pick(boxes, members.slice(start, end)), h, w, opts);
-        }
-        const idx = tf.tensor1d(plan.index, 'int32');
-        const wt = tf.tensor3d(plan.weight, [plan.numBins, plan.k, 1]);
-        const vals = tf.reshape(tf.gather(flat, idx, 0), [plan.numBins, plan.k, c]);
-        parts.push(tf.reshape(tf.sum(tf.mul(vals, wt), 1), [end - start, o, o, c]));
-        order.push(...members.slice(start, end));
-        start = end;
-      }
-    });
-    const cat = parts.length === 1 ? parts[0] : tf.concat(parts, 0);
-    const inverse = new Int32Array(r);
-    order.forEach((roi, k) => (inverse[roi] = k));
-    return tf.gather(cat, tf.tensor1d(inverse, 'int32'), 0);
+    const plan = multiLevelPlan(rois.dataSync() as Float32Array, levels.dataSync(), features.map((f) => [f.shape[1] as number, f.shape[2] as number]), spec);
+    const flat = tf.concat(features.map((f) => tf.reshape(f, [-1, c])), 0);
+    return pooled(flat, plan, [r, o, o, c]);
   }
+}
+
+/** A sampling plan over the levels' cells stacked in one [Σ H·W, C] table, bins in RoI order. */
+function multiLevelPlan(boxes: Float32Array, lv: ArrayLike<number>, sizes: Array<[number, number]>, spec: RoiAlignSpec): RoiAlignPlan {
+  const r = boxes.length / 4;
+  const bins = spec.output * spec.output;
+  const perLevel = sizes.map(([h, w], l) => {
+    const members: number[] = [];
+    for (let i = 0; i < r; i++) if (lv[i] === l) members.push(i);
+    const plan = members.length ? roiAlignPlan(pick(boxes, members), h, w, { output: spec.output, scale: spec.scales[l], samplingRatio: spec.samplingRatio, aligned: spec.aligned }) : null;
+    return { members, plan };
+  });
+  const k = Math.max(1, ...perLevel.map((p) => p.plan?.k ?? 1));
+  const index = new Int32Array(r * bins * k);
+  const weight = new Float32Array(r * bins * k);
+  let offset = 0;
+  perLevel.forEach(({ members, plan }, l) => {
+    if (plan) {
+      members.forEach((roi, m) => {
+        for (let b = 0; b < bins; b++) {
+          const src = (m * bins + b) * plan.k;
+          const dst = (roi * bins + b) * k;
+          for (let j = 0; j < plan.k; j++) {
+            index[dst + j] = plan.index[src + j] + offset;
+            weight[dst + j] = plan.weight[src + j];
+          }
+        }
+      });
+    }
+    offset += sizes[l][0] * sizes[l][1];
+  });
+  return { numBins: r * bins, k, index, weight };
+}
+
+/**
+ * Applies a plan: out[bin] = Σ_j weight[bin, j] · flat[index[bin, j]], in chunks of bins (bounded
+ * memory), reshaped to `shape`. The gradient with respect to `flat` is the transposed plan,
+ * scattered on the host (tfjs's gather gradient needs UnsortedSegmentSum, which the wasm backend lacks).
+ */
+function pooled(flat: tf.Tensor, plan: RoiAlignPlan, shape: number[]): tf.Tensor {
+  const c = flat.shape[1] as number;
+  const op = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
+    const x = inputs[0] as tf.Tensor;
+    const value = tf.tidy(() => {
+      const step = Math.max(1, Math.floor(ROI_CHUNK_VALUES / (plan.k * c)));
+      const parts: tf.Tensor[] = [];
+      for (let b0 = 0; b0 < plan.numBins; b0 += step) {
+        const nb = Math.min(step, plan.numBins - b0);
+        const idx = tf.tensor1d(plan.index.subarray(b0 * plan.k, (b0 + nb) * plan.k), 'int32');
+        const wt = tf.tensor3d(plan.weight.subarray(b0 * plan.k, (b0 + nb) * plan.k), [nb, plan.k, 1]);
+        parts.push(tf.sum(tf.mul(tf.reshape(tf.gather(x, idx, 0), [nb, plan.k, c]), wt), 1));
+      }
+      return tf.reshape(parts.length === 1 ? parts[0] : tf.concat(parts, 0), shape);
+    });
+    const gradFunc = (dy: tf.Tensor) => {
+      const g = new Float32Array(flat.size);
+      const d = dy.dataSync();
+      for (let b = 0; b < plan.numBins; b++) {
+        for (let j = 0; j < plan.k; j++) {
+          const wt = plan.weight[b * plan.k + j];
+          if (wt === 0) continue;
+          const dst = plan.index[b * plan.k + j] * c;
+          for (let ch = 0; ch < c; ch++) g[dst + ch] += wt * d[b * c + ch];
+        }
+      }
+      return tf.tensor2d(g, [flat.shape[0] as number, c]);
+    };
+    return { value, gradFunc };
+  });
+  return op(flat);
 }
 
 /**

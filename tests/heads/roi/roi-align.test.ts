@@ -9,6 +9,11 @@ import { join } from 'node:path';
 import { ENGINES } from '../../../src/core/engine.js';
 import type { HostTensor } from '../../../src/core/host-tensor.js';
 import { mapRoiLevels } from '../../../src/heads/roi/levels.js';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../../../src/core/tfjs/backend.js';
+import { TfjsDetOps } from '../../../src/core/tfjs/det-ops.js';
+import { TfjsParams } from '../../../src/core/tfjs/params.js';
+import { ensureGradients } from '../../../src/core/tfjs/grad/gradients.js';
 import { readSafetensors } from '../../../src/io/safetensors.js';
 import { FIXTURES } from '../../helpers.js';
 import { maxDiff, runDet } from '../det-harness.js';
@@ -59,5 +64,22 @@ describe.each(ENGINES)('RoIAlign on %s', (engine) => {
       feat: ref.get('roi.feat')!, rois: { shape: [0, 4], data: new Float32Array(0) }, levels: { shape: [0], data: new Float32Array(0) },
     }, (ops, x) => ({ pooled: ops.roiAlign([x.feat], x.rois, x.levels, { output: 7, scales: [0.25], samplingRatio: 2, aligned: false }) }));
     expect(out.pooled.shape).toEqual([0, 4, 7, 7]);
+  });
+});
+
+describe('RoIAlign gradients (tfjs)', () => {
+  it('reach the features: each bin spreads a total weight of 1 for a RoI inside the map', async () => {
+    await initBackend('wasm');
+    await ensureGradients();
+    const ops = new TfjsDetOps(new TfjsParams(new Map()), true);
+    const feat = tf.randomNormal([1, 12, 17, 3], 0, 1, 'float32', 5);
+    const rois = tf.tensor2d([[8, 8, 40, 30], [20, 4, 60, 44]]);
+    const levels = tf.zeros([2]);
+    for (const aligned of [true, false]) {
+      const grad = tf.grad((f: tf.Tensor) => tf.sum(ops.roiAlign([f], rois, levels, { output: 7, scales: [0.25], samplingRatio: 0, aligned })))(feat);
+      // d(sum of outputs)/d(features), summed: 2 RoIs × 49 bins × 3 channels × 1.
+      expect(tf.sum(grad).dataSync()[0]).toBeCloseTo(2 * 49 * 3, 3);
+      expect(tf.min(grad).dataSync()[0]).toBeGreaterThanOrEqual(0);
+    }
   });
 });
