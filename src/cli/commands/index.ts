@@ -10,9 +10,10 @@ import { register as exportCmd } from './export.js';
 import { register as features } from './features.js';
 import { register as inspect } from './inspect.js';
 import { register as segment } from './segment.js';
+import { register as synth } from './synth.js';
 
 /** A sub-command module adds itself to the program. */
 export type RegisterCommand = (program: Command) => void;
 
 /** Every sub-command, in help order. Add new command modules here. */
-export const commands: RegisterCommand[] = [demo, configs, features, classify, exportCmd, bench, convert, inspect, detect, segment, evalCmd];
+export const commands: RegisterCommand[] = [demo, configs, features, classify, exportCmd, bench, convert, inspect, detect, segment, evalCmd, synth];
