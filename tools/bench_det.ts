@@ -11,7 +11,7 @@
  *          mmdetection conventions, the ConvNeXt config) vs the anchor, with a parity check;
  * stages:  our detector split into backbone, FPN, RPN + proposals, RoI box head + NMS, mask
  *          head, paste (host), each a graph fed the previous stage's outputs;
- * rss:     peak RSS of a process that only builds and runs our detector.
+ * rss:     peak RSS of a process that only builds and runs our detector (rss-anchor: the anchor).
  */
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -62,7 +62,8 @@ function toMmdetLayout(w: Map<string, HostTensor>): Map<string, HostTensor> {
 
 function detector(name: string, src: Map<string, HostTensor>): { det: Detector; weights: WeightMap } {
   const det = new Detector(resolveConfig(name) as DetectorConfig);
-  const layout = det.conventions.background === 'last' ? toMmdetLayout(src) : src;
+  // The export keeps torchvision's class layout; both configs read the canonical one.
+  const layout = toMmdetLayout(src);
   // The mmdetection config reads norm0…norm3 outputs, which torchvision's body lacks: initialised (identity affine).
   const { weights, report } = bindWeights(det.scope.registry, layout, { allowMissing: true });
   if (report.missing.length) console.error(`${name}: ${report.missing.length} parameters initialised (${report.missing.slice(0, 4).join(', ')}, …)`);
@@ -85,6 +86,13 @@ async function main(): Promise<void> {
     const s = await ort.InferenceSession.create(buildDetectorOnnx(det, weights), so());
     for (let i = 0; i < 2; i++) await s.run({ input: tensor(input), image_size: size });
     console.log(`peak RSS (ours only, weights + session + 2 runs): ${peakRssMb().toFixed(0)} MB`);
+    return;
+  }
+
+  if (MODE === 'rss-anchor') {
+    const s = await ort.InferenceSession.create(join(DIR, 'tv_maskrcnn_convnext_t.onnx'), so());
+    for (let i = 0; i < 2; i++) await s.run({ image: tensor(image) });
+    console.log(`peak RSS (anchor only, session + 2 runs): ${peakRssMb().toFixed(0)} MB`);
     return;
   }
 
@@ -126,7 +134,9 @@ async function main(): Promise<void> {
   console.log(`anchor (torchvision export, opset 11): median ${(anchor / 1000).toFixed(2)} s  [${times[0].map((t) => (t / 1000).toFixed(2)).join(', ')}]`);
   ours.forEach((o, i) => {
     const m = median(times[i + 1]);
-    console.log(`${o.name}: median ${(m / 1000).toFixed(2)} s  [${times[i + 1].map((t) => (t / 1000).toFixed(2)).join(', ')}]  ratio to anchor ${(m / anchor).toFixed(3)}`);
+    // Per-round ratios pair each run with the anchor's run of the same round (same machine load).
+    const paired = median(times[i + 1].map((t, r) => t / times[0][r]));
+    console.log(`${o.name}: median ${(m / 1000).toFixed(2)} s  [${times[i + 1].map((t) => (t / 1000).toFixed(2)).join(', ')}]  ratio of medians ${(m / anchor).toFixed(3)}, median per-round ratio ${paired.toFixed(3)}`);
   });
   console.log(`peak RSS of this process (three sessions): ${peakRssMb().toFixed(0)} MB`);
 }

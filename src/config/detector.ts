@@ -190,7 +190,12 @@ export const MMDET_CONVENTIONS: ConventionValues = {
   input: { scale: [1333, 800], rounding: 'round', sizeDivisor: 32 },
 };
 
-/** torchvision 0.14 `MaskRCNN` defaults. */
+/**
+ * torchvision 0.14 `MaskRCNN` defaults. The class layout of the weights is the canonical one
+ * (background last, no background rows), which is what src/io's torchvision-maskrcnn key map makes
+ * of torchvision checkpoints; `background: 'first'`, `reg_with_background` and `with_background`
+ * read weights kept in torchvision's own layout instead (the same detections).
+ */
 export const TORCHVISION_CONVENTIONS: ConventionValues = {
   anchors: { scales: [8], ratios: [0.5, 1, 2], round: true, centerOffset: 0, strideMode: 'input_over_feature' },
   rpnCoder: { type: 'torchvision', weights: [1, 1, 1, 1], clip: Math.log(1000 / 16) },
@@ -198,9 +203,9 @@ export const TORCHVISION_CONVENTIONS: ConventionValues = {
   rpnTest: { nmsPre: 1000, maxPerImg: 1000, iouThr: 0.7, minSize: 1e-3, minSizeInclusive: true },
   roiAlign: { samplingRatio: 2, aligned: false },
   levelMapper: { type: 'torchvision', canonicalScale: 224, canonicalLevel: 4 },
-  background: 'first',
-  regWithBackground: true,
-  maskWithBackground: true,
+  background: 'last',
+  regWithBackground: false,
+  maskWithBackground: false,
   rcnnTest: { scoreThr: 0.05, iouThr: 0.5, maxPerImg: 100, minSize: 1e-2, maskThr: 0.5, paste: 'torchvision' },
   input: { scale: [1333, 800], rounding: 'floor', sizeDivisor: 32 },
 };

@@ -15,7 +15,7 @@ import type { CocoResult } from '../../src/eval/coco/types.js';
 import { FIXTURES } from '../helpers.js';
 
 const BIN = fileURLToPath(new URL('../../bin/convnext.js', import.meta.url));
-const W = join(FIXTURES, 'det', 'tv_maskrcnn.weights.safetensors');
+const W = join(FIXTURES, 'det', 'tv_maskrcnn.pth');
 const CFG = 'test_mask-rcnn_convnext-narrow_tv';
 const tmp = mkdtempSync(join(tmpdir(), 'convnext-det-'));
 const images = join(tmp, 'images');

@@ -1,7 +1,8 @@
 /**
  * The oracle test: torchvision 0.14's MaskRCNN (small ConvNeXt body, torchvision FPN, random
  * weights, eval mode; fixtures from tools/fixtures/gen_det.py) against our detector with the
- * torchvision conventions, on both engines and two input sizes (one padded). Tolerances: RPN
+ * torchvision conventions, on both engines and two input sizes (one padded). The weights are
+ * torchvision's own state dict (.pth), read through src/io's key map. Tolerances: RPN
  * proposals and final boxes within 1e-2 px, scores within 1e-4, labels equal, 28×28 mask
  * probabilities within 1e-4, pasted masks with per-instance IoU ≥ 0.99.
  */
@@ -52,7 +53,8 @@ describe.each(ENGINES)('Mask R-CNN vs torchvision on %s', (engine) => {
     const io = await loadIo(join(DIR, `tv_maskrcnn_${size}.io.safetensors`));
     const cfg = resolveConfig('test_mask-rcnn_convnext-narrow_tv') as DetectorConfig;
     const det = new Detector(cfg);
-    const loaded = await loadWeights(join(DIR, 'tv_maskrcnn.weights.safetensors'));
+    const loaded = await loadWeights(join(DIR, 'tv_maskrcnn.pth'));
+    expect(loaded.source).toBe('torchvision-maskrcnn');
     const { weights, report } = bindWeights(det.scope.registry, loaded.tensors);
     expect(report.unexpected).toEqual([]);
     const runner = await createDetectorRunner(engine, det, weights, { backend: 'wasm' });

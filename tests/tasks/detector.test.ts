@@ -27,7 +27,7 @@ const DIR = join(FIXTURES, 'det');
 let tvWeights: Map<string, HostTensor>;
 let input: HostTensor;
 beforeAll(async () => {
-  tvWeights = (await loadWeights(join(DIR, 'tv_maskrcnn.weights.safetensors'))).tensors;
+  tvWeights = (await loadWeights(join(DIR, 'tv_maskrcnn.pth'))).tensors;
   input = (await loadIo(join(DIR, 'tv_maskrcnn_75x101.io.safetensors'))).input;
 });
 const disposers: Array<() => unknown> = [];
@@ -36,25 +36,25 @@ afterAll(async () => {
 });
 
 /**
- * The oracle's torchvision-layout weights in mmdetection's layout: background logit moved from
- * first to last, the background's deltas and mask channel dropped.
+ * Canonical weights in torchvision's own class layout: background logit first, zero background
+ * deltas and mask channel in front (the values a background-first config reads and ignores).
  */
-function toMmdetLayout(w: Map<string, HostTensor>): Map<string, HostTensor> {
+function toTorchvisionLayout(w: Map<string, HostTensor>): Map<string, HostTensor> {
   const out = new Map(w);
-  const rows = (t: HostTensor, order: number[]): HostTensor => {
+  const reorder = (t: HostTensor, order: number[]): HostTensor => {
     const k = t.data.length / t.shape[0];
     const data = new Float32Array(order.length * k);
-    order.forEach((r, i) => data.set(t.data.subarray(r * k, (r + 1) * k), i * k));
+    order.forEach((r, i) => { if (r >= 0) data.set(t.data.subarray(r * k, (r + 1) * k), i * k); });
     return { shape: [order.length, ...t.shape.slice(1)], data };
   };
   const range = (a: number, b: number) => Array.from({ length: b - a }, (_, i) => a + i);
   for (const p of ['weight', 'bias']) {
     const cls = w.get(`roi_head.bbox_head.fc_cls.${p}`)!;
-    out.set(`roi_head.bbox_head.fc_cls.${p}`, rows(cls, [...range(1, cls.shape[0]), 0]));
+    out.set(`roi_head.bbox_head.fc_cls.${p}`, reorder(cls, [cls.shape[0] - 1, ...range(0, cls.shape[0] - 1)]));
     const reg = w.get(`roi_head.bbox_head.fc_reg.${p}`)!;
-    out.set(`roi_head.bbox_head.fc_reg.${p}`, rows(reg, range(4, reg.shape[0])));
+    out.set(`roi_head.bbox_head.fc_reg.${p}`, reorder(reg, [-1, -1, -1, -1, ...range(0, reg.shape[0])]));
     const logits = w.get(`roi_head.mask_head.conv_logits.${p}`)!;
-    out.set(`roi_head.mask_head.conv_logits.${p}`, rows(logits, range(1, logits.shape[0])));
+    out.set(`roi_head.mask_head.conv_logits.${p}`, reorder(logits, [-1, ...range(0, logits.shape[0])]));
   }
   return out;
 }
@@ -62,7 +62,7 @@ function toMmdetLayout(w: Map<string, HostTensor>): Map<string, HostTensor> {
 /** The tiny detector of `name` with the oracle's weights (missing norm{i} of dense configs initialised). */
 function build(name: string, set: string[] = []): { det: Detector; weights: WeightMap } {
   const det = new Detector(resolveConfig(name, set) as DetectorConfig);
-  const src = det.conventions.background === 'last' ? toMmdetLayout(tvWeights) : tvWeights;
+  const src = det.conventions.background === 'first' ? toTorchvisionLayout(tvWeights) : tvWeights;
   const { weights } = bindWeights(det.scope.registry, src, { allowMissing: true, seed: 3 });
   return { det, weights };
 }
@@ -96,6 +96,21 @@ describe('mmdetection conventions, both engines', () => {
     expect(err.proposals).toBeLessThanOrEqual(1e-2);
     expect(err.dets).toBeLessThanOrEqual(1e-2);
     expect(err.masks).toBeLessThanOrEqual(1e-4);
+  });
+});
+
+describe('class layouts', () => {
+  it('background first with background rows (torchvision\'s own layout) gives the same detections', async () => {
+    const layout = ['roi_head.bbox_head.background=first', 'roi_head.bbox_head.reg_with_background=true', 'roi_head.mask_head.with_background=true'];
+    const [a] = await runBoth('test_mask-rcnn_convnext-narrow_tv', [], input, [75, 101]);
+    const { det, weights } = build('test_mask-rcnn_convnext-narrow_tv', layout);
+    expect(weights.get('roi_head.bbox_head.fc_reg.weight')!.shape[0]).toBe(24);
+    const r = await createDetectorRunner('ort', det, weights);
+    disposers.push(() => r.dispose());
+    const b = await r.run(input, [75, 101]);
+    expect(b.dets.shape).toEqual(a.dets.shape);
+    expect(maxDiff(b.dets.data, a.dets.data)).toBeLessThanOrEqual(1e-5);
+    expect(maxDiff(b.masks.data, a.masks.data)).toBeLessThanOrEqual(1e-6);
   });
 });
 
