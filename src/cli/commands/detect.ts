@@ -72,13 +72,17 @@ export function register(program: Command): void {
       const all: CocoResult[] = [];
       const images: Array<{ id: number; file_name: string; width: number; height: number }> = [];
       const cocoClasses = cfg.class_names === 'coco';
+      const stems = new Set<string>();
       try {
         for (const [i, file] of files.entries()) {
           const img = await readRgb(file);
           const r = await predictor.predict(img, { scoreThr: f.scoreThr });
           const id = i + 1;
           const results = toCocoResults(r, id, { cocoClasses });
-          const stem = basename(file, extname(file));
+          // a.png and a.jpg in one folder: the second keeps its extension in its output names.
+          let stem = basename(file, extname(file));
+          if (stems.has(stem)) stem = basename(file);
+          stems.add(stem);
           const instances = results.map((res, k) => ({ ...res, label: r.instances[k].label, class_name: r.instances[k].className }));
           await writeFileAtomic(join(f.out, `${stem}.json`), JSON.stringify({ image: file, width: r.width, height: r.height, instances }));
           if (f.overlay) await writeFileAtomic(join(f.out, `${stem}.png`), await renderOverlay(img, r));
