@@ -1,0 +1,120 @@
+/**
+ * Training-step benchmark (issue 6 §6): forward + backward + AdamW update of a ConvNeXt classifier
+ * (cross-entropy on a fixed batch) on the TensorFlow.js wasm and cpu backends, alternating the two
+ * in one process (design.md §8), medians. Also the forward pass alone (training mode) for context.
+ *
+ *   npx tsx tools/bench_train_step.ts                                  # test_convnextv2-narrow_cls7, 2×64×64
+ *   npx tsx tools/bench_train_step.ts --config convnext-t_in1k --size 224 --batch 1 --runs 3 --warmup 1
+ *
+ * Flags: --config NAME, --size PX, --batch N, --runs N (rounds, default 7), --warmup N (default 2),
+ * --backends wasm,cpu, --json FILE.
+ */
+import { writeFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { median } from '../src/core/bench.js';
+import { prepareTraining } from '../src/core/tfjs/grad/index.js';
+import { TfjsOps } from '../src/core/tfjs/ops.js';
+import { TfjsParams } from '../src/core/tfjs/params.js';
+import { fromHost } from '../src/core/tfjs/runner.js';
+import { initWeights } from '../src/core/weights.js';
+import { resolveConfig } from '../src/config/resolve.js';
+import { Classifier } from '../src/tasks/classifier.js';
+import { crossEntropy } from '../src/train/losses/index.js';
+import { buildOptimizer, optimizerSchema, scheduleSchema } from '../src/train/optim/index.js';
+import { trainStep } from '../src/train/step.js';
+
+function arg(name: string, dflt: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : dflt;
+}
+
+const config = arg('config', 'test_convnextv2-narrow_cls7');
+const size = Number(arg('size', '64'));
+const batch = Number(arg('batch', '2'));
+const runs = Number(arg('runs', '7'));
+const warmup = Number(arg('warmup', '2'));
+const backends = arg('backends', 'wasm,cpu').split(',');
+const jsonOut = process.argv.includes('--json') ? arg('json', '') : '';
+
+interface Contender {
+  backend: string;
+  step: () => Promise<number>;
+  forward: () => Promise<void>;
+  dispose: () => void;
+}
+
+async function setup(backend: string): Promise<Contender> {
+  await tf.setBackend(backend);
+  await tf.ready();
+  const cfg = resolveConfig(config);
+  if (cfg.type !== 'classifier') throw new Error(`${config}: the benchmark needs a classifier config`);
+  const net = new Classifier(cfg).network();
+  const params = new TfjsParams(initWeights(net.registry, 1), true);
+  const ops = new TfjsOps(params, true);
+  const opt = buildOptimizer(net.registry.all(), params.variables(), optimizerSchema.parse({ lr: 1e-4 }), scheduleSchema.parse({ policy: 'fixed' }));
+  const n = batch * 3 * size * size;
+  const x = fromHost({ shape: [batch, 3, size, size], data: Float32Array.from({ length: n }, (_, i) => Math.sin(0.01 * i)) });
+  const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % cfg.num_classes), 'int32');
+  return {
+    backend,
+    step: async () => (await trainStep(opt, params.variables(), () => crossEntropy(net.forward(ops, x).logits, y) as tf.Scalar)).loss,
+    forward: async () => {
+      const out = tf.tidy(() => net.forward(ops, x).logits);
+      await out.data();
+      out.dispose();
+    },
+    dispose: () => {
+      opt.dispose();
+      params.dispose();
+      tf.dispose([x, y]);
+    },
+  };
+}
+
+async function timed(f: () => Promise<unknown>): Promise<number> {
+  const t0 = performance.now();
+  await f();
+  return performance.now() - t0;
+}
+
+async function main(): Promise<void> {
+  await tf.setBackend('wasm');
+  await tf.ready();
+  const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
+  const threads = await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT');
+  await prepareTraining();
+  const contenders: Contender[] = [];
+  for (const b of backends) contenders.push(await setup(b));
+  const stepTimes = contenders.map(() => [] as number[]);
+  const fwdTimes = contenders.map(() => [] as number[]);
+  for (let r = 0; r < warmup + runs; r++) {
+    for (const [i, c] of contenders.entries()) {
+      await tf.setBackend(c.backend);
+      const ts = await timed(c.step);
+      const tf_ = await timed(c.forward);
+      if (r >= warmup) {
+        stepTimes[i].push(ts);
+        fwdTimes[i].push(tf_);
+      }
+      console.error(`${r < warmup ? 'warm-up' : `run ${r - warmup + 1}/${runs}`} ${c.backend}: step ${ts.toFixed(0)} ms, forward ${tf_.toFixed(0)} ms`);
+    }
+  }
+  const rows = contenders.map((c, i) => ({
+    backend: c.backend, step_median_ms: median(stepTimes[i]), forward_median_ms: median(fwdTimes[i]), runs: stepTimes[i].length,
+  }));
+  console.log(`${config}, batch ${batch}×3×${size}×${size}; forward + backward + AdamW (train mode), ${runs} alternating rounds after ${warmup} warm-up`);
+  console.log(`wasm: SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off (single-threaded)'}; node ${process.version}`);
+  for (const r of rows) console.log(`  ${r.backend.padEnd(5)} step ${r.step_median_ms.toFixed(1).padStart(9)} ms   forward ${r.forward_median_ms.toFixed(1).padStart(9)} ms`);
+  const w = rows.find((r) => r.backend === 'wasm');
+  const c = rows.find((r) => r.backend === 'cpu');
+  if (w && c) console.log(`  cpu / wasm step time: ${(c.step_median_ms / w.step_median_ms).toFixed(2)}×`);
+  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ config, batch, size, warmup, runs, simd, threads, rows }, null, 2)}\n`);
+  for (const ct of contenders) {
+    await tf.setBackend(ct.backend);
+    ct.dispose();
+  }
+}
+
+await main();
