@@ -35,6 +35,34 @@ export interface ProbRegion {
   data: Float32Array;
 }
 
+/** The mask with a zero border of one cell: taps at −1 … m read 0 without bounds checks. */
+function padded(mask: Float32Array, m: number): Float32Array {
+  const p = m + 2;
+  const out = new Float32Array(p * p);
+  for (let y = 0; y < m; y++) out.set(mask.subarray(y * m, (y + 1) * m), (y + 1) * p + 1);
+  return out;
+}
+
+/**
+ * Bilinear taps along one axis for grid_sample coordinates `src` (unnormalised): the low tap
+ * index into the padded mask and the two weights. Taps entirely outside read 0 (weights 0).
+ */
+function gridTaps(src: Float32Array, m: number): { idx: Int32Array; lo: Float32Array; hi: Float32Array } {
+  const n = src.length;
+  const idx = new Int32Array(n);
+  const lo = new Float32Array(n);
+  const hi = new Float32Array(n);
+  for (let k = 0; k < n; k++) {
+    const v = src[k];
+    const a = Math.floor(v);
+    if (!(a >= -1 && a <= m - 1)) continue; // both taps outside [0, m) (or NaN): reads 0
+    idx[k] = a + 1;
+    hi[k] = v - a; // float32 store rounds as PyTorch's float arithmetic
+    lo[k] = a + 1 - v;
+  }
+  return { idx, lo, hi };
+}
+
 /** mmdetection's paste: probabilities of the skip-empty region of one box. */
 export function pasteGridSample(mask: Float32Array, m: number, box: readonly number[], imgH: number, imgW: number): ProbRegion {
   const [bx0, by0, bx1, by1] = box.map(f);
@@ -44,31 +72,36 @@ export function pasteGridSample(mask: Float32Array, m: number, box: readonly num
   const y1 = Math.min(Math.ceil(by1) + 1, imgH);
   const width = Math.max(x1 - x0, 0);
   const height = Math.max(y1 - y0, 0);
-  const norm = (p: number, lo: number, hi: number) => {
-    const g = f(f(f(f(f(p + 0.5) - lo) / f(hi - lo)) * 2) - 1);
-    return g === Infinity || g === -Infinity ? 0 : g;
+  // img_x = (p + 0.5 − x0) / (x1 − x0) · 2 − 1 (inf → 0), then grid_sample's ((g + 1)·m − 1) / 2.
+  const coords = (n: number, start: number, lo: number, hi: number) => {
+    const out = new Float32Array(n);
+    for (let k = 0; k < n; k++) {
+      let g = f(f(f(f(f(start + k + 0.5) - lo) / f(hi - lo)) * 2) - 1);
+      if (g === Infinity || g === -Infinity) g = 0;
+      out[k] = f(f(f(f(g + 1) * m) - 1) / 2);
+    }
+    return out;
   };
-  // Source coordinates in the mask (grid_sample unnormalise, align_corners=False).
-  const src = (g: number) => f(f(f(f(g + 1) * m) - 1) / 2);
-  const xs = Array.from({ length: width }, (_, i) => src(norm(x0 + i, bx0, bx1)));
-  const ys = Array.from({ length: height }, (_, j) => src(norm(y0 + j, by0, by1)));
-  const at = (y: number, x: number) => (y >= 0 && y < m && x >= 0 && x < m ? mask[y * m + x] : 0);
+  const xs = gridTaps(coords(width, x0, bx0, bx1), m);
+  const ys = gridTaps(coords(height, y0, by0, by1), m);
+  const pm = padded(mask, m);
+  const p = m + 2;
   const data = new Float32Array(width * height);
   for (let j = 0; j < height; j++) {
-    const iy = ys[j];
-    const yn = Math.floor(iy);
-    const south = f(iy - yn);
-    const north = f(yn + 1 - iy);
+    const r0 = ys.idx[j] * p;
+    const r1 = r0 + p;
+    const north = ys.lo[j];
+    const south = ys.hi[j];
+    const row = j * width;
     for (let i = 0; i < width; i++) {
-      const ix = xs[i];
-      const xw = Math.floor(ix);
-      const east = f(ix - xw);
-      const west = f(xw + 1 - ix);
-      // PyTorch grid_sampler_2d (bilinear, zeros): nw·v + ne·v + sw·v + se·v, taps outside read 0.
-      let v = f(at(yn, xw) * f(west * north));
-      v = f(v + f(at(yn, xw + 1) * f(east * north)));
-      v = f(v + f(at(yn + 1, xw) * f(west * south)));
-      data[j * width + i] = f(v + f(at(yn + 1, xw + 1) * f(east * south)));
+      const c = xs.idx[i];
+      const west = xs.lo[i];
+      const east = xs.hi[i];
+      // PyTorch grid_sampler_2d (bilinear, zeros): nw·v + ne·v + sw·v + se·v in float32.
+      let v = f(pm[r0 + c] * f(west * north));
+      v = f(v + f(pm[r0 + c + 1] * f(east * north)));
+      v = f(v + f(pm[r1 + c] * f(west * south)));
+      data[row + i] = v + f(pm[r1 + c + 1] * f(east * south));
     }
   }
   return { x0, y0, width, height, data };
@@ -90,34 +123,49 @@ export function pasteTorchvision(mask: Float32Array, m: number, box: readonly nu
   const by1 = Math.trunc(f(yc + hHalf));
   const w = Math.max(bx1 - bx0 + 1, 1);
   const h = Math.max(by1 - by0 + 1, 1);
-  const padded = (y: number, x: number) => (y >= pad && y < m + pad && x >= pad && x < m + pad ? mask[(y - pad) * m + (x - pad)] : 0);
-  // F.interpolate(bilinear, align_corners=False) source index and weights along one axis.
-  const axis = (out: number) => {
+  const pm = padded(mask, m);
+  // F.interpolate(bilinear, align_corners=False) from p to `out` cells, for output cells [from, from + n).
+  const axis = (out: number, from: number, n: number) => {
     const ratio = f(p / out);
-    return Array.from({ length: out }, (_, d) => {
+    const i0 = new Int32Array(n);
+    const step = new Int32Array(n);
+    const l0 = new Float32Array(n);
+    const l1 = new Float32Array(n);
+    for (let k = 0; k < n; k++) {
+      const d = from + k;
       const real = Math.max(f(f(ratio * f(d + 0.5)) - 0.5), 0);
-      const i0 = Math.trunc(real);
-      const i1 = i0 + (i0 < p - 1 ? 1 : 0);
-      const l1 = Math.min(Math.max(f(real - i0), 0), 1);
-      return [i0, i1, f(1 - l1), l1] as const;
-    });
+      const a = Math.trunc(real);
+      i0[k] = a;
+      step[k] = a < p - 1 ? 1 : 0;
+      const frac = Math.min(Math.max(f(real - a), 0), 1);
+      l1[k] = frac;
+      l0[k] = 1 - frac;
+    }
+    return { i0, step, l0, l1 };
   };
-  const xw = axis(w);
-  const yw = axis(h);
   const xa = Math.max(bx0, 0);
   const xb = Math.min(bx1 + 1, imgW);
   const ya = Math.max(by0, 0);
   const yb = Math.min(by1 + 1, imgH);
   const width = Math.max(xb - xa, 0);
   const height = Math.max(yb - ya, 0);
+  const xw = axis(w, xa - bx0, width);
+  const yw = axis(h, ya - by0, height);
   const data = new Float32Array(width * height);
   for (let j = 0; j < height; j++) {
-    const [i0, i1, h0, h1] = yw[ya + j - by0];
+    const r0 = yw.i0[j] * p;
+    const r1 = r0 + yw.step[j] * p;
+    const h0 = yw.l0[j];
+    const h1 = yw.l1[j];
+    const row = j * width;
     for (let i = 0; i < width; i++) {
-      const [j0, j1, w0, w1] = xw[xa + i - bx0];
-      const top = f(f(w0 * padded(i0, j0)) + f(w1 * padded(i0, j1)));
-      const bottom = f(f(w0 * padded(i1, j0)) + f(w1 * padded(i1, j1)));
-      data[j * width + i] = f(f(h0 * top) + f(h1 * bottom));
+      const c0 = xw.i0[i];
+      const c1 = c0 + xw.step[i];
+      const w0 = xw.l0[i];
+      const w1 = xw.l1[i];
+      const top = f(f(w0 * pm[r0 + c0]) + f(w1 * pm[r0 + c1]));
+      const bottom = f(f(w0 * pm[r1 + c0]) + f(w1 * pm[r1 + c1]));
+      data[row + i] = f(h0 * top) + f(h1 * bottom);
     }
   }
   return { x0: xa, y0: ya, width, height, data };

@@ -172,6 +172,23 @@ describe('bad input', () => {
     }
   });
 
+  it('a large image (3000 × 4000) is resized into the scale; boxes come back in its pixels', async () => {
+    const { det, weights } = build('test_mask-rcnn_convnext-narrow_tv', ['input.scale=[640,480]']);
+    const data = new Uint8Array(4000 * 3000 * 3);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 253;
+    const img: RgbImage = { width: 4000, height: 3000, data };
+    const p = await DetectorPredictor.create(det.config, weights, 'ort');
+    disposers.push(() => p.dispose());
+    const r = await p.predict(img);
+    expect([r.height, r.width]).toEqual([3000, 4000]);
+    expect(r.instances.length).toBeGreaterThan(0);
+    for (const ins of r.instances) {
+      expect(ins.box[2]).toBeLessThanOrEqual(4000 + 1e-2);
+      expect(ins.box[3]).toBeLessThanOrEqual(3000 + 1e-2);
+      expect(ins.mask.x0 + ins.mask.width).toBeLessThanOrEqual(4000);
+    }
+  });
+
   it('an extreme aspect ratio (2 × 1500) is resized into the scale and runs', async () => {
     const { det, weights } = build('test_mask-rcnn_convnext-narrow_tv');
     const img: RgbImage = { width: 1500, height: 2, data: new Uint8Array(1500 * 2 * 3).fill(128) };
