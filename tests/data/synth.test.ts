@@ -170,7 +170,9 @@ describe('command', () => {
     const out = join(root, 'again');
     await runSynth({ task: 'det', out, n: 2, size: 32 }, s.stream);
     await expect(runSynth({ task: 'det', out, n: 2, size: 32 }, s.stream)).rejects.toThrow(/not empty.*--overwrite/);
-    await expect(runSynth({ task: 'det', out, n: 2, size: 32, overwrite: true }, s.stream)).resolves.toBeDefined();
+    await expect(runSynth({ task: 'det', out, n: 1, size: 32, overwrite: true }, s.stream)).resolves.toBeDefined();
+    // The replaced dataset has no images left over from the larger one.
+    expect(readdirSync(join(out, 'images'))).toEqual(['000000.png']);
     await expect(runSynth({ task: 'det', out: join(root, 'k'), n: 2, kinds: 'circle,blob' }, s.stream)).rejects.toThrow(UserError);
     await expect(runSynth({ task: 'det', out: join(root, 'k'), n: 2, kinds: 'circle,blob' }, s.stream)).rejects.toThrow(/unknown shape 'blob'/);
     await expect(runSynth({ task: 'det', out: join(root, 'k'), n: 2, size: 8 }, s.stream)).rejects.toThrow(/--size/);

@@ -6,7 +6,7 @@
  *   kind i → i + 1) and `classes.json` (class names, palette, ignore index).
  * Every file is written atomically; the JSON last, so a dataset with its JSON is complete.
  */
-import { existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { UserError } from '../../core/errors.js';
@@ -108,6 +108,16 @@ function prepareFolder(out: string, task: SynthTask, overwrite: boolean): void {
   }
 }
 
+/** After an overwrite: removes images / label maps numbered ≥ n left from a larger earlier dataset. */
+function removeStale(out: string, task: SynthTask, n: number): void {
+  for (const d of task === 'det' ? ['images'] : ['images', 'annotations']) {
+    for (const f of readdirSync(join(out, d))) {
+      const m = /^(\d{6,})\.png$/.exec(f);
+      if (m && Number(m[1]) >= n) rmSync(join(out, d, f));
+    }
+  }
+}
+
 /** Generates and writes the dataset described by `opts`. */
 export async function writeSynthDataset(opts: SynthOptions): Promise<SynthSummary> {
   const o = checkOptions(opts);
@@ -140,6 +150,7 @@ export async function writeSynthDataset(opts: SynthOptions): Promise<SynthSummar
     }
     await Promise.all(batch);
   }
+  if (opts.overwrite) removeStale(opts.out, opts.task, opts.n);
   const info = { description: 'convnext synthetic shapes', seed: o.seed, size: o.size, images: opts.n, kinds: o.kinds, min_objects: o.minObjects, max_objects: o.maxObjects };
   let index: string;
   if (opts.task === 'det') {
