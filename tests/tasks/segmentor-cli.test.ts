@@ -81,6 +81,17 @@ describe('convnext segment', () => {
     expect(summary.passes.map((p) => [p.width, p.height])).toEqual([[683, 512]]);
   });
 
+  it('keeps the extension in output names when two images share a stem', async () => {
+    const both = join(dir, 'same-stem');
+    mkdirSync(both);
+    await sharp(pixels(40, 40, 3), { raw: { width: 40, height: 40, channels: 3 } }).png().toFile(join(both, 'x.png'));
+    await sharp(pixels(48, 40, 3), { raw: { width: 48, height: 40, channels: 3 } }).jpeg().toFile(join(both, 'x.jpg'));
+    const out = join(dir, 'out-same');
+    expect(await segmentImages(flags(both, out, { overlay: false }))).toEqual([]);
+    const { readdirSync } = await import('node:fs');
+    expect(readdirSync(out).sort()).toEqual(['x.jpg.json', 'x.jpg.labels.png', 'x.png.json', 'x.png.labels.png']);
+  });
+
   it('exits non-zero from the command line when a file in the folder fails, after writing the others', () => {
     const root = fileURLToPath(new URL('../../', import.meta.url));
     const out = join(dir, 'out-cli');

@@ -51,6 +51,9 @@ export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: stri
   const mode = f.mode ?? cfg.test.mode;
   const bar = files.length > 1 ? progress('segment', files.length, { unit: 'images' }) : null;
   const failed: Array<{ file: string; error: string }> = [];
+  // Output names drop the extension unless two inputs share a stem (a.jpg, a.png).
+  const stems = files.map((file) => basename(file, extname(file)));
+  const shared = new Set(stems.filter((s, i) => stems.indexOf(s) !== i));
   try {
     for (const [i, file] of files.entries()) {
       try {
@@ -58,7 +61,7 @@ export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: stri
         const img = await readRgb(file);
         const pred = await predictor.predict(img, { mode, tta: f.tta });
         const ms = performance.now() - t0;
-        const stem = join(f.out, basename(file, extname(file)));
+        const stem = join(f.out, shared.has(stems[i]) ? basename(file) : stems[i]);
         await writeFileAtomic(`${stem}.labels.png`, labelPng(pred.labels));
         if (f.overlay) await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, f.opacity));
         const summary = {
