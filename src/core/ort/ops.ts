@@ -139,11 +139,16 @@ export class OrtOps implements Ops<Sym> {
     if (x.rank === 2) {
       return this.like(x, this.g.op('LayerNormalization', [this.id(x), this.param(weight), this.param(bias)], { axis: -1, epsilon: { float: eps } }));
     }
+    // Four passes over the full tensor (mean, centre, sum of squares, scale); the rest runs on the
+    // [N, 1, H, W] statistics. The affine is deferred (folded into a following 1×1 conv).
     const g = this.g;
+    const c = weight.shape.reduce((a, b) => a * b, 1);
     const mean = g.op('ReduceMean', [this.id(x)], { axes: [1], keepdims: 1 });
     const d = g.op('Sub', [this.id(x), mean]);
-    const v = g.op('ReduceMean', [g.op('Mul', [d, d])], { axes: [1], keepdims: 1 });
-    const y: Sym = { id: g.op('Div', [d, g.op('Sqrt', [g.op('Add', [v, g.constFloat([eps], [])])])]), rank: 4 };
+    const ss = g.op('ReduceSumSquare', [d], { axes: [1], keepdims: 1 });
+    const v = g.op('Mul', [ss, g.constFloat([1 / c], [])]);
+    const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [v, g.constFloat([eps], [])])])]);
+    const y: Sym = { id: g.op('Mul', [d, inv]), rank: 4 };
     this.pending.set(y, { weight, bias });
     return y;
   }
