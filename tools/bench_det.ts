@@ -5,7 +5,7 @@
  * threads and thread spinning off (design.md §8); medians are reported.
  *
  *   /usr/bin/python3 tools/export_tv_maskrcnn.py .work/bench
- *   npx tsx tools/bench_det.ts --dir .work/bench [--runs 5] [--threads 2] [--mode compare|stages|rss]
+ *   npx tsx tools/bench_det.ts --dir .work/bench [--runs 5] [--threads 2] [--mode compare|stages|rss|rss-anchor] [--anchor FILE]
  *
  * compare: whole detector, ours (torchvision conventions: the same function as the anchor; and
  *          mmdetection conventions, the ConvNeXt config) vs the anchor, with a parity check;
@@ -37,6 +37,8 @@ const DIR = opt('dir', '.work/bench');
 const RUNS = Number(opt('runs', '5'));
 const THREADS = Number(opt('threads', '2'));
 const MODE = opt('mode', 'compare');
+/** The anchor's file in --dir (tv_maskrcnn_convnext_t_nopaste.onnx: the same without the mask paste loop). */
+const ANCHOR = opt('anchor', 'tv_maskrcnn_convnext_t.onnx');
 const so = () => sessionOptions({ threads: THREADS, spinning: false });
 
 /** torchvision-layout weights (background first, with background deltas/mask) → mmdetection layout. */
@@ -101,7 +103,8 @@ async function main(): Promise<void> {
     return;
   }
 
-  const tv = await ort.InferenceSession.create(join(DIR, 'tv_maskrcnn_convnext_t.onnx'), so());
+  const tv = await ort.InferenceSession.create(join(DIR, ANCHOR), so());
+  console.log(`anchor: ${ANCHOR}`);
   const ours = [];
   for (const name of ['mask-rcnn_convnext-t_fpn_torchvision_coco', 'mask-rcnn_convnext-t_fpn_3x_coco']) {
     const { det, weights } = detector(name, src);

@@ -8,7 +8,7 @@ Weights are random (torchvision's initialisation, then the box classifier scaled
 classes biased up so that, as on real images, a few thousand boxes pass the 0.05 score threshold
 and the RoI heads, NMS and mask branch do their full work: 100 detections).
 
-Run: /usr/bin/python3 tools/export_tv_maskrcnn.py OUT_DIR [--size 800x1216] [--opset 11]
+Run: /usr/bin/python3 tools/export_tv_maskrcnn.py OUT_DIR [--size 800x1216] [--opset 11] [--no-paste]
 Writes OUT_DIR/tv_maskrcnn_convnext_t.onnx, tv_maskrcnn_convnext_t.safetensors (canonical),
 tv_maskrcnn_input.safetensors (`image` [3, H, W] in 0..1, torchvision's input; `input` the same
 normalised on the 0-255 scale with ImageNet statistics, ours) and prints the detections torchvision gives.
@@ -53,7 +53,12 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--size", default="800x1216")
     ap.add_argument("--opset", type=int, default=11)
+    ap.add_argument("--no-paste", action="store_true",
+                    help="export without the mask paste (masks stay 28x28): isolates the cost of the paste loop")
     a = ap.parse_args()
+    if a.no_paste:
+        import torchvision.models.detection.transform as T
+        T.paste_masks_in_image = lambda masks, boxes, img_shape, padding=1: masks
     h, w = (int(v) for v in a.size.split("x"))
     os.makedirs(a.out, exist_ok=True)
     m = build()
@@ -63,11 +68,12 @@ def main():
     ours = ((img * 255 - mean * 255) / (std * 255))[None]
     stio.save(os.path.join(a.out, "tv_maskrcnn_input.safetensors"), {"image": img, "input": ours})
     stio.save(os.path.join(a.out, "tv_maskrcnn_convnext_t.safetensors"), tv_maskrcnn_to_canonical(m.state_dict()))
-    t0 = time.time()
-    with torch.no_grad():
-        out = m([img])[0]
-    print(f"torch eager: {time.time() - t0:.1f} s, {len(out['boxes'])} detections, top scores {out['scores'][:3].tolist()}")
-    path = os.path.join(a.out, "tv_maskrcnn_convnext_t.onnx")
+    if not a.no_paste:
+        t0 = time.time()
+        with torch.no_grad():
+            out = m([img])[0]
+        print(f"torch eager: {time.time() - t0:.1f} s, {len(out['boxes'])} detections, top scores {out['scores'][:3].tolist()}")
+    path = os.path.join(a.out, "tv_maskrcnn_convnext_t_nopaste.onnx" if a.no_paste else "tv_maskrcnn_convnext_t.onnx")
     torch.onnx.export(m, ([img],), path, opset_version=a.opset, input_names=["image"],
                       output_names=["boxes", "labels", "scores", "masks"])
     print("wrote", path)

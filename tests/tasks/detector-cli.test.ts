@@ -82,15 +82,17 @@ describe('convnext eval', () => {
     expect(rep.bbox.stats.AP).toBeCloseTo(1, 10);
     expect(rep.segm.stats.AP).toBeCloseTo(1, 10);
     // The model itself on the same images: all 12 lines of both summaries.
-    const r2 = await cli(['eval', '-c', CFG, '-w', W, '--data', ann, '--images', images]);
+    const r2 = await cli(['eval', '-c', CFG, '-w', W, '--data', ann, '--images', images, '--out', join(tmp, 'model.json')]);
     expect(r2.code, r2.stderr).toBe(0);
     expect(r2.stdout.split('\n').filter((l) => l.startsWith(' Average'))).toHaveLength(24);
+    const model = JSON.parse(readFileSync(join(tmp, 'model.json'), 'utf8')) as Record<string, { stats: Record<string, number> }>;
+    expect(Object.keys(model.segm.stats)).toHaveLength(12);
   });
 
   it('an annotation file with a missing field gives one line naming it', async () => {
     const bad = join(tmp, 'bad.json');
     writeFileSync(bad, JSON.stringify({ images: [{ id: 1, width: 10 }], annotations: [], categories: [] }));
-    const r = await cli(['eval', '--data', bad, '--results', join(out, 'results.json')]);
+    const r = await cli(['eval', '--data', bad, '--results', join(out, 'results.json'), '--out', join(tmp, 'bad-report.json')]);
     expect(r.code).not.toBe(0);
     const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('error:'));
     expect(lines).toHaveLength(1);

@@ -99,7 +99,10 @@ export async function evalDetection(f: EvalDetFlags): Promise<Record<string, unk
     if (f.classwise) console.log(formatCocoPerCategory(res));
     report[t] = cocoResultToJson(res);
   }
-  if (f.out) await writeFileAtomic(f.out, JSON.stringify(report, null, 2));
+  if (f.out) {
+    await writeFileAtomic(f.out, JSON.stringify(report, null, 2));
+    console.error(`wrote ${f.out}`);
+  }
   return report;
 }
 
@@ -116,7 +119,7 @@ export function addEvalDetOptions(cmd: Command): Command {
     .requiredOption('--data <ann.json>', 'COCO instance annotations (ground truth)')
     .option('--images <dir>', 'folder of the annotation file\'s images (file_name is relative to it)')
     .option('--results <file.json>', 'evaluate this COCO results file instead of running a model')
-    .option('--out <file.json>', 'write the figures (and per-category APs) as JSON')
+    .option('--out <file.json>', 'where to write the figures (and per-category APs) as JSON', 'coco_eval.json')
     .option('--save-results <file.json>', 'also write the model\'s COCO results')
     .option('--limit <n>', 'evaluate the first n images only', positiveInt('--limit'))
     .option('--classwise', 'print per-category AP');
