@@ -5,9 +5,6 @@
  * writes them, with per-category APs, as JSON. Labels map to categories by class name (as
  * mmdetection's `get_cat_ids(cat_names=CLASSES)`), else by position in id order.
  */
-import { type Command, Option } from 'commander';
-import { ENGINES } from '../../core/engine.js';
-import { BACKEND_CHOICES } from '../../core/tfjs/backend.js';
 import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { DetectorConfig } from '../../config/detector.js';
@@ -19,7 +16,7 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { readRgb } from '../../io/image.js';
 import { Detector } from '../../tasks/detector.js';
 import { DetectorPredictor, toCocoResults } from '../../tasks/detector-predict.js';
-import { configFromFlags, engineOptions, type ModelFlags, positiveInt, weightsFor } from '../common.js';
+import { configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
 
 export interface EvalDetFlags extends ModelFlags {
@@ -106,29 +103,3 @@ export async function evalDetection(f: EvalDetFlags): Promise<Record<string, unk
   return report;
 }
 
-/** Adds the detection options of `convnext eval` to a command. */
-export function addEvalDetOptions(cmd: Command): Command {
-  return cmd
-    .option('-c, --config <name>', 'named config or JSON file (not needed with --results)')
-    .option('--set <key=value>', 'override a config value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-    .option('-w, --weights <file>', 'weights (.safetensors or .pth)')
-    .addOption(new Option('-e, --engine <engine>', 'inference engine').choices([...ENGINES]).default('ort'))
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (tfjs engine)').choices([...BACKEND_CHOICES]).default('auto'))
-    .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt('--threads'))
-    .option('--verbose', 'show stack traces on errors')
-    .requiredOption('--data <ann.json>', 'COCO instance annotations (ground truth)')
-    .option('--images <dir>', 'folder of the annotation file\'s images (file_name is relative to it)')
-    .option('--results <file.json>', 'evaluate this COCO results file instead of running a model')
-    .option('--out <file.json>', 'where to write the figures (and per-category APs) as JSON', 'coco_eval.json')
-    .option('--save-results <file.json>', 'also write the model\'s COCO results')
-    .option('--limit <n>', 'evaluate the first n images only', positiveInt('--limit'))
-    .option('--classwise', 'print per-category AP');
-}
-
-/** `convnext eval`: COCO evaluation of detectors (other model types are dispatched elsewhere). */
-export function register(program: Command): void {
-  const cmd = program.command('eval').description('evaluate a model on a dataset (COCO bbox/segm for Mask R-CNN)');
-  addEvalDetOptions(cmd).action(async (f: EvalDetFlags) => {
-    await evalDetection(f);
-  });
-}

@@ -3,15 +3,12 @@
  * of `--data DIR` (images/ and annotations/ with the same relative paths), then prints aAcc, mIoU,
  * mAcc and the per-class IoU / Acc table as mmsegmentation does, and writes them as JSON (`--out`).
  */
-import { type Command, Option } from 'commander';
-import { ENGINES } from '../../core/engine.js';
-import { BACKEND_CHOICES } from '../../core/tfjs/backend.js';
 import { formatMIoU, mIoUToJson } from '../../eval/miou-format.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { Segmentor } from '../../tasks/segmentor.js';
 import { evaluateSegmentation, listSegSamples } from '../../tasks/segmentor-eval.js';
 import { SegmentorPredictor } from '../../tasks/segmentor-predict.js';
-import { engineOptions, type ModelFlags, positiveInt, weightsFor } from '../common.js';
+import { engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
 import { segmentorConfig } from './segment.js';
 
@@ -48,27 +45,3 @@ export async function evalSegmentation(f: EvalSegFlags): Promise<Record<string, 
   return report;
 }
 
-/** Adds the segmentation options of `convnext eval` to a command. */
-export function addEvalSegOptions(cmd: Command): Command {
-  return cmd
-    .requiredOption('-c, --config <name>', 'named config (an upernet_* segmentor) or a JSON file')
-    .option('--set <key=value>', 'override a config value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
-    .requiredOption('-w, --weights <file>', 'weights (.safetensors or .pth)')
-    .addOption(new Option('-e, --engine <engine>', 'inference engine').choices([...ENGINES]).default('ort'))
-    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (tfjs engine)').choices([...BACKEND_CHOICES]).default('auto'))
-    .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt('--threads'))
-    .option('--verbose', 'show stack traces on errors')
-    .requiredOption('--data <dir>', 'folder with images/ and annotations/ (PNG label maps, same relative paths)')
-    .addOption(new Option('--mode <mode>', 'whole image or sliding window (default: the config\'s)').choices(['whole', 'slide']))
-    .option('--tta', 'flip and multi-scale test-time augmentation')
-    .option('--limit <n>', 'evaluate the first n images only', positiveInt('--limit'))
-    .option('--out <file.json>', 'write aAcc, mIoU, mAcc and per-class IoU / Acc as JSON');
-}
-
-/** A stand-alone `eval-seg` command (the `convnext eval` dispatcher may call evalSegmentation instead). */
-export function register(program: Command): void {
-  const cmd = program.command('eval-seg').description('evaluate a semantic segmentor: aAcc, mIoU, mAcc and per-class IoU');
-  addEvalSegOptions(cmd).action(async (f: EvalSegFlags) => {
-    await evalSegmentation(f);
-  });
-}

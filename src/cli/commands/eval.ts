@@ -1,0 +1,66 @@
+/**
+ * `convnext eval`: one command for every model kind, dispatched on the config's type — COCO
+ * bbox/segm for Mask R-CNN (or a results file alone), aAcc/mIoU/mAcc for segmentors.
+ */
+import { type Command, Option } from 'commander';
+import { UserError } from '../../core/errors.js';
+import { ENGINES } from '../../core/engine.js';
+import { BACKEND_CHOICES } from '../../core/tfjs/backend.js';
+import { configFromFlags, positiveInt } from '../common.js';
+import { evalDetection, type EvalDetFlags } from './eval-det.js';
+import { evalSegmentation, type EvalSegFlags } from './eval-seg.js';
+
+type EvalFlags = EvalDetFlags & EvalSegFlags;
+
+/** Flags that only one kind of evaluation takes. */
+const DET_ONLY = ['images', 'results', 'saveResults', 'classwise'] as const;
+const SEG_ONLY = ['mode', 'tta'] as const;
+
+function refuse(f: EvalFlags, keys: readonly (keyof EvalFlags)[], kind: string): void {
+  const bad = keys.filter((k) => f[k] !== undefined);
+  if (bad.length) {
+    const flag = (k: string) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    throw new UserError(`${bad.map(flag).join(', ')} do${bad.length === 1 ? 'es' : ''} not apply to ${kind}`);
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command('eval')
+    .description('evaluate a model on a dataset: COCO bbox/segm for Mask R-CNN, mIoU for segmentors')
+    .option('-c, --config <name>', 'named config or JSON file (not needed with --results)')
+    .option('--set <key=value>', 'override a config value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('-w, --weights <file>', 'weights (.safetensors or .pth)')
+    .addOption(new Option('-e, --engine <engine>', 'inference engine').choices([...ENGINES]).default('ort'))
+    .addOption(new Option('--backend <name>', 'TensorFlow.js backend (tfjs engine)').choices([...BACKEND_CHOICES]).default('auto'))
+    .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt('--threads'))
+    .option('--verbose', 'show stack traces on errors')
+    .requiredOption('--data <path>', 'detection: COCO annotation JSON; segmentation: folder with images/ and annotations/')
+    .option('--images <dir>', 'detection: folder of the annotation file\'s images')
+    .option('--results <file.json>', 'detection: evaluate this COCO results file instead of running a model')
+    .option('--save-results <file.json>', 'detection: also write the model\'s COCO results')
+    .option('--classwise', 'detection: print per-category AP')
+    .addOption(new Option('--mode <mode>', 'segmentation: whole image or sliding window (default: the config\'s)').choices(['whole', 'slide']))
+    .option('--tta', 'segmentation: flip and multi-scale test-time augmentation')
+    .option('--limit <n>', 'evaluate the first n images only', positiveInt('--limit'))
+    .option('--out <file.json>', 'where to write the figures as JSON (default coco_eval.json / seg_eval.json)')
+    .action(async (f: EvalFlags) => {
+      if (!f.config) {
+        if (!f.results) throw new UserError('give --config (with --weights), or --results to evaluate a COCO results file');
+        refuse(f, SEG_ONLY, 'COCO evaluation');
+        await evalDetection({ ...f, out: f.out ?? 'coco_eval.json' });
+        return;
+      }
+      const cfg = configFromFlags(f);
+      if (cfg.type === 'segmentor') {
+        refuse(f, DET_ONLY, 'segmentation evaluation');
+        if (!f.weights) throw new UserError('--weights <file> is required');
+        await evalSegmentation({ ...f, out: f.out ?? 'seg_eval.json' });
+      } else if (cfg.type === 'mask_rcnn') {
+        refuse(f, SEG_ONLY, 'COCO evaluation');
+        await evalDetection({ ...f, out: f.out ?? 'coco_eval.json' });
+      } else {
+        throw new UserError(`config ${f.config} is a ${cfg.type}; eval takes segmentor and mask_rcnn configs`);
+      }
+    });
+}
