@@ -4,11 +4,12 @@ import { classificationConfigs } from './classification.js';
 import { detectionConfigs, detectionTestConfigs } from './detection.js';
 import { segmentationConfigs, segmentationTestConfigs } from './segmentation.js';
 import { testConfigs } from './test.js';
+import { demoConfigs } from './demo.js';
 
 export const NAMED_CONFIGS: Readonly<Record<string, ModelConfigInput>> = {
   ...classificationConfigs,
   ...segmentationConfigs,
   ...testConfigs,
   ...segmentationTestConfigs,
-  ...detectionConfigs, ...detectionTestConfigs,
+  ...detectionConfigs, ...detectionTestConfigs, ...demoConfigs,
 };

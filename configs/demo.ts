@@ -1,0 +1,95 @@
+/**
+ * The demo models that `convnext demo` runs (trained by the project itself on `convnext synth`
+ * shapes, tools/train_demo.sh) and the training recipes that make them, plus tiny recipes for tests.
+ * Shapes: circle, square, triangle, star (the synth defaults).
+ */
+import type { ModelConfigInput } from '../src/config/models.js';
+import type { TrainRecipeInput } from '../src/train/config.js';
+import { detectionTestConfigs } from './detection.js';
+
+const SHAPES = ['circle', 'square', 'triangle', 'star'];
+
+/** Model configs of the demo models. */
+export const demoConfigs: Record<string, ModelConfigInput> = {
+  /** A small ConvNeXt Mask R-CNN (mmdetection conventions) for 160 × 160 shape images. */
+  'demo_mask-rcnn_convnext-synth': {
+    type: 'mask_rcnn',
+    conventions: 'mmdet',
+    backbone: { type: 'convnext', version: 1, depths: [1, 1, 3, 1], dims: [16, 32, 64, 128], layer_scale_init: 1.0, out_indices: [0, 1, 2, 3] },
+    num_classes: 4,
+    class_names: SHAPES,
+    neck: { type: 'fpn', out_channels: 48, num_outs: 5 },
+    rpn_head: { feat_channels: 48, anchor_generator: { scales: [4] }, test: { nms_pre: 300, max_per_img: 100 } },
+    roi_head: { bbox_head: { fc_out_channels: 128 }, mask_head: { num_convs: 2, conv_out_channels: 32 }, test: { max_per_img: 20 } },
+    input: { scale: [160, 160], size_divisor: 32 },
+  },
+  /** A small UPerNet ConvNeXt for 160 × 160 shape label maps (background + 4 shapes). */
+  'demo_upernet_convnext-synth': {
+    type: 'segmentor',
+    backbone: { type: 'convnext', version: 1, depths: [1, 1, 3, 1], dims: [16, 32, 64, 128], layer_scale_init: 1.0, out_indices: [0, 1, 2, 3] },
+    decode_head: { type: 'uper', channels: 48, pool_scales: [1, 2, 3, 6], dropout_ratio: 0.1 },
+    auxiliary_head: { type: 'fcn', in_index: 2, channels: 32, num_convs: 1, dropout_ratio: 0.1, loss_weight: 0.4 },
+    num_classes: 5,
+    class_names: ['background', ...SHAPES],
+    palette: [[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200]],
+    input: { test_scale: [160, 160] },
+    dataset: { reduce_zero_label: false, ignore_index: 255 },
+  },
+};
+
+/** Named training recipes (`convnext train --config NAME`). */
+export const TRAIN_RECIPES: Record<string, TrainRecipeInput> = {
+  'demo_mask-rcnn_synth': {
+    model: 'demo_mask-rcnn_convnext-synth',
+    seed: 0,
+    batch_size: 4,
+    max_steps: 3000,
+    optimizer: { lr: 2e-3, weight_decay: 0.05, grad_clip: { max_norm: 10 } },
+    schedule: { policy: 'cosine', max_iters: 3000, min_lr_ratio: 0.02, warmup: { type: 'linear', iters: 200, ratio: 0.01 } },
+    pipeline: { scales: [[160, 160], [144, 144], [176, 176]], flip_prob: 0.5, photometric: true },
+    det_train: {
+      rpn: { sampler: { num: 128 } },
+      rpn_proposal: { nms_pre: 500, max_per_img: 200 },
+      rcnn: { sampler: { num: 96, pos_fraction: 0.25 } },
+    },
+    eval: { interval: 500, max_images: 100 },
+    checkpoint: { interval: 250, keep: 2 },
+    log_interval: 10,
+  },
+  'demo_upernet_synth': {
+    model: 'demo_upernet_convnext-synth',
+    seed: 0,
+    batch_size: 4,
+    max_steps: 2000,
+    optimizer: { lr: 2e-3, weight_decay: 0.05 },
+    schedule: { policy: 'poly', max_iters: 2000, power: 1, min_lr: 1e-5, warmup: { type: 'linear', iters: 100, ratio: 0.01 } },
+    pipeline: { scale: [160, 160], ratio_range: [0.75, 1.5], crop_size: [128, 128], cat_max_ratio: 0.75, photometric: true },
+    eval: { interval: 500, max_images: 100 },
+    checkpoint: { interval: 250, keep: 2 },
+    log_interval: 10,
+  },
+  /** Tiny recipes for tests: a few steps on 64-pixel images. */
+  'test_train_mask-rcnn': {
+    model: { ...detectionTestConfigs['test_mask-rcnn_convnext-narrow_mmdet'], num_classes: 4, class_names: SHAPES } as Record<string, unknown>,
+    seed: 1,
+    batch_size: 2,
+    max_steps: 4,
+    optimizer: { lr: 1e-3, grad_clip: { max_norm: 5 } },
+    schedule: { policy: 'poly', max_iters: 4, warmup: { type: 'linear', iters: 2, ratio: 0.1 } },
+    pipeline: { scales: [[64, 64], [80, 80]], photometric: true },
+    det_train: { rpn: { sampler: { num: 64 } }, rpn_proposal: { nms_pre: 200, max_per_img: 50 }, rcnn: { sampler: { num: 32 } } },
+    checkpoint: { interval: 2, keep: 2 },
+    log_interval: 1,
+  },
+  'test_train_upernet': {
+    model: 'test_upernet_convnext-narrow_cls5',
+    seed: 1,
+    batch_size: 2,
+    max_steps: 4,
+    optimizer: { lr: 1e-3 },
+    schedule: { policy: 'poly', max_iters: 4 },
+    pipeline: { scale: [64, 64], ratio_range: [0.8, 1.2], crop_size: [64, 64] },
+    checkpoint: { interval: 2, keep: 2 },
+    log_interval: 1,
+  },
+};

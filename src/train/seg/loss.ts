@@ -1,0 +1,25 @@
+/**
+ * The semantic segmentation training loss (mmsegmentation 0.x `EncoderDecoder.forward_train`):
+ * decode-head logits and auxiliary-head logits each resized to the label size (bilinear,
+ * align_corners=False), softmax cross-entropy with the dataset's ignore index averaged over all
+ * pixels (`avg_non_ignore=False`), times each head's `loss_weight` (1.0 and 0.4).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { TfjsOps } from '../../core/tfjs/ops.js';
+import type { Segmentor } from '../../tasks/segmentor.js';
+import { crossEntropy } from '../losses/index.js';
+
+export type SegLosses = Record<string, tf.Scalar>;
+
+/** Loss terms `decode.loss_ce` (and `aux.loss_ce`) of a batch `x` (NHWC) with labels [N, H, W] (int32). */
+export function segmentorLosses(seg: Segmentor, ops: TfjsOps, x: tf.Tensor, labels: tf.Tensor): SegLosses {
+  const [, h, w] = labels.shape as number[];
+  const cfg = seg.config;
+  const heads = seg.heads(ops, x, seg.auxiliaryHead !== null);
+  const ignoreIndex = cfg.dataset.ignore_index;
+  const term = (logits: tf.Tensor, weight: number) =>
+    crossEntropy(ops.resize(logits, { size: [h, w] }, 'bilinear', false), labels, { ignoreIndex, lossWeight: weight }) as tf.Scalar;
+  const out: SegLosses = { 'decode.loss_ce': term(heads.logits, cfg.decode_head.loss_weight) };
+  if (heads.aux !== undefined && cfg.auxiliary_head) out['aux.loss_ce'] = term(heads.aux, cfg.auxiliary_head.loss_weight);
+  return out;
+}

@@ -1,0 +1,108 @@
+/**
+ * The Mask R-CNN training loss of a tiny model against PyTorch (tools/fixtures/gen_train_det.py:
+ * mmdetection 2.x semantics written out in torch, float64): the five loss terms, the numbers of
+ * sampled anchors, proposals, RoIs and positives, and gradients of the total loss for parameters
+ * from the stem to the mask logits, on the wasm and cpu backends. Samplers are sized to take every
+ * candidate, which is deterministic in mmdetection too.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-backend-wasm';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { HostTensor } from '../../src/core/host-tensor.js';
+import { prepareTraining } from '../../src/core/tfjs/grad/index.js';
+import { TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
+import { TfjsParams } from '../../src/core/tfjs/params.js';
+import { fromHost } from '../../src/core/tfjs/runner.js';
+import { bindWeights, type WeightMap } from '../../src/core/weights.js';
+import { resolveConfig } from '../../src/config/resolve.js';
+import { readSafetensors } from '../../src/io/safetensors.js';
+import { Detector } from '../../src/tasks/detector.js';
+import { detTrainSchema } from '../../src/train/det/config.js';
+import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
+import type { GtInstances } from '../../src/train/det/targets.js';
+import { installTrainGradients } from '../../src/train/grad-fixes.js';
+import { TrainRng } from '../../src/train/rng.js';
+import { compare, FIXTURES, PARITY_REL_TOL } from '../helpers.js';
+
+let fx: Map<string, HostTensor>;
+
+beforeAll(async () => {
+  fx = (await readSafetensors(join(FIXTURES, 'train', 'det_loss.safetensors'))).tensors;
+});
+
+function get(name: string): HostTensor {
+  const t = fx.get(name);
+  if (!t) throw new Error(`fixture lacks ${name}`);
+  return t;
+}
+
+function fixtureWeights(): WeightMap {
+  const w: WeightMap = new Map();
+  for (const [k, v] of fx) if (k.startsWith('w.')) w.set(k.slice(2), v);
+  return w;
+}
+
+function gtOf(i: number): GtInstances {
+  const masks = get(`gt.${i}.masks`);
+  const [g, h, w] = masks.shape;
+  return {
+    boxes: get(`gt.${i}.boxes`).data,
+    labels: Int32Array.from(get(`gt.${i}.labels`).data),
+    masks: Array.from({ length: g }, (_, k) => Uint8Array.from(masks.data.subarray(k * h * w, (k + 1) * h * w))),
+    maskHeight: h,
+    maskWidth: w,
+  };
+}
+
+/** Take-all samplers (sizes above any candidate count) and proposal limits above the anchor counts. */
+const TRAIN = detTrainSchema.parse({
+  rpn: { sampler: { num: 100000 } },
+  rpn_proposal: { nms_pre: 1000, max_per_img: 1000 },
+  rcnn: { sampler: { num: 100000 } },
+});
+
+describe.each(['wasm', 'cpu'])('Mask R-CNN training loss on %s', (backend) => {
+  it('loss terms, sample counts and gradients match the PyTorch reference', async () => {
+    await tf.setBackend(backend);
+    await prepareTraining();
+    installTrainGradients();
+    const cfg = resolveConfig('test_mask-rcnn_convnext-narrow_mmdet', ['num_classes=4', 'class_names=["a","b","c","d"]']);
+    if (cfg.type !== 'mask_rcnn') throw new Error('expected a detector');
+    const det = new Detector(cfg);
+    const before = tf.memory().numTensors;
+    const params = new TfjsParams(bindWeights(det.scope.registry, fixtureWeights()).weights, true);
+    const ops = new TfjsDetOps(params, true);
+    const x = fromHost(get('input'));
+    const batch = {
+      sizes: [0, 1].map((i) => Array.from(get(`size.${i}`).data) as [number, number]),
+      gts: [gtOf(0), gtOf(1)],
+    };
+    const vars = params.variables();
+    const names = [...fx.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5));
+    const info = {} as DetLossInfo;
+    let terms: Record<string, number> = {};
+    const { value, grads } = tf.variableGrads(() => {
+      const l = detectorLosses(det, ops, x, batch, TRAIN, new TrainRng(0), info);
+      terms = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
+      return tf.addN(Object.values(l)) as tf.Scalar;
+    }, names.map((n) => vars.get(n)!));
+    expect(info.rpnPos).toBe(get('info.rpn_pos.0').data[0] + get('info.rpn_pos.1').data[0]);
+    expect(info.proposals).toEqual([get('info.proposals.0').data[0], get('info.proposals.1').data[0]]);
+    expect(info.rois).toBe(get('info.rois.0').data[0] + get('info.rois.1').data[0]);
+    expect(info.roiPos).toBe(get('info.roi_pos.0').data[0] + get('info.roi_pos.1').data[0]);
+    for (const k of ['loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox', 'loss_mask']) {
+      const e = get(`expected.${k}`).data[0];
+      expect(Math.abs(terms[k] - e) / Math.abs(e), `${k}: ${terms[k]} vs ${e}`).toBeLessThan(PARITY_REL_TOL);
+    }
+    for (const n of names) {
+      const g = grads[vars.get(n)!.name];
+      const c = compare({ shape: [...g.shape], data: new Float32Array(await g.data()) }, get(`grad.${n}`));
+      expect(c.rel, `gradient of ${n}`).toBeLessThan(PARITY_REL_TOL);
+    }
+    tf.dispose([x, value, ...Object.values(grads)]);
+    params.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
