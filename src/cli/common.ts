@@ -9,7 +9,7 @@ import { bindWeights, formatBindReport, initWeights, type WeightMap } from '../c
 import type { ModelConfig } from '../config/models.js';
 import { resolveConfig } from '../config/resolve.js';
 import { loadWeights } from '../io/load-weights.js';
-import { progress } from './progress.js';
+import { byteProgress } from './progress.js';
 
 export interface ModelFlags {
   config: string;
@@ -21,7 +21,8 @@ export interface ModelFlags {
   verbose?: boolean;
 }
 
-function collect(v: string, prev: string[] = []): string[] {
+/** Commander reducer for repeatable options. */
+export function collect(v: string, prev: string[] = []): string[] {
   return [...prev, v];
 }
 
@@ -63,15 +64,13 @@ export function engineOptions(f: ModelFlags): EngineOptions {
  */
 export async function weightsFor(registry: ParamRegistry, file: string | undefined, opts: { allowMissing?: boolean; quiet?: boolean } = {}): Promise<WeightMap> {
   if (!file) return initWeights(registry, 0);
-  let bar: ReturnType<typeof progress> | null = null;
-  const loaded = await loadWeights(file, {
-    onProgress: (done, total) => {
-      if (total < 64 * 1024 * 1024 || opts.quiet) return;
-      bar ??= progress(`loading ${file}`, Math.round(total / 1e6), { unit: 'MB' });
-      bar.update(Math.round(done / 1e6));
-    },
-  });
-  (bar as ReturnType<typeof progress> | null)?.stop();
+  const bar = byteProgress(`loading ${file}`, opts.quiet ? Infinity : 64 * 1024 * 1024);
+  let loaded;
+  try {
+    loaded = await loadWeights(file, { onProgress: bar.update });
+  } finally {
+    bar.stop();
+  }
   const { weights, report } = bindWeights(registry, loaded.tensors, { allowMissing: opts.allowMissing, source: file });
   if (!opts.quiet) console.error(`${file} (${loaded.source}${loaded.wrapper ? `, in '${loaded.wrapper}'` : ''}): ${formatBindReport(report)}`);
   return weights;

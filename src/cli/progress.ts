@@ -72,3 +72,16 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
     },
   };
 }
+
+/** A progress display that appears only once `total` reaches `from` bytes. */
+export function byteProgress(label: string, from: number): { update: (done: number, total: number) => void; stop: () => void } {
+  let bar: Progress | null = null;
+  return {
+    update(done, total) {
+      if (total < from) return;
+      bar ??= progress(label, Math.max(1, Math.round(total / 1e6)), { unit: 'MB' });
+      bar.update(Math.round(done / 1e6));
+    },
+    stop() { bar?.stop(); bar = null; },
+  };
+}

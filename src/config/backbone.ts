@@ -39,8 +39,8 @@ export const convnextBackboneSchema = z
     if (c.variant === undefined && (c.depths === undefined || c.dims === undefined)) {
       ctx.addIssue({ code: 'custom', path: ['variant'], message: 'give a variant, or both depths and dims' });
     }
-    if (c.out_indices && new Set(c.out_indices).size !== c.out_indices.length) {
-      ctx.addIssue({ code: 'custom', path: ['out_indices'], message: 'out_indices must not repeat' });
+    if (c.out_indices && c.out_indices.some((v, i) => i > 0 && v <= c.out_indices![i - 1])) {
+      ctx.addIssue({ code: 'custom', path: ['out_indices'], message: 'out_indices must be strictly increasing (heads index outputs in this order)' });
     }
   });
 

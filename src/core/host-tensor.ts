@@ -24,11 +24,3 @@ export function numel(shape: readonly number[]): number {
 export function shapeStr(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
-
-/** Builds a host tensor, checking that data length matches the shape. */
-export function hostTensor(shape: number[], data: Float32Array): HostTensor {
-  if (data.length !== numel(shape)) {
-    throw new Error(`host tensor: ${data.length} values do not fill shape ${shapeStr(shape)}`);
-  }
-  return { shape, data };
-}

@@ -119,6 +119,11 @@ export interface BatchNormParams {
   runningVar: ParamRef;
 }
 
+/** A pooling stride: the kernel size per axis when not given (PyTorch's default). */
+export function poolStride(o: PoolOptions): [number, number] {
+  return o.stride === undefined ? pair(o.kernel, 1) : pair(o.stride, 1);
+}
+
 /** Normalises a Pair to [h, w]. */
 export function pair(p: Pair | undefined, dflt: number): [number, number] {
   if (p === undefined) return [dflt, dflt];

@@ -77,6 +77,14 @@ export function toTensor(img: RgbImage, mean: readonly number[], std: readonly n
   return { shape: [1, 3, h, w], data: out };
 }
 
+/** Python's round(): halves go to the even neighbour. */
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d !== 0.5) return Math.round(v);
+  return f % 2 === 0 ? f : f + 1;
+}
+
 /**
  * Classification preprocessing as the official ConvNeXt evaluation: resize the shorter side to
  * `resize` (bicubic), centre-crop `crop`.
@@ -85,11 +93,13 @@ export async function classificationInput(
   img: RgbImage,
   opts: { resize: number; crop: number; mean: readonly number[]; std: readonly number[] },
 ): Promise<HostTensor> {
-  const scale = opts.resize / Math.min(img.width, img.height);
-  const w = Math.max(opts.crop, Math.round(img.width * scale));
-  const h = Math.max(opts.crop, Math.round(img.height * scale));
+  // torchvision Resize(int): the shorter side becomes `resize`, the longer one int(resize · long / short).
+  const short = Math.min(img.width, img.height);
+  const w = img.width === short ? opts.resize : Math.trunc((opts.resize * img.width) / short);
+  const h = img.height === short ? opts.resize : Math.trunc((opts.resize * img.height) / short);
   const resized = await resizeRgb(img, w, h, 'cubic');
-  const left = Math.floor((w - opts.crop) / 2);
-  const top = Math.floor((h - opts.crop) / 2);
+  // CenterCrop: offsets int(round((size - crop) / 2)) with Python's round (half to even).
+  const left = roundHalfEven((w - opts.crop) / 2);
+  const top = roundHalfEven((h - opts.crop) / 2);
   return toTensor(cropRgb(resized, left, top, opts.crop, opts.crop), opts.mean, opts.std);
 }

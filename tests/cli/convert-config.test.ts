@@ -1,16 +1,17 @@
 /** `convnext convert --config`: checks a checkpoint against a model before writing anything. */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { convertCheckpoint } from '../../src/cli/commands/convert.js';
 import { FIXTURES } from '../helpers.js';
 
 const W = join(FIXTURES, 'backbone', 'tv_v1.weights.safetensors');
 const tmp = mkdtempSync(join(tmpdir(), 'convnext-convert-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('convert --config', () => {
-  it('reports a clean match for the right config, and the unexpected head for a backbone-only one', async () => {
+  it('reports a clean match for the config the checkpoint belongs to', async () => {
     const lines: string[] = [];
     await convertCheckpoint(W, join(tmp, 'a.safetensors'), { config: 'test_convnext-t-narrow_cls10', log: (l) => lines.push(l) });
     expect(lines.find((l) => l.startsWith('against config'))).toMatch(/missing 0, unexpected 0/);

@@ -3,11 +3,11 @@
  * no stack trace unless --verbose.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { writeSafetensors } from '../../src/io/safetensors.js';
 import { FIXTURES } from '../helpers.js';
 
@@ -16,6 +16,7 @@ const W = join(FIXTURES, 'backbone', 'tv_v1.weights.safetensors');
 const IO = join(FIXTURES, 'backbone', 'tv_v1.io.safetensors');
 const CFG = 'test_convnext-t-narrow_cls10';
 const tmp = mkdtempSync(join(tmpdir(), 'convnext-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -37,29 +37,32 @@ export function register(program: Command): void {
       const [h, w] = f.size ? parseSize(f.size) : nativeSize(cfg) ?? [224, 224];
       const input: HostTensor = { shape: [1, net.inputChannels, h, w], data: Float32Array.from({ length: net.inputChannels * h * w }, (_, i) => Math.sin(i * 0.01)) };
       const runner = await createRunner(f.engine, net, weights, { backend: f.backend, threads: f.threads, spinning: f.compare ? false : undefined, log: (l) => console.error(l) });
-      const contenders: Array<() => Promise<unknown>> = [() => runner.run(input)];
       let other: ort.InferenceSession | null = null;
-      if (f.compare) {
-        other = await ort.InferenceSession.create(f.compare, sessionOptions({ threads: f.threads, spinning: false }));
-        const o = other;
-        contenders.push(() => runSession(o, input));
+      try {
+        const contenders: Array<() => Promise<unknown>> = [() => runner.run(input)];
+        if (f.compare) {
+          other = await ort.InferenceSession.create(f.compare, sessionOptions({ threads: f.threads, spinning: false }));
+          const o = other;
+          contenders.push(() => runSession(o, input));
+        }
+        const times = await alternate(contenders, f.runs, f.warmup);
+        const ours = median(times[0]);
+        const result: Record<string, unknown> = {
+          config: f.config, engine: f.engine, size: [h, w], threads: f.threads ?? 'default', runs: f.runs,
+          median_ms: +ours.toFixed(2), peak_rss_mb: +peakRssMb().toFixed(0),
+        };
+        if (f.compare) {
+          const theirs = median(times[1]);
+          Object.assign(result, { compare: f.compare, compare_median_ms: +theirs.toFixed(2), ratio: +(ours / theirs).toFixed(3) });
+        }
+        if (f.json) console.log(JSON.stringify(result));
+        else {
+          console.log(`${f.config} on ${f.engine} at ${h}x${w}, threads ${result.threads}: median ${ours.toFixed(1)} ms over ${f.runs} runs, peak RSS ${result.peak_rss_mb} MB`);
+          if (f.compare) console.log(`${f.compare}: median ${(result.compare_median_ms as number).toFixed(1)} ms; ratio ours/theirs = ${result.ratio}`);
+        }
+      } finally {
+        await runner.dispose();
+        await other?.release();
       }
-      const times = await alternate(contenders, f.runs, f.warmup);
-      const ours = median(times[0]);
-      const result: Record<string, unknown> = {
-        config: f.config, engine: f.engine, size: [h, w], threads: f.threads ?? 'default', runs: f.runs,
-        median_ms: +ours.toFixed(2), peak_rss_mb: +peakRssMb().toFixed(0),
-      };
-      if (f.compare) {
-        const theirs = median(times[1]);
-        Object.assign(result, { compare: f.compare, compare_median_ms: +theirs.toFixed(2), ratio: +(ours / theirs).toFixed(3) });
-      }
-      if (f.json) console.log(JSON.stringify(result));
-      else {
-        console.log(`${f.config} on ${f.engine} at ${h}x${w}, threads ${result.threads}: median ${ours.toFixed(1)} ms over ${f.runs} runs, peak RSS ${result.peak_rss_mb} MB`);
-        if (f.compare) console.log(`${f.compare}: median ${(result.compare_median_ms as number).toFixed(1)} ms; ratio ours/theirs = ${result.ratio}`);
-      }
-      await runner.dispose();
-      await other?.release();
     });
 }

@@ -1,10 +1,8 @@
 /** `convnext configs` lists named configs; `convnext config show NAME [--set …]` prints one resolved. */
 import type { Command } from 'commander';
 import { configNames, resolveConfig } from '../../config/resolve.js';
+import { collect } from '../common.js';
 
-function collect(v: string, prev: string[] = []): string[] {
-  return [...prev, v];
-}
 
 export function register(program: Command): void {
   program

@@ -10,7 +10,7 @@ import type { StoredDType } from '../../io/dtypes.js';
 import { CANONICAL_METADATA_KEY, loadWeights, type LoadedWeights } from '../../io/load-weights.js';
 import { writeSafetensors } from '../../io/safetensors.js';
 import { CHECKPOINT_SOURCES, type CheckpointSource } from '../../io/sources.js';
-import { progress, type Progress } from '../progress.js';
+import { byteProgress } from '../progress.js';
 import { bindWeights, formatBindReport } from '../../core/weights.js';
 import { resolveConfig } from '../../config/resolve.js';
 import { mainNetwork } from '../../tasks/networks.js';
@@ -42,19 +42,6 @@ function size(bytes: number): string {
   if (bytes >= 1e9) return `${(bytes / 1e9).toFixed(2)} GB`;
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
   return `${(bytes / 1e3).toFixed(1)} kB`;
-}
-
-/** A progress display that appears only once `total` reaches `from` bytes. */
-function byteProgress(label: string, from: number): { update: (done: number, total: number) => void; stop: () => void } {
-  let bar: Progress | null = null;
-  return {
-    update(done, total) {
-      if (total < from) return;
-      bar ??= progress(label, Math.max(1, Math.round(total / 1e6)), { unit: 'MB' });
-      bar.update(Math.round(done / 1e6));
-    },
-    stop() { bar?.stop(); bar = null; },
-  };
 }
 
 /**

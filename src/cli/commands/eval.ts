@@ -6,7 +6,7 @@ import { type Command, Option } from 'commander';
 import { UserError } from '../../core/errors.js';
 import { ENGINES } from '../../core/engine.js';
 import { BACKEND_CHOICES } from '../../core/tfjs/backend.js';
-import { configFromFlags, positiveInt } from '../common.js';
+import { collect, configFromFlags, positiveInt } from '../common.js';
 import { evalDetection, type EvalDetFlags } from './eval-det.js';
 import { evalSegmentation, type EvalSegFlags } from './eval-seg.js';
 
@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .command('eval')
     .description('evaluate a model on a dataset: COCO bbox/segm for Mask R-CNN, mIoU for segmentors')
     .option('-c, --config <name>', 'named config or JSON file (not needed with --results)')
-    .option('--set <key=value>', 'override a config value (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('--set <key=value>', 'override a config value (repeatable)', collect)
     .option('-w, --weights <file>', 'weights (.safetensors or .pth)')
     .addOption(new Option('-e, --engine <engine>', 'inference engine').choices([...ENGINES]).default('ort'))
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend (tfjs engine)').choices([...BACKEND_CHOICES]).default('auto'))

@@ -4,7 +4,7 @@ import { UserError } from '../../core/errors.js';
 import { buildOnnx } from '../../core/ort/build.js';
 import { mainNetwork, nativeSize } from '../../tasks/networks.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { configFromFlags, type ModelFlags, weightsFor } from '../common.js';
+import { collect, configFromFlags, type ModelFlags, weightsFor } from '../common.js';
 
 interface ExportFlags extends Pick<ModelFlags, 'config' | 'set' | 'weights'> {
   out: string;
@@ -17,12 +17,11 @@ export function parseSize(s: string): [number, number] {
   const m = /^(\d+)(?:x(\d+))?$/.exec(s);
   if (!m) throw new UserError(`--size expects H or HxW, got '${s}'`);
   const h = Number(m[1]);
-  return [h, m[2] ? Number(m[2]) : h];
+  const w = m[2] ? Number(m[2]) : h;
+  if (h < 32 || w < 32) throw new UserError(`--size ${s}: height and width must be at least 32`);
+  return [h, w];
 }
 
-function collect(v: string, prev: string[] = []): string[] {
-  return [...prev, v];
-}
 
 export function register(program: Command): void {
   program

@@ -75,10 +75,6 @@ export class GraphBuilder {
     return this.node(op, inputs, attrs)[0];
   }
 
-  hasInit(name: string): boolean {
-    return this.inits.has(name);
-  }
-
   /** Adds a float initializer under `name` (once). */
   floatInit(name: string, dims: readonly number[], data: Float32Array): string {
     if (!this.inits.has(name)) this.inits.set(name, { name, dims: [...dims], dataType: DataType.FLOAT, rawData: bytesOf(data) });
@@ -132,11 +128,6 @@ export class GraphBuilder {
         },
       },
     };
-  }
-
-  /** Number of nodes so far. */
-  get nodeCount(): number {
-    return this.nodes.length;
   }
 
   /** Serialises the model. */

@@ -6,7 +6,7 @@
 import type {
   BatchNormParams, ConvOptions, ConvTransposeOptions, Ops, PoolOptions, ReduceKind, ResizeMode, ResizeTarget,
 } from '../ops.js';
-import { pair } from '../ops.js';
+import { pair, poolStride } from '../ops.js';
 import type { ParamRef } from '../params.js';
 import type { WeightMap } from '../weights.js';
 import { type GraphBuilder, type Sym } from './graph.js';
@@ -273,7 +273,7 @@ export class OrtOps implements Ops<Sym> {
     const [ph, pw] = pair(o.padding, 0);
     const attrs: Record<string, number | number[]> = {
       kernel_shape: [...k],
-      strides: [...pair(o.stride, k[0])],
+      strides: [...poolStride(o)],
       pads: [ph, pw, ph, pw],
       ceil_mode: o.ceilMode ? 1 : 0,
     };

@@ -33,12 +33,12 @@ export async function runSession(session: ort.InferenceSession, input: HostTenso
 }
 
 export class OrtRunner {
-  private constructor(readonly session: ort.InferenceSession, readonly model: Uint8Array) {}
+  private constructor(readonly session: ort.InferenceSession) {}
 
   static async create(net: Network, weights: WeightMap, opts: OrtRunnerOptions = {}): Promise<OrtRunner> {
     const model = buildOnnx(net, weights);
     const session = await ort.InferenceSession.create(model, sessionOptions(opts));
-    return new OrtRunner(session, model);
+    return new OrtRunner(session);
   }
 
   run(input: HostTensor): Promise<Record<string, HostTensor>> {

@@ -6,7 +6,7 @@
 import type {
   BatchNormParams, ConvOptions, ConvTransposeOptions, Ops, PoolOptions, ReduceKind, ResizeTarget,
 } from '../ops.js';
-import { pair } from '../ops.js';
+import { pair, poolStride } from '../ops.js';
 import type { ParamRef } from '../params.js';
 import { shapeStr } from '../host-tensor.js';
 
@@ -133,7 +133,7 @@ export class ShapeOps implements Ops<ShapeSym> {
 
   private pool(x: ShapeSym, o: PoolOptions): ShapeSym {
     const k = pair(o.kernel, 1);
-    const [sh, sw] = pair(o.stride, k[0]);
+    const [sh, sw] = poolStride(o);
     const [ph, pw] = pair(o.padding, 0);
     const round = o.ceilMode ? Math.ceil : Math.floor;
     return { shape: [x.shape[0], x.shape[1], round((x.shape[2] + 2 * ph - k[0]) / sh) + 1, round((x.shape[3] + 2 * pw - k[1]) / sw) + 1] };

@@ -35,7 +35,11 @@ async function activate(name: string): Promise<boolean> {
  * the engine; later calls return the first choice. `log` receives one line naming the choice.
  */
 export async function initBackend(choice: BackendChoice = 'auto', log: (line: string) => void = () => {}): Promise<string> {
-  if (chosen) return chosen;
+  if (chosen) {
+    const want = { 'node-gpu': 'tensorflow (tfjs-node-gpu)', node: 'tensorflow (tfjs-node)', wasm: 'wasm', cpu: 'cpu', auto: chosen }[choice];
+    if (want !== chosen) throw new UserError(`tfjs backend '${choice}' requested, but this process already uses ${chosen}`);
+    return chosen;
+  }
   const attempts: Array<[string, () => Promise<boolean>]> = [];
   const native = (pkg: string) => async () => (await tryImport(pkg)) && activate('tensorflow');
   const wasm = async () => (await tryImport('@tensorflow/tfjs-backend-wasm')) && activate('wasm');

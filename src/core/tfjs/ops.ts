@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type {
   BatchNormParams, ConvOptions, ConvTransposeOptions, Ops, PoolOptions, ReduceKind, ResizeMode, ResizeTarget,
 } from '../ops.js';
-import { pair } from '../ops.js';
+import { pair, poolStride } from '../ops.js';
 import type { ParamRef } from '../params.js';
 import type { TfjsParams } from './params.js';
 import { adaptiveBins } from '../adaptive.js';
@@ -208,7 +208,7 @@ export class TfjsOps implements Ops<tf.Tensor> {
 
   private pool(x: tf.Tensor, o: PoolOptions, kind: 'max' | 'avg'): tf.Tensor {
     const k = pair(o.kernel, 1);
-    const s = pair(o.stride, k[0]);
+    const s = poolStride(o);
     const [ph, pw] = pair(o.padding, 0);
     if (o.ceilMode) throw new Error('tfjs engine: ceilMode pooling is not supported');
     let x4 = x as tf.Tensor4D;
