@@ -171,11 +171,15 @@ export function pasteTorchvision(mask: Float32Array, m: number, box: readonly nu
   return { x0: xa, y0: ya, width, height, data };
 }
 
-/** Pastes one mask (m × m probabilities) for `box` (image coordinates) and thresholds it (≥ thr). */
+/**
+ * Pastes one mask (m × m probabilities) for `box` (image coordinates) and thresholds it: ≥ thr as
+ * mmdetection's paste, > thr as torchvision's reference evaluation (`masks > 0.5`).
+ */
 export function pasteMask(mode: PasteMode, mask: Float32Array, m: number, box: readonly number[], imgH: number, imgW: number, thr: number): MaskRegion {
   const r = mode === 'grid_sample' ? pasteGridSample(mask, m, box, imgH, imgW) : pasteTorchvision(mask, m, box, imgH, imgW);
   const data = new Uint8Array(r.data.length);
-  for (let i = 0; i < data.length; i++) data[i] = r.data[i] >= thr ? 1 : 0;
+  if (mode === 'grid_sample') for (let i = 0; i < data.length; i++) data[i] = r.data[i] >= thr ? 1 : 0;
+  else for (let i = 0; i < data.length; i++) data[i] = r.data[i] > thr ? 1 : 0;
   return { x0: r.x0, y0: r.y0, width: r.width, height: r.height, data };
 }
 

@@ -43,8 +43,8 @@ export class DetectorPredictor {
   private constructor(readonly detector: Detector, readonly runner: DetectorRunner) {}
 
   /** Builds the detector of `cfg` with bound `weights` on `engine`. */
-  static async create(cfg: DetectorConfig, weights: WeightMap, engine: EngineName, opts: EngineOptions = {}): Promise<DetectorPredictor> {
-    const det = new Detector(cfg);
+  static async create(model: DetectorConfig | Detector, weights: WeightMap, engine: EngineName, opts: EngineOptions = {}): Promise<DetectorPredictor> {
+    const det = model instanceof Detector ? model : new Detector(model);
     return new DetectorPredictor(det, await createDetectorRunner(engine, det, weights, opts));
   }
 

@@ -4,12 +4,12 @@
  * (perfect match), a model run prints the 12 numbers, and bad input gives one-line errors.
  */
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decompressRle, rleArea } from '../../src/eval/coco/rle.js';
 import type { CocoResult } from '../../src/eval/coco/types.js';
 import { FIXTURES } from '../helpers.js';
@@ -29,18 +29,28 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
   });
 }
 
+let detectRun: { code: number; stdout: string; stderr: string };
+
+// One folder run (two images and a corrupt file) whose outputs every test below reads.
 beforeAll(async () => {
   mkdirSync(images, { recursive: true });
   for (const [name, w, h] of [['a.png', 90, 70], ['b.jpg', 64, 80]] as const) {
     const data = Buffer.from(Uint8Array.from({ length: w * h * 3 }, (_, i) => (i * (name === 'a.png' ? 37 : 53)) % 251));
     await sharp(data, { raw: { width: w, height: h, channels: 3 } }).toFile(join(images, name));
   }
+  writeFileSync(join(images, 'c.jpg'), 'not a jpeg');
+  detectRun = await cli(['detect', '-c', CFG, '-w', W, '--image', images, '-o', out, '--score-thr', '0.2']);
 });
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('convnext detect', () => {
+  it('lists a corrupt file at the end with a non-zero exit, after processing the others', () => {
+    expect(detectRun.code).not.toBe(0);
+    expect(detectRun.stderr).toMatch(/failed: .*c\.jpg: cannot read image/);
+    expect(detectRun.stderr).toMatch(/error: 1 image\(s\) could not be read/);
+  });
+
   it('writes per-image JSON and overlays, and a COCO results file', async () => {
-    const r = await cli(['detect', '-c', CFG, '-w', W, '--image', images, '-o', out, '--score-thr', '0.2']);
-    expect(r.code, r.stderr).toBe(0);
     for (const f of ['a.json', 'a.png', 'b.json', 'b.png', 'results.json', 'images.json']) expect(existsSync(join(out, f)), f).toBe(true);
     const a = JSON.parse(readFileSync(join(out, 'a.json'), 'utf8')) as { width: number; height: number; instances: Array<CocoResult & { class_name: string }> };
     expect([a.width, a.height]).toEqual([90, 70]);

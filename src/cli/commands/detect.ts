@@ -67,15 +67,25 @@ export function register(program: Command): void {
       const det = new Detector(cfg);
       const weights = await weightsFor(det.scope.registry, f.weights);
       mkdirSync(f.out, { recursive: true });
-      const predictor = await DetectorPredictor.create(cfg, weights, f.engine, engineOptions(f));
+      const predictor = await DetectorPredictor.create(det, weights, f.engine, engineOptions(f));
       const bar = files.length > 1 ? progress('detect', files.length, { unit: 'images' }) : null;
       const all: CocoResult[] = [];
       const images: Array<{ id: number; file_name: string; width: number; height: number }> = [];
       const cocoClasses = cfg.class_names === 'coco';
       const stems = new Set<string>();
+      const failed: Array<{ file: string; error: string }> = [];
       try {
         for (const [i, file] of files.entries()) {
-          const img = await readRgb(file);
+          let img;
+          try {
+            img = await readRgb(file);
+          } catch (e) {
+            // A bad file in a folder is listed at the end; the others are still processed.
+            if (!(e instanceof UserError)) throw e;
+            failed.push({ file, error: e.message });
+            bar?.update(i + 1);
+            continue;
+          }
           const r = await predictor.predict(img, { scoreThr: f.scoreThr });
           const id = i + 1;
           const results = toCocoResults(r, id, { cocoClasses });
@@ -97,6 +107,10 @@ export function register(program: Command): void {
       }
       await writeFileAtomic(join(f.out, 'results.json'), JSON.stringify(all));
       await writeFileAtomic(join(f.out, 'images.json'), JSON.stringify(images));
-      console.error(`wrote ${files.length} image result(s) to ${f.out}`);
+      console.error(`wrote ${images.length} image result(s) to ${f.out}`);
+      if (failed.length > 0) {
+        for (const { file, error } of failed) console.error(`failed: ${error.startsWith(file) ? error : `${file}: ${error}`}`);
+        throw new UserError(`${failed.length} image(s) could not be read (listed above); the others were written to ${f.out}`);
+      }
     });
 }

@@ -48,7 +48,7 @@ async function predictAll(f: EvalDetFlags, cfg: DetectorConfig, gt: CocoDataset)
   const weights = await weightsFor(det.scope.registry, f.weights);
   const categoryIds = labelCategoryIds(det.classNames, gt);
   const images = gt.images.slice(0, f.limit ?? gt.images.length);
-  const predictor = await DetectorPredictor.create(cfg, weights, f.engine, engineOptions(f));
+  const predictor = await DetectorPredictor.create(det, weights, f.engine, engineOptions(f));
   const bar = progress('eval', images.length, { unit: 'images' });
   const results: CocoResult[] = [];
   try {
