@@ -1,0 +1,33 @@
+/**
+ * The public API of `convnext`: configs, models, the two engines, checkpoint and image I/O, and
+ * evaluators. The `convnext` command (src/cli) is built on exactly these.
+ */
+export type { HostTensor, DType } from './core/host-tensor.js';
+export { UserError } from './core/errors.js';
+export type { FeatureSpec } from './core/feature-spec.js';
+export type { Ops } from './core/ops.js';
+export type { Network } from './core/model.js';
+export { bindWeights, initWeights, formatBindReport, type WeightMap, type BindReport } from './core/weights.js';
+export { createRunner, ENGINES, type EngineName, type EngineOptions, type Runner } from './core/engine.js';
+export { initBackend, type BackendChoice } from './core/tfjs/backend.js';
+export { buildOnnx, type BuildOptions } from './core/ort/build.js';
+
+export { modelConfigSchema, type ModelConfig, type ModelConfigInput } from './config/models.js';
+export { resolveConfig, validateConfig, configNames } from './config/resolve.js';
+export { CONVNEXT_V1, CONVNEXT_V2 } from './backbones/variants.js';
+export { ConvNeXt } from './backbones/convnext.js';
+
+export { Classifier } from './tasks/classifier.js';
+export { featureModel, type FeatureModel } from './tasks/features.js';
+export { mainNetwork } from './tasks/networks.js';
+export { Segmentor, segmentorNetwork } from './tasks/segmentor.js';
+export { SegmentorPredictor, type SegPrediction } from './tasks/segmentor-predict.js';
+export { Detector } from './tasks/detector.js';
+export { DetectorPredictor, toCocoResults, type DetectionResult, type Instance } from './tasks/detector-predict.js';
+
+export { loadWeights, type LoadedWeights } from './io/load-weights.js';
+export { readSafetensors, writeSafetensors } from './io/safetensors.js';
+export { readRgb, toTensor, type RgbImage } from './io/image.js';
+
+export { MIoUAccumulator, type MIoUResult } from './eval/miou.js';
+export { evaluateCoco, type CocoEvalResult } from './eval/coco/cocoeval.js';
