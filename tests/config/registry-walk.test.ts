@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { configNames, resolveConfig } from '../../src/config/resolve.js';
 import { featureModel } from '../../src/tasks/features.js';
+import { mainNetwork } from '../../src/tasks/networks.js';
 import { ShapeOps, type ShapeSym } from '../../src/core/shape/ops.js';
 import { createRunner } from '../../src/core/engine.js';
 import { initWeights } from '../../src/core/weights.js';
@@ -29,6 +30,20 @@ describe('every named config', () => {
     for (const s of fm.specs) {
       expect(out[s.name].shape).toEqual([1, s.channels, SIZE / s.stride, SIZE / s.stride]);
     }
+  });
+});
+
+describe('every segmentor config', () => {
+  const names = configNames().filter((n) => resolveConfig(n).type === 'segmentor');
+  it('exists for T, S, B, L, XL', () => {
+    for (const v of ['t', 's', 'b', 'l', 'xl']) expect(names.some((n) => n.startsWith(`upernet_convnext-${v}_`))).toBe(true);
+  });
+
+  it.each(names)('%s: head outputs are num_classes maps at the input size', (name) => {
+    const cfg = resolveConfig(name);
+    if (cfg.type !== 'segmentor') throw new Error('not a segmentor');
+    const out = mainNetwork(cfg).forward(new ShapeOps(), { shape: [1, 3, SIZE, SIZE] } satisfies ShapeSym);
+    expect(out.logits.shape).toEqual([1, cfg.num_classes, SIZE, SIZE]);
   });
 });
 
