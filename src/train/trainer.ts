@@ -8,7 +8,7 @@
  * the data stream (a pure function of the seed and the step) are all restored.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { appendFileSync, existsSync, mkdirSync } from 'node:fs';
+import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
 import { initBackend, type BackendChoice } from '../core/tfjs/backend.js';
@@ -178,9 +178,8 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
     return metrics;
   };
 
-  const prefetcher = task.kind === 'det'
-    ? new Prefetcher<DetBatch | SegBatch>((k) => task.data.batch(k), start, r.prefetch)
-    : new Prefetcher<DetBatch | SegBatch>((k) => task.data.batch(k), start, r.prefetch);
+  const makeBatch = (k: number): Promise<DetBatch | SegBatch> => task.data.batch(k);
+  const prefetcher = new Prefetcher(makeBatch, start, r.prefetch);
   const clipNorm = r.optimizer.grad_clip?.max_norm;
   let step = start;
   let lastLoss = NaN;
@@ -244,5 +243,4 @@ function checkResumable(c: Checkpoint, r: TrainRecipe): void {
       throw new UserError(`${c.dir}: the checkpoint was trained with ${k} ${JSON.stringify(saved[k])}, the config now says ${JSON.stringify(r.raw[k])}`);
     }
   }
-  if (existsSync(c.dir) === false) throw new UserError(`${c.dir}: missing`);
 }

@@ -2,7 +2,7 @@
  * `convnext train` through the real CLI: a one-step run (plain progress lines when stderr is not a
  * terminal, log.jsonl, a checkpoint), and one-line errors for bad input.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,6 +47,26 @@ describe('convnext train', () => {
     expect(log.step).toBe(1);
     expect(log['decode.loss_ce']).toBeGreaterThan(0);
     expect(existsSync(join(work, 'checkpoints', 'iter_000001', 'model.safetensors'))).toBe(true);
+  });
+
+  it('SIGINT saves a checkpoint of the last completed step and exits', async () => {
+    const work = join(tmp, 'sigint');
+    const child = spawn(process.execPath, [BIN, 'train', '--config', 'test_train_upernet', '--data', SEG, '--work-dir', work, '--max-steps', '100000', '--backend', 'wasm']);
+    let stderr = '';
+    let sent = false;
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+      if (!sent && /steps .*step \d+\//.test(stderr)) {
+        sent = true;
+        child.kill('SIGINT');
+      }
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code, stderr).toBe(0);
+    const m = /stopped at step (\d+) .*checkpoint (\S+)/.exec(stderr);
+    expect(m, stderr).not.toBeNull();
+    expect(existsSync(join(m![2], 'model.safetensors'))).toBe(true);
+    expect(Number(m![1])).toBeGreaterThanOrEqual(1);
   });
 
   it('bad input: unknown recipe, missing data, annotation with a missing image, bad override', async () => {

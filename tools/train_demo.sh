@@ -1,0 +1,32 @@
+#!/bin/sh
+# Reproduces the demo models of `convnext demo` (assets/demo/*-synth.safetensors): synthetic shape
+# datasets, training on the CPU (TensorFlow.js wasm backend), evaluation of the float16 weights on
+# the held-out sets with the project's own evaluators, and the copy into assets/demo/.
+#
+#   sh tools/train_demo.sh            # everything, in .work/demo (WORK=dir to change)
+#   STEP=det sh tools/train_demo.sh   # only the detector (det) or only the segmentor (seg)
+#
+# Training is deterministic for a backend (seeded data order, augmentation and sampling); a run
+# can be stopped with Ctrl-C and continued by adding --resume to its train command.
+set -eu
+W=${WORK:-.work/demo}
+STEP=${STEP:-all}
+CN="node --import tsx src/cli/main.ts"
+
+if [ "$STEP" = all ] || [ "$STEP" = det ]; then
+  $CN synth --task det --out "$W/det-train" --n 2000 --size 160 --seed 1 --overwrite
+  $CN synth --task det --out "$W/det-val" --n 200 --size 160 --seed 2 --overwrite
+  $CN train --config demo_mask-rcnn_synth --data "$W/det-train" --val-data "$W/det-val" --work-dir "$W/det" --backend wasm
+  $CN convert "$W/det/best.safetensors" assets/demo/mask-rcnn_convnext-synth.safetensors --dtype float16 --config demo_mask-rcnn_convnext-synth
+  $CN eval --config demo_mask-rcnn_convnext-synth --weights assets/demo/mask-rcnn_convnext-synth.safetensors \
+    --data "$W/det-val/annotations.json" --images "$W/det-val/images" --out "$W/det-eval.json"
+fi
+
+if [ "$STEP" = all ] || [ "$STEP" = seg ]; then
+  $CN synth --task seg --out "$W/seg-train" --n 2000 --size 160 --seed 3 --overwrite
+  $CN synth --task seg --out "$W/seg-val" --n 200 --size 160 --seed 4 --overwrite
+  $CN train --config demo_upernet_synth --data "$W/seg-train" --val-data "$W/seg-val" --work-dir "$W/seg" --backend wasm
+  $CN convert "$W/seg/best.safetensors" assets/demo/upernet_convnext-synth.safetensors --dtype float16 --config demo_upernet_convnext-synth
+  $CN eval --config demo_upernet_convnext-synth --weights assets/demo/upernet_convnext-synth.safetensors \
+    --data "$W/seg-val" --out "$W/seg-eval.json"
+fi
