@@ -10,7 +10,7 @@ export const classifierSchema = z
     num_classes: z.number().int().positive(),
     /** Class names: 'imagenet1k' for the bundled list, or an explicit list. */
     class_names: z.union([z.literal('imagenet1k'), z.array(z.string())]).optional(),
-    input: classifierInputSchema.default({ mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375], resize: 256, crop: 224 }),
+    input: classifierInputSchema.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

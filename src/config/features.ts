@@ -7,7 +7,7 @@ export const featuresSchema = z
   .object({
     type: z.literal('features'),
     backbone: convnextBackboneSchema,
-    input: normalizeSchema.default({ mean: [123.675, 116.28, 103.53], std: [58.395, 57.12, 57.375] }),
+    input: normalizeSchema.prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {

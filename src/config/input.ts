@@ -15,10 +15,8 @@ export const normalizeSchema = z
   .strict();
 
 /** Classification input: resize the shorter side, then a centre crop (official eval: 224 / 0.875). */
-export const classifierInputSchema = z
-  .object({
-    mean: rgb.default([...IMAGENET_MEAN]),
-    std: rgb.default([...IMAGENET_STD]),
+export const classifierInputSchema = normalizeSchema
+  .extend({
     resize: z.number().int().positive().default(256),
     crop: z.number().int().positive().default(224),
   })

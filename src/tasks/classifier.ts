@@ -7,6 +7,7 @@ import { buildBackbone } from '../config/backbone.js';
 import type { ClassifierConfig } from '../config/classifier.js';
 import { IMAGENET1K_CLASSES } from '../config/imagenet-classes.js';
 
+/** An image classifier built from a validated config; `network()` gives its logits network. */
 export class Classifier {
   readonly backbone: ConvNeXt;
   readonly head: ClassifierHead;

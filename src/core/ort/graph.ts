@@ -44,6 +44,7 @@ function encodeAttr(name: string, v: AttrValue): Record<string, unknown> {
   return { name, type: AttrType.FLOATS, floats: v.floats };
 }
 
+/** Collects ONNX nodes, initializers, inputs and outputs, and serialises them to a ModelProto. */
 export class GraphBuilder {
   private readonly nodes: Record<string, unknown>[] = [];
   private readonly inits = new Map<string, TensorInit>();

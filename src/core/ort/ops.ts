@@ -20,6 +20,7 @@ interface PendingAffine {
   applied?: string;
 }
 
+/** The op interface run symbolically: every call appends ONNX nodes (NCHW) to a GraphBuilder. */
 export class OrtOps implements Ops<Sym> {
   readonly engine = 'ort' as const;
   readonly training = false;

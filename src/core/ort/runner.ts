@@ -32,6 +32,7 @@ export async function runSession(session: ort.InferenceSession, input: HostTenso
   return out;
 }
 
+/** A network compiled to an onnxruntime session once, then run on host tensors. */
 export class OrtRunner {
   private constructor(readonly session: ort.InferenceSession) {}
 

@@ -17,6 +17,7 @@ function explicitPad(p: [number, number]): Pad4 | 'valid' {
   return p[0] === 0 && p[1] === 0 ? 'valid' : [[0, 0], [p[0], p[0]], [p[1], p[1]], [0, 0]];
 }
 
+/** The op interface on eager TensorFlow.js tensors (NHWC feature maps, [N, C] vectors); differentiable. */
 export class TfjsOps implements Ops<tf.Tensor> {
   readonly engine = 'tfjs' as const;
 

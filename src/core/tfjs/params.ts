@@ -7,6 +7,7 @@ import type { HostTensor } from '../host-tensor.js';
 import type { ParamRef } from '../params.js';
 import type { WeightMap } from '../weights.js';
 
+/** Variables of a network's parameters on TensorFlow.js, with cached engine-layout views. */
 export class TfjsParams {
   private readonly vars = new Map<string, tf.Variable>();
   private readonly views = new Map<string, tf.Tensor>();

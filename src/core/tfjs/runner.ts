@@ -24,6 +24,7 @@ export async function toHost(x: tf.Tensor): Promise<HostTensor> {
   return { shape, data };
 }
 
+/** A network with its weights on TensorFlow.js, run on host tensors (inference mode). */
 export class TfjsRunner {
   readonly params: TfjsParams;
 
