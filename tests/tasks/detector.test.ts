@@ -88,7 +88,11 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe('mmdetection conventions, both engines', () => {
   it('ort and tfjs give the same proposals, detections and masks', async () => {
     const [o, t] = await runBoth('test_mask-rcnn_convnext-narrow_mmdet', [], input, [75, 101]);
-    expect(o.dets.shape[0]).toBe(30);
+    // The random-weight tiny model fills the per-image cap (roi_head.test.max_per_img of the config).
+    const cfg = resolveConfig('test_mask-rcnn_convnext-narrow_mmdet');
+    const cap = cfg.type === 'mask_rcnn' ? cfg.roi_head?.test?.max_per_img : undefined;
+    expect(cap).toBeDefined();
+    expect(o.dets.shape[0]).toBe(cap);
     expect(t.dets.shape).toEqual(o.dets.shape);
     expect(t.proposals.shape).toEqual(o.proposals.shape);
     const err = { proposals: maxDiff(t.proposals.data, o.proposals.data), dets: maxDiff(t.dets.data, o.dets.data), masks: maxDiff(t.masks.data, o.masks.data) };
@@ -159,17 +163,21 @@ describe('bad input', () => {
   it('a 1×1 image (no resize) runs on both engines', async () => {
     const { det, weights } = build('test_mask-rcnn_convnext-narrow_tv', ['input.scale=null']);
     const img: RgbImage = { width: 1, height: 1, data: Uint8Array.from([200, 30, 90]) };
+    const counts: number[] = [];
     for (const engine of ['ort', 'tfjs'] as const) {
       const p = await DetectorPredictor.create(det.config, weights, engine, { backend: 'wasm' });
       disposers.push(() => p.dispose());
       const r = await p.predict(img);
       expect(r.width).toBe(1);
       expect(r.height).toBe(1);
+      counts.push(r.instances.length);
       for (const ins of r.instances) {
         expect(ins.box.every((v) => v >= 0 && v <= 1)).toBe(true);
         expect(ins.mask.width * ins.mask.height).toBeLessThanOrEqual(1);
       }
     }
+    // Both engines agree on what a 1×1 image yields.
+    expect(counts[1]).toBe(counts[0]);
   });
 
   it('a large image (3000 × 4000) is resized into the scale; boxes come back in its pixels', async () => {
@@ -196,7 +204,11 @@ describe('bad input', () => {
     disposers.push(() => p.dispose());
     const r = await p.predict(img);
     expect([r.height, r.width]).toEqual([2, 1500]);
-    for (const ins of r.instances) expect(ins.box[2]).toBeLessThanOrEqual(1500 + 1e-3);
+    for (const ins of r.instances) {
+      expect(ins.box[2]).toBeLessThanOrEqual(1500 + 1e-3);
+      expect(ins.box[3]).toBeLessThanOrEqual(2 + 1e-3);
+      expect(ins.mask.y0 + ins.mask.height).toBeLessThanOrEqual(2);
+    }
   });
 });
 
