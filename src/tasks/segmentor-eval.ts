@@ -3,6 +3,7 @@
  * relative paths, annotations as PNG label maps, e.g. ADE20K's ADEChallengeData2016), read in
  * sorted order; and the loop that segments each image and accumulates mmseg's IoU statistics.
  */
+import { isImageFile } from '../io/image-files.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
 import { UserError } from '../core/errors.js';
@@ -11,7 +12,6 @@ import { readRgb } from '../io/image.js';
 import type { SegmentOptions, SegmentorPredictor } from './segmentor-predict.js';
 import { decodeLabelPng, type LabelImage } from './segmentor-png.js';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff']);
 
 /** One evaluation sample: an image and its label map. */
 export interface SegSample {
@@ -24,7 +24,7 @@ function walk(dir: string): string[] {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...walk(p));
-    else if (IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())) out.push(p);
+    else if (isImageFile(e.name)) out.push(p);
   }
   return out;
 }

@@ -5,40 +5,28 @@
  * in file order) and `images.json` (those ids with file names and sizes).
  */
 import type { Command } from 'commander';
-import { mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { DetectorConfig } from '../../config/detector.js';
 import type { CocoResult } from '../../eval/coco/types.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readRgb } from '../../io/image.js';
+import { imageFiles } from '../../io/image-files.js';
+
+export { imageFiles }; // demo.ts still imports it from here
 import { Detector } from '../../tasks/detector.js';
 import { DetectorPredictor, toCocoResults } from '../../tasks/detector-predict.js';
 import { renderOverlay } from '../../tasks/detector-overlay.js';
 import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
 
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif', '.avif']);
 
 interface DetectFlags extends ModelFlags {
   image: string;
   out: string;
   scoreThr: number;
   overlay: boolean;
-}
-
-/** Image files of a path: the file itself, or a folder's images sorted by name. */
-export function imageFiles(path: string): string[] {
-  let st;
-  try {
-    st = statSync(path);
-  } catch {
-    throw new UserError(`--image ${path}: no such file or folder`);
-  }
-  if (!st.isDirectory()) return [path];
-  const files = readdirSync(path).filter((f) => IMAGE_EXTENSIONS.has(extname(f).toLowerCase())).sort().map((f) => join(path, f));
-  if (files.length === 0) throw new UserError(`--image ${path}: the folder has no images (${[...IMAGE_EXTENSIONS].join(', ')})`);
-  return files;
 }
 
 function parseScore(v: string): number {

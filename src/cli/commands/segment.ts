@@ -16,7 +16,7 @@ import { classShares, labelPng, overlayPng } from '../../tasks/segmentor-output.
 import { SegmentorPredictor } from '../../tasks/segmentor-predict.js';
 import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
-import { imageFiles } from './detect.js';
+import { imageFiles } from '../../io/image-files.js';
 
 export interface SegmentFlags extends ModelFlags {
   image: string;

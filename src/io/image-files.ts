@@ -1,0 +1,26 @@
+/** Finding image files: one file, or a folder's images by extension. */
+import { readdirSync, statSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { UserError } from '../core/errors.js';
+
+/** Extensions read as images (sharp decodes them all). */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif', '.avif']);
+
+/** Whether a file name has an image extension. */
+export function isImageFile(name: string): boolean {
+  return IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
+}
+
+/** Image files of a path: the file itself, or a folder's images sorted by name. */
+export function imageFiles(path: string): string[] {
+  let st;
+  try {
+    st = statSync(path);
+  } catch {
+    throw new UserError(`--image ${path}: no such file or folder`);
+  }
+  if (!st.isDirectory()) return [path];
+  const files = readdirSync(path).filter(isImageFile).sort().map((f) => join(path, f));
+  if (files.length === 0) throw new UserError(`--image ${path}: the folder has no images (${[...IMAGE_EXTENSIONS].join(', ')})`);
+  return files;
+}
