@@ -14,8 +14,3 @@ export const CHECKPOINT_SOURCES = [
  * - `mmcls`: mmclassification / mmpretrain ImageNet classifiers.
  */
 export type CheckpointSource = (typeof CHECKPOINT_SOURCES)[number];
-
-/** Type guard for {@link CheckpointSource}. */
-export function isCheckpointSource(s: string): s is CheckpointSource {
-  return (CHECKPOINT_SOURCES as readonly string[]).includes(s);
-}

@@ -137,8 +137,3 @@ export function requiredElements(t: TensorRef): number {
   for (let i = 0; i < t.shape.length; i++) last += (t.shape[i] - 1) * t.stride[i];
   return last + 1;
 }
-
-/** Element size of a tensor's dtype. */
-export function elementSize(t: TensorRef): number {
-  return DTYPE_SIZE[t.dtype];
-}

@@ -77,11 +77,6 @@ function clipColumns<T>(ops: DetOps<T>, cols: T[], imageSize: T): T[] {
   return cols.map((c, i) => ops.minimum(ops.clamp(c, 0), i % 2 === 0 ? w : h));
 }
 
-/** Clips boxes [N, 4] to the image ([2]: height, width). */
-export function clipBoxes<T>(ops: DetOps<T>, boxes: T, imageSize: T): T {
-  return ops.stackColumns(clipColumns(ops, [0, 1, 2, 3].map((i) => ops.column(boxes, i)), imageSize));
-}
-
 /** Mask [N] of boxes whose width and height exceed `minSize` (≥ with `inclusive`, torchvision; > otherwise, mmdetection). */
 export function sizeMask<T>(ops: DetOps<T>, boxes: T, minSize: number, inclusive: boolean): T {
   const w = ops.sub(ops.column(boxes, 2), ops.column(boxes, 0));
