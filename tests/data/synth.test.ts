@@ -177,5 +177,18 @@ describe('command', () => {
     await expect(runSynth({ task: 'det', out: join(root, 'k'), n: 2, kinds: 'circle,blob' }, s.stream)).rejects.toThrow(/unknown shape 'blob'/);
     await expect(runSynth({ task: 'det', out: join(root, 'k'), n: 2, size: 8 }, s.stream)).rejects.toThrow(/--size/);
     await expect(runSynth({ task: 'det', out: join(root, 'k'), n: 2, minObjects: 3, maxObjects: 2 }, s.stream)).rejects.toThrow(/--min-objects/);
+    await expect(runSynth({ task: 'det', out: join(root, 'k'), n: 2, minSize: 0.5, maxSize: 0.3 }, s.stream)).rejects.toThrow(/--min-size \/ --max-size/);
+  });
+
+  it('draws shapes within --min-size / --max-size and records them', async () => {
+    const s = sink();
+    const out = join(root, 'sized');
+    await runSynth({ task: 'det', out, n: 6, size: 64, minSize: 0.4, maxSize: 0.5 }, s.stream);
+    const coco = JSON.parse(readFileSync(join(out, 'annotations.json'), 'utf8')) as { info: Record<string, unknown>; annotations: Array<{ bbox: number[] }> };
+    expect(coco.info.min_size).toBe(0.4);
+    expect(coco.info.max_size).toBe(0.5);
+    expect(coco.annotations.length).toBeGreaterThan(0);
+    // Boxes of visible parts: never wider than the largest diameter (0.5 · 64 plus a pixel of rasterisation).
+    for (const a of coco.annotations) expect(Math.max(a.bbox[2], a.bbox[3])).toBeLessThanOrEqual(0.5 * 64 + 1);
   });
 });

@@ -18,6 +18,8 @@ export interface SynthFlags {
   kinds?: string;
   minObjects?: number;
   maxObjects?: number;
+  minSize?: number;
+  maxSize?: number;
   overwrite?: boolean;
 }
 
@@ -29,6 +31,14 @@ function nonNegativeInt(name: string) {
     const n = Number(v);
     if (!Number.isInteger(n) || n < 0) throw new UserError(`${name} expects a non-negative integer, got '${v}'`);
     return n;
+  };
+}
+
+function fraction(name: string) {
+  return (v: string): number => {
+    const x = Number(v);
+    if (!(x > 0 && x <= 1)) throw new UserError(`${name} expects a fraction of the image side in (0, 1], got '${v}'`);
+    return x;
   };
 }
 
@@ -48,6 +58,7 @@ export async function runSynth(f: SynthFlags, stream: NodeJS.WriteStream = proce
     summary = await writeSynthDataset({
       task: f.task, out: f.out, n: f.n, seed: f.seed, size: f.size, overwrite: f.overwrite,
       kinds: f.kinds ? parseKinds(f.kinds) : undefined, minObjects: f.minObjects, maxObjects: f.maxObjects,
+      minSize: f.minSize, maxSize: f.maxSize,
       onProgress: (done) => bar?.update(done),
     });
   } finally {
@@ -69,6 +80,8 @@ export function register(program: Command): void {
     .option('--kinds <list>', `comma-separated shape kinds (${SHAPE_KINDS.join(', ')}; default circle,square,triangle,star)`)
     .option('--min-objects <n>', 'fewest shapes per image', nonNegativeInt('--min-objects'))
     .option('--max-objects <n>', 'most shapes per image', positiveInt('--max-objects'))
+    .option('--min-size <x>', 'smallest shape diameter as a fraction of the image side (default 0.12)', fraction('--min-size'))
+    .option('--max-size <x>', 'largest shape diameter as a fraction of the image side (default 0.45)', fraction('--max-size'))
     .option('--overwrite', 'replace an existing dataset in --out')
     .option('--verbose', 'show stack traces on errors')
     .action(async (f: SynthFlags) => {

@@ -86,7 +86,7 @@ function checkOptions(o: SynthOptions): Required<Pick<SynthOptions, 'seed' | 'si
   if (!(scene.minObjects >= 0 && scene.maxObjects >= scene.minObjects && Number.isInteger(scene.minObjects) && Number.isInteger(scene.maxObjects))) {
     throw new UserError(`--min-objects / --max-objects: need integers with 0 ≤ min ≤ max (got ${scene.minObjects}, ${scene.maxObjects})`);
   }
-  if (!(scene.minSize > 0 && scene.maxSize >= scene.minSize && scene.maxSize <= 1)) throw new UserError('shape sizes: need 0 < min ≤ max ≤ 1 (fractions of the image side)');
+  if (!(scene.minSize > 0 && scene.maxSize >= scene.minSize && scene.maxSize <= 1)) throw new UserError(`--min-size / --max-size: need 0 < min ≤ max ≤ 1 (fractions of the image side; got ${scene.minSize}, ${scene.maxSize})`);
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new UserError(`--seed expects an integer in 0..4294967295, got ${seed}`);
   return { ...scene, seed, size };
@@ -151,7 +151,7 @@ export async function writeSynthDataset(opts: SynthOptions): Promise<SynthSummar
     await Promise.all(batch);
   }
   if (opts.overwrite) removeStale(opts.out, opts.task, opts.n);
-  const info = { description: 'convnext synthetic shapes', seed: o.seed, size: o.size, images: opts.n, kinds: o.kinds, min_objects: o.minObjects, max_objects: o.maxObjects };
+  const info = { description: 'convnext synthetic shapes', seed: o.seed, size: o.size, images: opts.n, kinds: o.kinds, min_objects: o.minObjects, max_objects: o.maxObjects, min_size: o.minSize, max_size: o.maxSize };
   let index: string;
   if (opts.task === 'det') {
     const categories: CocoCategory[] = o.kinds.map((k, i) => ({ id: i + 1, name: k, supercategory: 'shape' }));
