@@ -12,10 +12,12 @@ set -eu
 W=${WORK:-.work/demo}
 STEP=${STEP:-all}
 CN="node --import tsx src/cli/main.ts"
+# Shapes of 25–50 % of the image side, at most four per image (all backgrounds and colours).
+SHAPES="--min-size 0.25 --max-size 0.5 --max-objects 4"
 
 if [ "$STEP" = all ] || [ "$STEP" = det ]; then
-  $CN synth --task det --out "$W/det-train" --n 2000 --size 160 --seed 1 --overwrite
-  $CN synth --task det --out "$W/det-val" --n 200 --size 160 --seed 2 --overwrite
+  $CN synth --task det --out "$W/det-train" --n 2000 --size 160 $SHAPES --seed 1 --overwrite
+  $CN synth --task det --out "$W/det-val" --n 200 --size 160 $SHAPES --seed 2 --overwrite
   $CN train --config demo_mask-rcnn_synth --data "$W/det-train" --val-data "$W/det-val" --work-dir "$W/det" --backend wasm
   $CN convert "$W/det/best.safetensors" assets/demo/mask-rcnn_convnext-synth.safetensors --dtype float16 --config demo_mask-rcnn_convnext-synth
   $CN eval --config demo_mask-rcnn_convnext-synth --weights assets/demo/mask-rcnn_convnext-synth.safetensors \
@@ -23,8 +25,8 @@ if [ "$STEP" = all ] || [ "$STEP" = det ]; then
 fi
 
 if [ "$STEP" = all ] || [ "$STEP" = seg ]; then
-  $CN synth --task seg --out "$W/seg-train" --n 2000 --size 160 --seed 3 --overwrite
-  $CN synth --task seg --out "$W/seg-val" --n 200 --size 160 --seed 4 --overwrite
+  $CN synth --task seg --out "$W/seg-train" --n 2000 --size 160 $SHAPES --seed 3 --overwrite
+  $CN synth --task seg --out "$W/seg-val" --n 200 --size 160 $SHAPES --seed 4 --overwrite
   $CN train --config demo_upernet_synth --data "$W/seg-train" --val-data "$W/seg-val" --work-dir "$W/seg" --backend wasm
   $CN convert "$W/seg/best.safetensors" assets/demo/upernet_convnext-synth.safetensors --dtype float16 --config demo_upernet_convnext-synth
   $CN eval --config demo_upernet_convnext-synth --weights assets/demo/upernet_convnext-synth.safetensors \
