@@ -16,7 +16,7 @@ import { TfjsOps } from '../core/tfjs/ops.js';
 import { TfjsDetOps } from '../core/tfjs/det-ops.js';
 import { buildBackbone } from '../config/backbone.js';
 import { type ConventionValues, conventionValues, type DetectorConfig, roiAlignValues } from '../config/detector.js';
-import { anchorGridSpecs } from '../heads/det/anchors.js';
+import { anchorGridSpecs } from '../core/det/anchors.js';
 import type { AnchorGridSpec } from '../core/det-ops.js';
 import type { BoxCoderOptions } from '../heads/det/coder.js';
 import { type ProposalOptions, proposals } from '../heads/rpn/proposals.js';

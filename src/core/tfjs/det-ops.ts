@@ -9,9 +9,9 @@ import type { AnchorGridSpec, DetOps, RoiAlignSpec } from '../det-ops.js';
 import type { HostTensor } from '../host-tensor.js';
 import { TfjsOps } from './ops.js';
 import { toHost } from './runner.js';
-import { batchedNmsHost } from '../../heads/det/nms.js';
-import { gridAnchorsHost } from '../../heads/det/anchors.js';
-import { type RoiAlignPlan, roiAlignPlan } from '../../heads/roi/roi-align-plan.js';
+import { batchedNmsHost } from '../det/nms.js';
+import { gridAnchorsHost } from '../det/anchors.js';
+import { type RoiAlignPlan, roiAlignPlan } from '../det/roi-align-plan.js';
 
 /** Largest number of gathered feature values per RoIAlign chunk (bounds memory). */
 const ROI_CHUNK_VALUES = 1 << 24;

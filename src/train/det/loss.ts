@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfjsDetOps } from '../../core/tfjs/det-ops.js';
-import { gridAnchorsHost } from '../../heads/det/anchors.js';
+import { gridAnchorsHost } from '../../core/det/anchors.js';
 import { mapRoiLevels } from '../../heads/roi/levels.js';
 import type { Detector } from '../../tasks/detector.js';
 import { binaryCrossEntropy, crossEntropy, l1Loss, maskCrossEntropy, smoothL1Loss } from '../losses/index.js';

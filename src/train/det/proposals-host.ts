@@ -5,7 +5,7 @@
  * steps as src/heads/rpn/proposals.ts, which runs them on an engine at test time.
  */
 import type { BoxCoderOptions } from '../../heads/det/coder.js';
-import { argsortDesc, batchedNmsHost } from '../../heads/det/nms.js';
+import { argsortDesc, batchedNmsHost } from '../../core/det/nms.js';
 import type { ProposalOptions } from '../../heads/rpn/proposals.js';
 
 const f = Math.fround;

@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { RoiAlignSpec } from '../../core/det-ops.js';
-import { roiAlignPlan } from '../../heads/roi/roi-align-plan.js';
+import { roiAlignPlan } from '../../core/det/roi-align-plan.js';
 
 /** Sparse rows: bin b reads cells index[start[b] … start[b + 1]) with those weights. */
 interface SparsePlan {

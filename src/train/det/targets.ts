@@ -10,7 +10,7 @@
  *   mask) and resized to 28 × 28 by RoIAlign (aligned, adaptive sampling), then ≥ 0.5.
  */
 import type { BoxCoderOptions } from '../../heads/det/coder.js';
-import { roiAlignPlan } from '../../heads/roi/roi-align-plan.js';
+import { roiAlignPlan } from '../../core/det/roi-align-plan.js';
 import type { TrainRng } from '../rng.js';
 import { type AssignerOptions, maxIouAssign, randomSample, type SamplerOptions } from './assign.js';
 import { encodeBoxes, takeRows } from './boxes.js';

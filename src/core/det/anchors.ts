@@ -3,7 +3,7 @@
  * centre offset, not rounded) and torchvision's `AnchorGenerator` (sizes, ratios, rounded half to
  * even): base anchors per level, and the grid of a level on the host (float32 arithmetic).
  */
-import type { AnchorGridSpec, AnchorStrideMode } from '../../core/det-ops.js';
+import type { AnchorGridSpec, AnchorStrideMode } from '../det-ops.js';
 
 const f = Math.fround;
 

@@ -7,10 +7,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ENGINES } from '../../../src/core/engine.js';
 import type { HostTensor } from '../../../src/core/host-tensor.js';
-import { batchedNmsHost } from '../../../src/heads/det/nms.js';
+import { batchedNmsHost } from '../../../src/core/det/nms.js';
 import { readSafetensors } from '../../../src/io/safetensors.js';
 import { FIXTURES } from '../../helpers.js';
-import { runDet } from '../det-harness.js';
+import { runDet } from '../../heads/det-harness.js';
 
 let ref: Map<string, HostTensor>;
 beforeAll(async () => {
