@@ -105,7 +105,10 @@ export class TfjsOps implements Ops<tf.Tensor> {
       rm.assign(tf.add(tf.mul(rm, 1 - momentum), tf.mul(tf.reshape(mean, rm.shape), momentum)));
       rv.assign(tf.add(tf.mul(rv, 1 - momentum), tf.mul(tf.reshape(v, rv.shape), momentum)));
     });
-    return tf.batchNorm(x, mean, variance, this.vec(p.bias), this.vec(p.weight), eps);
+    // Written out rather than tf.batchNorm: the gradient of FusedBatchNorm tiles per-channel
+    // vectors to the full tensor, which is slow on wasm; broadcasting ops reduce instead.
+    const scale = tf.mul(tf.rsqrt(tf.add(variance, eps)), this.vec(p.weight));
+    return tf.add(tf.mul(tf.sub(x, mean), scale), this.vec(p.bias));
   }
 
   gelu(x: tf.Tensor): tf.Tensor {
