@@ -99,6 +99,13 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/** The top-level groups of parameter names (`decode_head`, `neck`, …) for a one-line summary. */
+function describeKeys(keys: readonly string[]): string {
+  if (keys.length === 0) return '';
+  const groups = [...new Set(keys.map((k) => k.split('.')[0]))];
+  return ` (${groups.slice(0, 6).map((g) => `${g}.*`).join(', ')}${groups.length > 6 ? ', …' : ''})`;
+}
+
 /** Runs (or resumes) training; resolves when done or stopped. */
 export async function train(o: TrainRunOptions): Promise<TrainSummary> {
   const t0 = performance.now();
@@ -125,7 +132,10 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
   if (latest) weights = bindWeights(registry, latest.weights, { source: join(latest.dir, 'model.safetensors') }).weights;
   else if (r.initWeights) {
     const loaded = await loadWeights(r.initWeights);
-    weights = bindWeights(registry, loaded.tensors, { allowMissing: true, seed: r.seed, source: r.initWeights }).weights;
+    const bound = bindWeights(registry, loaded.tensors, { allowMissing: true, seed: r.seed, source: r.initWeights });
+    weights = bound.weights;
+    const used = loaded.tensors.size - bound.report.unexpected.length;
+    log(`init weights ${r.initWeights}: ${used} of ${weights.size} parameters loaded, ${weights.size - used} initialised${describeKeys(bound.report.missing)}, ${bound.report.unexpected.length} unused${describeKeys(bound.report.unexpected)}`);
   } else weights = initWeights(registry, r.seed);
 
   const params = new TfjsParams(weights, true);

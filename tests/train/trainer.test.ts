@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { writeSynthDataset } from '../../src/data/synth/write.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { listCheckpoints, readLatestCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { resolveRecipe } from '../../src/train/config.js';
 import { train, type TrainRunOptions } from '../../src/train/trainer.js';
@@ -78,6 +78,24 @@ describe('stopping, bad work directories and checkpoints', () => {
     expect(listCheckpoints(dir).map((c) => c.step)).toEqual([1]);
     const r = await run('test_train_upernet', SEG, dir, { resume: true, maxSteps: 2 });
     expect([r.steps, r.ran]).toEqual([2, 1]);
+  });
+
+  it('init_weights: a backbone-only file starts the backbone, the heads are initialised, the log says which', async () => {
+    const src = join(tmp, 'stop');
+    const c = await readLatestCheckpoint(src);
+    if (!c) throw new Error('no checkpoint from the stop test');
+    const backbone = new Map([...c.weights].filter(([k]) => k.startsWith('backbone.')));
+    const file = join(tmp, 'backbone.safetensors');
+    await writeSafetensors(file, backbone);
+    const lines: string[] = [];
+    const dir = join(tmp, 'init');
+    await train({ recipe: resolveRecipe('test_train_upernet', [`init_weights=${file}`]), data: SEG, workDir: dir, backend: 'wasm', maxSteps: 1, log: (l) => lines.push(l) });
+    const line = lines.find((l) => l.startsWith(`init weights ${file}: `)) ?? '';
+    const m = /: (\d+) of (\d+) parameters loaded, (\d+) initialised \(decode_head\.\*, auxiliary_head\.\*\), 0 unused$/.exec(line);
+    expect(m, lines.join('\n')).not.toBeNull();
+    const [loaded, total, initialised] = m!.slice(1).map(Number);
+    expect(loaded).toBe(backbone.size);
+    expect(loaded + initialised).toBe(total);
   });
 
   it('refuses a work directory with checkpoints unless resuming, and a different model on resume', async () => {
