@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
+import { installWasmSlice } from './wasm-slice.js';
 
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
 export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
@@ -42,7 +43,7 @@ export async function initBackend(choice: BackendChoice = 'auto', log: (line: st
   }
   const attempts: Array<[string, () => Promise<boolean>]> = [];
   const native = (pkg: string) => async () => (await tryImport(pkg)) && activate('tensorflow');
-  const wasm = async () => (await tryImport('@tensorflow/tfjs-backend-wasm')) && activate('wasm');
+  const wasm = async () => (await tryImport('@tensorflow/tfjs-backend-wasm')) && (await activate('wasm')) && installWasmSlice();
   const cpu = async () => (await tryImport('@tensorflow/tfjs-backend-cpu')) && activate('cpu');
   if (choice === 'auto' || choice === 'node-gpu') attempts.push(['tensorflow (tfjs-node-gpu)', native('@tensorflow/tfjs-node-gpu')]);
   if (choice === 'auto' || choice === 'node') attempts.push(['tensorflow (tfjs-node)', native('@tensorflow/tfjs-node')]);
