@@ -1,25 +1,45 @@
 /**
- * `convnext demo`: the README's main command. Runs the bundled model on the bundled image through
- * both engines: features (p2…p5) and classification, checks that the engines agree, and writes
- * the results to an output folder.
+ * `convnext demo`: the README's main command. Runs the bundled demo models — a small ConvNeXt
+ * Mask R-CNN and a small UPerNet that this project trained on synthetic shapes
+ * (tools/train_demo.sh) — on the bundled sample images (or `--image`): instance and semantic
+ * segmentation with overlays and JSON. Then, briefly, the ConvNeXt feature / classification path
+ * on both engines with their agreement.
  */
 import type { Command } from 'commander';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { Option } from 'commander';
+import { mkdir, readdir } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRunner, ENGINES, type EngineName } from '../../core/engine.js';
+import { UserError } from '../../core/errors.js';
 import type { HostTensor } from '../../core/host-tensor.js';
 import { resolveConfig } from '../../config/resolve.js';
-import { Classifier } from '../../tasks/classifier.js';
-import { featureModel } from '../../tasks/features.js';
-import { topK } from '../../tasks/topk.js';
+import { writeFileAtomic } from '../../io/atomic.js';
 import { classificationInput, readRgb } from '../../io/image.js';
 import { writeSafetensors } from '../../io/safetensors.js';
-import { writeFileAtomic } from '../../io/atomic.js';
+import { Classifier } from '../../tasks/classifier.js';
+import { Detector } from '../../tasks/detector.js';
+import { renderOverlay } from '../../tasks/detector-overlay.js';
+import { DetectorPredictor } from '../../tasks/detector-predict.js';
+import { featureModel } from '../../tasks/features.js';
+import { Segmentor } from '../../tasks/segmentor.js';
+import { classShares, labelPng, overlayPng } from '../../tasks/segmentor-output.js';
+import { SegmentorPredictor } from '../../tasks/segmentor-predict.js';
+import { topK } from '../../tasks/topk.js';
 import { weightsFor } from '../common.js';
+import { imageFiles } from '../../io/image-files.js';
 
 const ASSETS = fileURLToPath(new URL('../../../assets/demo/', import.meta.url));
-const CONFIG = 'test_convnext-t-narrow_cls10';
+const DET = { config: 'demo_mask-rcnn_convnext-synth', weights: 'mask-rcnn_convnext-synth.safetensors' };
+const SEG = { config: 'demo_upernet_convnext-synth', weights: 'upernet_convnext-synth.safetensors' };
+const CLS = { config: 'test_convnext-t-narrow_cls10', weights: 'convnext-t-narrow_cls10.safetensors', image: 'chelsea.jpg' };
+
+interface DemoFlags {
+  out: string;
+  image?: string;
+  engine: EngineName;
+  scoreThr: number;
+}
 
 function maxAbsDiff(a: HostTensor, b: HostTensor): number {
   let m = 0;
@@ -27,45 +47,116 @@ function maxAbsDiff(a: HostTensor, b: HostTensor): number {
   return m;
 }
 
+/** The bundled sample images (assets/demo/shapes/*.png). */
+async function sampleImages(): Promise<string[]> {
+  const dir = join(ASSETS, 'shapes');
+  return (await readdir(dir)).filter((f) => f.endsWith('.png')).sort().map((f) => join(dir, f));
+}
+
+async function detection(files: readonly string[], f: DemoFlags): Promise<unknown[]> {
+  const cfg = resolveConfig(DET.config);
+  if (cfg.type !== 'mask_rcnn') throw new Error(`${DET.config} must be a detector`);
+  const weights = await weightsFor(new Detector(cfg).scope.registry, join(ASSETS, DET.weights), { quiet: true });
+  const predictor = await DetectorPredictor.create(cfg, weights, f.engine, { log: (l) => console.log(l) });
+  const dir = join(f.out, 'detect');
+  await mkdir(dir, { recursive: true });
+  const out: unknown[] = [];
+  try {
+    for (const file of files) {
+      const img = await readRgb(file);
+      const r = await predictor.predict(img, { scoreThr: f.scoreThr });
+      const stem = basename(file, extname(file));
+      const instances = r.instances.map((i) => ({
+        class_name: i.className, label: i.label, score: +i.score.toFixed(4), box: i.box.map((v) => +v.toFixed(1)),
+        mask_pixels: i.mask.data.reduce((a, b) => a + b, 0),
+      }));
+      await writeFileAtomic(join(dir, `${stem}.png`), await renderOverlay(img, r));
+      await writeFileAtomic(join(dir, `${stem}.json`), `${JSON.stringify({ image: file, width: r.width, height: r.height, instances }, null, 2)}\n`);
+      console.log(`  detect  ${basename(file)}: ${instances.map((i) => `${i.class_name} ${i.score.toFixed(2)}`).join(', ') || 'nothing'}`);
+      out.push({ image: file, overlay: join(dir, `${stem}.png`), json: join(dir, `${stem}.json`), instances: instances.length });
+    }
+  } finally {
+    await predictor.dispose();
+  }
+  return out;
+}
+
+async function segmentation(files: readonly string[], f: DemoFlags): Promise<unknown[]> {
+  const cfg = resolveConfig(SEG.config);
+  if (cfg.type !== 'segmentor') throw new Error(`${SEG.config} must be a segmentor`);
+  const model = new Segmentor(cfg);
+  const weights = await weightsFor(model.scope.registry, join(ASSETS, SEG.weights), { quiet: true });
+  const predictor = await SegmentorPredictor.create(model, weights, f.engine);
+  const dir = join(f.out, 'segment');
+  await mkdir(dir, { recursive: true });
+  const out: unknown[] = [];
+  try {
+    for (const file of files) {
+      const img = await readRgb(file);
+      const pred = await predictor.predict(img);
+      const stem = join(dir, basename(file, extname(file)));
+      const classes = classShares(pred.labels, model.classNames);
+      await writeFileAtomic(`${stem}.labels.png`, labelPng(pred.labels));
+      await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, 0.5));
+      await writeFileAtomic(`${stem}.json`, `${JSON.stringify({ image: file, width: img.width, height: img.height, config: SEG.config, classes }, null, 2)}\n`);
+      console.log(`  segment ${basename(file)}: ${classes.map((c) => `${c.name} ${(c.fraction * 100).toFixed(1)}%`).join(', ')}`);
+      out.push({ image: file, overlay: `${stem}.overlay.png`, labels: `${stem}.labels.png`, json: `${stem}.json` });
+    }
+  } finally {
+    await predictor.dispose();
+  }
+  return out;
+}
+
+/** Features and classification of the narrow ConvNeXt on both engines (random weights: a pipeline check). */
+async function classification(f: DemoFlags): Promise<Record<string, unknown>> {
+  const cfg = resolveConfig(CLS.config);
+  if (cfg.type !== 'classifier') throw new Error(`${CLS.config} must be a classifier`);
+  const classifier = new Classifier(cfg);
+  const fm = featureModel(cfg);
+  const weights = await weightsFor(classifier.network().registry, join(ASSETS, CLS.weights), { quiet: true });
+  const image = join(ASSETS, CLS.image);
+  const input = await classificationInput(await readRgb(image), cfg.input);
+  const res = {} as Record<EngineName, { features: Record<string, HostTensor>; logits: HostTensor }>;
+  for (const engine of ENGINES) {
+    const fr = await createRunner(engine, fm.network, weights);
+    const cr = await createRunner(engine, classifier.network(), weights);
+    res[engine] = { features: await fr.run(input), logits: (await cr.run(input)).logits };
+    await fr.dispose();
+    await cr.dispose();
+  }
+  const featDiff = Math.max(...fm.specs.map((s) => maxAbsDiff(res.ort.features[s.name], res.tfjs.features[s.name])));
+  const logitDiff = maxAbsDiff(res.ort.logits, res.tfjs.logits);
+  const top = topK(res.ort.logits.data, 5).map(({ index, prob }) => ({ index, label: classifier.classNames[index], score: +prob.toFixed(4) }));
+  await writeSafetensors(join(f.out, 'features.safetensors'), new Map(Object.entries(res.ort.features)), { metadata: { config: CLS.config, image } });
+  await writeFileAtomic(join(f.out, 'classification.json'), `${JSON.stringify({ image, config: CLS.config, topk: top }, null, 2)}\n`);
+  console.log(`  features ${fm.specs.map((s) => s.name).join(' ')} and logits of ${CLS.image} (random-weight ${CLS.config}): ort vs tfjs max |diff| ${featDiff.toExponential(1)} / ${logitDiff.toExponential(1)}`);
+  return { image, features: join(f.out, 'features.safetensors'), classification: join(f.out, 'classification.json'), ort_vs_tfjs: { features: featDiff, logits: logitDiff } };
+}
+
+function parseScore(v: string): number {
+  const x = Number(v);
+  if (!(x >= 0 && x <= 1)) throw new UserError(`--score-thr expects a number in [0, 1], got '${v}'`);
+  return x;
+}
+
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('run the bundled model on the bundled image with both engines (features + classification)')
+    .description('run the bundled demo models (Mask R-CNN and UPerNet trained on synthetic shapes) on sample images: overlays and JSON')
     .option('-o, --out <dir>', 'output folder', 'convnext-demo')
-    .option('--image <file>', 'another image instead of the bundled one')
+    .option('--image <path>', 'an image or a folder of images instead of the bundled samples')
+    .addOption(new Option('-e, --engine <engine>', 'engine for detection and segmentation').choices([...ENGINES]).default('ort'))
+    .option('--score-thr <x>', 'keep detections scoring at least this', parseScore, 0.5)
     .option('--verbose', 'show stack traces on errors')
-    .action(async (o: { out: string; image?: string }) => {
-      const image = o.image ?? join(ASSETS, 'chelsea.jpg');
-      const cfg = resolveConfig(CONFIG);
-      if (cfg.type !== 'classifier') throw new Error('demo config must be a classifier');
-      const classifier = new Classifier(cfg);
-      const fm = featureModel(cfg);
-      const weightsFile = join(ASSETS, 'convnext-t-narrow_cls10.safetensors');
-      const weights = await weightsFor(classifier.network().registry, weightsFile, { quiet: true });
-      const input = await classificationInput(await readRgb(image), cfg.input);
-      console.log(`demo: ${image} -> ${CONFIG} (bundled random-weight model, see assets/demo/README.md)`);
-      await mkdir(o.out, { recursive: true });
-      const results: Record<EngineName, { features: Record<string, HostTensor>; logits: HostTensor; ms: number }> = {} as never;
-      for (const engine of ENGINES) {
-        const t0 = performance.now();
-        const fr = await createRunner(engine, fm.network, weights, { log: (l) => console.log(l) });
-        const cr = await createRunner(engine, classifier.network(), weights);
-        const features = await fr.run(input);
-        const { logits } = await cr.run(input);
-        results[engine] = { features, logits, ms: performance.now() - t0 };
-        await fr.dispose();
-        await cr.dispose();
-      }
-      const ort = results.ort;
-      for (const s of fm.specs) {
-        const t = ort.features[s.name];
-        console.log(`  ${s.name}: [${t.shape.join(', ')}] stride ${s.stride}, ort vs tfjs max |diff| ${maxAbsDiff(t, results.tfjs.features[s.name]).toExponential(1)}`);
-      }
-      const top = topK(ort.logits.data, 5).map(({ index, prob }) => ({ index, label: classifier.classNames[index], score: +prob.toFixed(4) }));
-      console.log(`  top-5 (ort): ${top.map((t) => `${t.label} ${t.score}`).join(', ')}`);
-      console.log(`  logits ort vs tfjs max |diff| ${maxAbsDiff(ort.logits, results.tfjs.logits).toExponential(1)}`);
-      await writeSafetensors(join(o.out, 'features.safetensors'), new Map(Object.entries(ort.features)), { metadata: { config: CONFIG, image } });
-      await writeFileAtomic(join(o.out, 'classification.json'), `${JSON.stringify({ image, config: CONFIG, topk: top }, null, 2)}\n`);
-      console.log(`wrote ${join(o.out, 'features.safetensors')} and ${join(o.out, 'classification.json')}`);
+    .action(async (f: DemoFlags) => {
+      const files = f.image ? imageFiles(f.image) : await sampleImages();
+      await mkdir(f.out, { recursive: true });
+      console.log(`demo: ${files.length} image(s) -> ${f.out} (models: assets/demo/README.md)`);
+      const detect = await detection(files, f);
+      const segment = await segmentation(files, f);
+      const features = await classification(f);
+      await writeFileAtomic(join(f.out, 'demo.json'), `${JSON.stringify({ engine: f.engine, detect, segment, features }, null, 2)}\n`);
+      console.log(`wrote ${join(f.out, 'detect')}/, ${join(f.out, 'segment')}/, features.safetensors, classification.json and demo.json`);
     });
 }

@@ -14,7 +14,6 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { readRgb } from '../../io/image.js';
 import { imageFiles } from '../../io/image-files.js';
 
-export { imageFiles }; // demo.ts still imports it from here
 import { Detector } from '../../tasks/detector.js';
 import { DetectorPredictor, toCocoResults } from '../../tasks/detector-predict.js';
 import { renderOverlay } from '../../tasks/detector-overlay.js';
