@@ -5,6 +5,11 @@
  *
  *   npx tsx tools/bench_train_step.ts                                  # test_convnextv2-narrow_cls7, 2×64×64
  *   npx tsx tools/bench_train_step.ts --config convnext-t_in1k --size 224 --batch 1 --runs 3 --warmup 1
+ *   npx tsx tools/bench_train_step.ts --recipe demo_upernet_synth --data .work/demo/seg-train --runs 5
+ *   npx tsx tools/bench_train_step.ts --recipe demo_mask-rcnn_synth --data .work/demo/det-train --runs 5
+ *
+ * With --recipe (a detection / segmentation training recipe) a step is the recipe's own loss on its
+ * first batch from --data (its batch size and pipeline), forward + backward + AdamW.
  *
  * Flags: --config NAME, --size PX, --batch N, --runs N (rounds, default 7), --warmup N (default 2),
  * --backends wasm,cpu, --json FILE.
@@ -24,6 +29,15 @@ import { Classifier } from '../src/tasks/classifier.js';
 import { crossEntropy } from '../src/train/losses/index.js';
 import { buildOptimizer, optimizerSchema, scheduleSchema } from '../src/train/optim/index.js';
 import { trainStep } from '../src/train/step.js';
+import { TfjsDetOps } from '../src/core/tfjs/det-ops.js';
+import { Detector } from '../src/tasks/detector.js';
+import { Segmentor } from '../src/tasks/segmentor.js';
+import { resolveRecipe } from '../src/train/config.js';
+import { detDataPaths, detTrainData, segTrainData } from '../src/train/data.js';
+import { detectorLosses } from '../src/train/det/loss.js';
+import { installTrainGradients } from '../src/train/grad-fixes.js';
+import { TrainRng } from '../src/train/rng.js';
+import { segmentorLosses } from '../src/train/seg/loss.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -37,6 +51,8 @@ const runs = Number(arg('runs', '7'));
 const warmup = Number(arg('warmup', '2'));
 const backends = arg('backends', 'wasm,cpu').split(',');
 const jsonOut = process.argv.includes('--json') ? arg('json', '') : '';
+const recipeName = arg('recipe', '');
+const dataDir = arg('data', '');
 
 interface Contender {
   backend: string;
@@ -45,7 +61,51 @@ interface Contender {
   dispose: () => void;
 }
 
+/** A detection / segmentation recipe's step on its first batch of `dataDir`. */
+async function setupRecipe(backend: string): Promise<Contender> {
+  await tf.setBackend(backend);
+  await tf.ready();
+  installTrainGradients();
+  const r = resolveRecipe(recipeName);
+  const model = r.model.type === 'mask_rcnn' ? new Detector(r.model) : r.model.type === 'segmentor' ? new Segmentor(r.model) : null;
+  if (!model) throw new Error(`${recipeName}: not a detection or segmentation recipe`);
+  const params = new TfjsParams(initWeights(model.scope.registry, r.seed), true);
+  const rng = new TrainRng(r.seed);
+  const ops = new TfjsOps(params, true, rng.fn());
+  const opt = buildOptimizer(model.scope.registry.all(), params.variables(), r.optimizer, r.schedule);
+  let loss: () => tf.Scalar;
+  let x: tf.Tensor;
+  const extra: tf.Tensor[] = [];
+  if (model instanceof Detector) {
+    const batch = await detTrainData(r, detDataPaths(dataDir)).batch(0);
+    x = fromHost(batch.images);
+    const detOps = TfjsDetOps.extend(ops);
+    loss = () => tf.addN(Object.values(detectorLosses(model, detOps, x, batch, r.detTrain, rng))) as tf.Scalar;
+  } else {
+    const batch = await segTrainData(r, dataDir).batch(0);
+    x = fromHost(batch.images);
+    const labels = tf.tensor(batch.labels.data, batch.labels.shape, 'int32');
+    extra.push(labels);
+    loss = () => tf.addN(Object.values(segmentorLosses(model, ops, x, labels))) as tf.Scalar;
+  }
+  return {
+    backend,
+    step: async () => (await trainStep(opt, params.variables(), loss, { clipNorm: r.optimizer.grad_clip?.max_norm })).loss,
+    forward: async () => {
+      const out = tf.tidy(() => loss());
+      await out.data();
+      out.dispose();
+    },
+    dispose: () => {
+      opt.dispose();
+      params.dispose();
+      tf.dispose([x, ...extra]);
+    },
+  };
+}
+
 async function setup(backend: string): Promise<Contender> {
+  if (recipeName) return setupRecipe(backend);
   await tf.setBackend(backend);
   await tf.ready();
   const cfg = resolveConfig(config);
@@ -104,13 +164,14 @@ async function main(): Promise<void> {
   const rows = contenders.map((c, i) => ({
     backend: c.backend, step_median_ms: median(stepTimes[i]), forward_median_ms: median(fwdTimes[i]), runs: stepTimes[i].length,
   }));
-  console.log(`${config}, batch ${batch}×3×${size}×${size}; forward + backward + AdamW (train mode), ${runs} alternating rounds after ${warmup} warm-up`);
+  const what = recipeName ? `${recipeName} on the first batch of ${dataDir}` : `${config}, batch ${batch}×3×${size}×${size}`;
+  console.log(`${what}; forward + backward + AdamW (train mode; "forward" = the loss alone), ${runs} alternating rounds after ${warmup} warm-up`);
   console.log(`wasm: SIMD ${simd ? 'on' : 'off'}, threads ${threads ? 'on' : 'off (single-threaded)'}; node ${process.version}`);
   for (const r of rows) console.log(`  ${r.backend.padEnd(5)} step ${r.step_median_ms.toFixed(1).padStart(9)} ms   forward ${r.forward_median_ms.toFixed(1).padStart(9)} ms`);
   const w = rows.find((r) => r.backend === 'wasm');
   const c = rows.find((r) => r.backend === 'cpu');
   if (w && c) console.log(`  cpu / wasm step time: ${(c.step_median_ms / w.step_median_ms).toFixed(2)}×`);
-  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ config, batch, size, warmup, runs, simd, threads, rows }, null, 2)}\n`);
+  if (jsonOut) writeFileSync(jsonOut, `${JSON.stringify({ config: recipeName || config, batch, size, warmup, runs, simd, threads, rows }, null, 2)}\n`);
   for (const ct of contenders) {
     await tf.setBackend(ct.backend);
     ct.dispose();
