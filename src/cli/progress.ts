@@ -18,6 +18,8 @@ export interface ProgressOptions {
   stream?: NodeJS.WriteStream;
   /** Minimum seconds between plain lines. */
   interval?: number;
+  /** When the work began (Date.now() ms), if before this call: rates count from it. */
+  startedAt?: number;
 }
 
 /** A progress display for `total` units of work titled `label`. */
@@ -34,7 +36,7 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
       },
       cliProgress.Presets.shades_classic,
     );
-    const start = Date.now();
+    const start = opts.startedAt ?? Date.now();
     bar.start(total, 0, { rate: '0', note: '' });
     return {
       update(done, note = '') {
@@ -46,7 +48,7 @@ export function progress(label: string, total: number, opts: ProgressOptions = {
       },
     };
   }
-  const start = Date.now();
+  const start = opts.startedAt ?? Date.now();
   let last = 0;
   let lastDone = -1;
   let current = 0;

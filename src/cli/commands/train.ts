@@ -60,7 +60,8 @@ export function register(program: Command): void {
           recipe, data: f.data, images: f.images, valData: f.valData, workDir: f.workDir, resume: f.resume, maxSteps: f.maxSteps,
           backend: f.backend, log, shouldStop: () => stop,
           onStep: (i) => {
-            bar ??= progress(`train ${recipe.name}`, i.total - i.start, { unit: 'steps' });
+            // Created at the first step: its rate counts from that step's start, not from now.
+            bar ??= progress(`train ${recipe.name}`, i.total - i.start, { unit: 'steps', startedAt: Date.now() - (i.time + i.dataTime) * 1000 });
             const terms = Object.entries(i.terms).map(([k, v]) => `${shortTerm(k)} ${v.toFixed(3)}`).join(' ');
             bar.update(i.step - i.start, `step ${i.step}/${i.total} loss ${i.loss.toFixed(3)} (${terms}) lr ${i.lr.toExponential(2)}`);
           },
