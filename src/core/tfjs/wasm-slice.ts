@@ -6,9 +6,9 @@
  * copy only the slice, row by row: same values, no full copy. Installed by {@link installWasmSlice}.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceKernel } from './replace-kernel.js';
 
 const BACKEND = 'wasm';
-const MARK = Symbol.for('convnext.wasmSliceWrapped');
 
 type Numeric = Float32Array | Int32Array | Uint8Array;
 
@@ -60,30 +60,19 @@ function sliceFromHeap(x: tf.TensorInfo, begin: number[], size: number[], backen
   return out;
 }
 
-function replace(name: string, kernelFunc: (original: tf.KernelConfig) => tf.KernelFunc): boolean {
-  const original = tf.getKernel(name, BACKEND);
-  if (!original) return false;
-  if ((original as unknown as Record<symbol, boolean>)[MARK]) return true;
-  const wrapped: tf.KernelConfig = { kernelName: name, backendName: BACKEND, setupFunc: original.setupFunc, disposeFunc: original.disposeFunc, kernelFunc: kernelFunc(original) };
-  (wrapped as unknown as Record<symbol, boolean>)[MARK] = true;
-  tf.unregisterKernel(name, BACKEND);
-  tf.registerKernel(wrapped);
-  return true;
-}
-
 /**
  * Replaces the wasm Slice and SplitV kernels by heap-view versions (idempotent; a no-op when the
  * wasm backend is not registered). String tensors keep the original kernels.
  */
 export function installWasmSlice(): boolean {
-  const slice = replace('Slice', (original) => (args) => {
+  const slice = replaceKernel('Slice', BACKEND, (original) => (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     if (x.dtype === 'string') return original.kernelFunc(args);
     const { begin, size } = args.attrs as { begin: number | number[]; size: number | number[] };
     const [b, s] = tf.slice_util.parseSliceParams(x as tf.Tensor, begin, size);
     return sliceFromHeap(x, b, s, args.backend as WasmHeapBackend);
   });
-  const split = replace('SplitV', (original) => (args) => {
+  const split = replaceKernel('SplitV', BACKEND, (original) => (args) => {
     const x = args.inputs.x as tf.TensorInfo;
     if (x.dtype === 'string') return original.kernelFunc(args);
     const { numOrSizeSplits, axis } = args.attrs as { numOrSizeSplits: number | number[]; axis: number };

@@ -6,9 +6,9 @@
  * original kernel untransposed. Same products, up to float summation order.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { replaceKernel } from '../replace-kernel.js';
 
 const BACKEND = 'wasm';
-const MARK = Symbol.for('convnext.wasmMatMulWrapped');
 
 interface WasmLikeBackend {
   disposeData(dataId: object): boolean;
@@ -28,33 +28,21 @@ function transposeLast2(t: tf.TensorInfo, backend: object, kernel: tf.KernelConf
  * wasm backend is not registered). Returns true when the wrapper is in place.
  */
 export function installWasmMatMul(): boolean {
-  const original = tf.getKernel('BatchMatMul', BACKEND);
   const transpose = tf.getKernel('Transpose', BACKEND);
-  if (!original || !transpose) return false;
-  if ((original as unknown as Record<symbol, boolean>)[MARK]) return true;
-  const wrapped: tf.KernelConfig = {
-    kernelName: 'BatchMatMul',
-    backendName: BACKEND,
-    setupFunc: original.setupFunc,
-    disposeFunc: original.disposeFunc,
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const { transposeA, transposeB } = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
-      if (!transposeA && !transposeB) return original.kernelFunc({ inputs, backend, attrs });
-      const a = inputs.a as tf.TensorInfo;
-      const b = inputs.b as tf.TensorInfo;
-      const at = transposeA ? transposeLast2(a, backend, transpose) : a;
-      const bt = transposeB ? transposeLast2(b, backend, transpose) : b;
-      try {
-        return original.kernelFunc({ inputs: { a: at, b: bt }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
-      } finally {
-        const be = backend as WasmLikeBackend;
-        if (at !== a) be.disposeData(at.dataId);
-        if (bt !== b) be.disposeData(bt.dataId);
-      }
-    },
-  };
-  (wrapped as unknown as Record<symbol, boolean>)[MARK] = true;
-  tf.unregisterKernel('BatchMatMul', BACKEND);
-  tf.registerKernel(wrapped);
-  return true;
+  if (!transpose) return false;
+  return replaceKernel('BatchMatMul', BACKEND, (original) => ({ inputs, backend, attrs }) => {
+    const { transposeA, transposeB } = (attrs ?? {}) as { transposeA?: boolean; transposeB?: boolean };
+    if (!transposeA && !transposeB) return original.kernelFunc({ inputs, backend, attrs });
+    const a = inputs.a as tf.TensorInfo;
+    const b = inputs.b as tf.TensorInfo;
+    const at = transposeA ? transposeLast2(a, backend, transpose) : a;
+    const bt = transposeB ? transposeLast2(b, backend, transpose) : b;
+    try {
+      return original.kernelFunc({ inputs: { a: at, b: bt }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+    } finally {
+      const be = backend as WasmLikeBackend;
+      if (at !== a) be.disposeData(at.dataId);
+      if (bt !== b) be.disposeData(bt.dataId);
+    }
+  });
 }
