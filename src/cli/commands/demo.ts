@@ -15,7 +15,7 @@ import { UserError } from '../../core/errors.js';
 import type { HostTensor } from '../../core/host-tensor.js';
 import { resolveConfig } from '../../config/resolve.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { classificationInput, readRgb } from '../../io/image.js';
+import { classificationInput, readRgb, type RgbImage } from '../../io/image.js';
 import { writeSafetensors } from '../../io/safetensors.js';
 import { Classifier } from '../../tasks/classifier.js';
 import { Detector } from '../../tasks/detector.js';
@@ -53,32 +53,34 @@ async function sampleImages(): Promise<string[]> {
   return (await readdir(dir)).filter((f) => f.endsWith('.png')).sort().map((f) => join(dir, f));
 }
 
+/** Runs `each` on every image (read as RGB) with its output stem under `dir`; disposes the predictor at the end. */
+async function perImage(files: readonly string[], dir: string, predictor: { dispose(): Promise<void> }, each: (file: string, img: RgbImage, stem: string) => Promise<unknown>): Promise<unknown[]> {
+  await mkdir(dir, { recursive: true });
+  const out: unknown[] = [];
+  try {
+    for (const file of files) out.push(await each(file, await readRgb(file), join(dir, basename(file, extname(file)))));
+  } finally {
+    await predictor.dispose();
+  }
+  return out;
+}
+
 async function detection(files: readonly string[], f: DemoFlags): Promise<unknown[]> {
   const cfg = resolveConfig(DET.config);
   if (cfg.type !== 'mask_rcnn') throw new Error(`${DET.config} must be a detector`);
   const weights = await weightsFor(new Detector(cfg).scope.registry, join(ASSETS, DET.weights), { quiet: true });
   const predictor = await DetectorPredictor.create(cfg, weights, f.engine, { log: (l) => console.log(l) });
-  const dir = join(f.out, 'detect');
-  await mkdir(dir, { recursive: true });
-  const out: unknown[] = [];
-  try {
-    for (const file of files) {
-      const img = await readRgb(file);
-      const r = await predictor.predict(img, { scoreThr: f.scoreThr });
-      const stem = basename(file, extname(file));
-      const instances = r.instances.map((i) => ({
-        class_name: i.className, label: i.label, score: +i.score.toFixed(4), box: i.box.map((v) => +v.toFixed(1)),
-        mask_pixels: i.mask.data.reduce((a, b) => a + b, 0),
-      }));
-      await writeFileAtomic(join(dir, `${stem}.png`), await renderOverlay(img, r));
-      await writeFileAtomic(join(dir, `${stem}.json`), `${JSON.stringify({ image: file, width: r.width, height: r.height, instances }, null, 2)}\n`);
-      console.log(`  detect  ${basename(file)}: ${instances.map((i) => `${i.class_name} ${i.score.toFixed(2)}`).join(', ') || 'nothing'}`);
-      out.push({ image: file, overlay: join(dir, `${stem}.png`), json: join(dir, `${stem}.json`), instances: instances.length });
-    }
-  } finally {
-    await predictor.dispose();
-  }
-  return out;
+  return perImage(files, join(f.out, 'detect'), predictor, async (file, img, stem) => {
+    const r = await predictor.predict(img, { scoreThr: f.scoreThr });
+    const instances = r.instances.map((i) => ({
+      class_name: i.className, label: i.label, score: +i.score.toFixed(4), box: i.box.map((v) => +v.toFixed(1)),
+      mask_pixels: i.mask.data.reduce((a, b) => a + b, 0),
+    }));
+    await writeFileAtomic(`${stem}.png`, await renderOverlay(img, r));
+    await writeFileAtomic(`${stem}.json`, `${JSON.stringify({ image: file, width: r.width, height: r.height, instances }, null, 2)}\n`);
+    console.log(`  detect  ${basename(file)}: ${instances.map((i) => `${i.class_name} ${i.score.toFixed(2)}`).join(', ') || 'nothing'}`);
+    return { image: file, overlay: `${stem}.png`, json: `${stem}.json`, instances: instances.length };
+  });
 }
 
 async function segmentation(files: readonly string[], f: DemoFlags): Promise<unknown[]> {
@@ -87,25 +89,15 @@ async function segmentation(files: readonly string[], f: DemoFlags): Promise<unk
   const model = new Segmentor(cfg);
   const weights = await weightsFor(model.scope.registry, join(ASSETS, SEG.weights), { quiet: true });
   const predictor = await SegmentorPredictor.create(model, weights, f.engine);
-  const dir = join(f.out, 'segment');
-  await mkdir(dir, { recursive: true });
-  const out: unknown[] = [];
-  try {
-    for (const file of files) {
-      const img = await readRgb(file);
-      const pred = await predictor.predict(img);
-      const stem = join(dir, basename(file, extname(file)));
-      const classes = classShares(pred.labels, model.classNames);
-      await writeFileAtomic(`${stem}.labels.png`, labelPng(pred.labels));
-      await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, 0.5));
-      await writeFileAtomic(`${stem}.json`, `${JSON.stringify({ image: file, width: img.width, height: img.height, config: SEG.config, classes }, null, 2)}\n`);
-      console.log(`  segment ${basename(file)}: ${classes.map((c) => `${c.name} ${(c.fraction * 100).toFixed(1)}%`).join(', ')}`);
-      out.push({ image: file, overlay: `${stem}.overlay.png`, labels: `${stem}.labels.png`, json: `${stem}.json` });
-    }
-  } finally {
-    await predictor.dispose();
-  }
-  return out;
+  return perImage(files, join(f.out, 'segment'), predictor, async (file, img, stem) => {
+    const pred = await predictor.predict(img);
+    const classes = classShares(pred.labels, model.classNames);
+    await writeFileAtomic(`${stem}.labels.png`, labelPng(pred.labels));
+    await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, 0.5));
+    await writeFileAtomic(`${stem}.json`, `${JSON.stringify({ image: file, width: img.width, height: img.height, config: SEG.config, classes }, null, 2)}\n`);
+    console.log(`  segment ${basename(file)}: ${classes.map((c) => `${c.name} ${(c.fraction * 100).toFixed(1)}%`).join(', ')}`);
+    return { image: file, overlay: `${stem}.overlay.png`, labels: `${stem}.labels.png`, json: `${stem}.json` };
+  });
 }
 
 /** Features and classification of the narrow ConvNeXt on both engines (random weights: a pipeline check). */
