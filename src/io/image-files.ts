@@ -1,6 +1,6 @@
 /** Finding image files: one file, or a folder's images by extension. */
 import { readdirSync, statSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 
 /** Extensions read as images (sharp decodes them all). */
@@ -23,4 +23,15 @@ export function imageFiles(path: string): string[] {
   const files = readdirSync(path).filter(isImageFile).sort().map((f) => join(path, f));
   if (files.length === 0) throw new UserError(`--image ${path}: the folder has no images (${[...IMAGE_EXTENSIONS].join(', ')})`);
   return files;
+}
+
+/**
+ * Output name stems for input images: the file name without its extension, except where two inputs
+ * share a stem (a.jpg and a.png), which then both keep their extension. Same order as `files`.
+ */
+export function outputStems(files: readonly string[]): string[] {
+  const stems = files.map((file) => basename(file, extname(file)));
+  const count = new Map<string, number>();
+  for (const s of stems) count.set(s, (count.get(s) ?? 0) + 1);
+  return stems.map((s, i) => ((count.get(s) ?? 0) > 1 ? basename(files[i]) : s));
 }

@@ -8,7 +8,7 @@
 import type { Command } from 'commander';
 import { Option } from 'commander';
 import { mkdir, readdir } from 'node:fs/promises';
-import { basename, extname, join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRunner, ENGINES, type EngineName } from '../../core/engine.js';
 import { UserError } from '../../core/errors.js';
@@ -27,7 +27,7 @@ import { classShares, labelPng, overlayPng } from '../../tasks/segmentor-output.
 import { SegmentorPredictor } from '../../tasks/segmentor-predict.js';
 import { topK } from '../../tasks/topk.js';
 import { weightsFor } from '../common.js';
-import { imageFiles } from '../../io/image-files.js';
+import { imageFiles, outputStems } from '../../io/image-files.js';
 
 const ASSETS = fileURLToPath(new URL('../../../assets/demo/', import.meta.url));
 const DET = { config: 'demo_mask-rcnn_convnext-synth', weights: 'mask-rcnn_convnext-synth.safetensors' };
@@ -58,7 +58,8 @@ async function perImage(files: readonly string[], dir: string, predictor: { disp
   await mkdir(dir, { recursive: true });
   const out: unknown[] = [];
   try {
-    for (const file of files) out.push(await each(file, await readRgb(file), join(dir, basename(file, extname(file)))));
+    const stems = outputStems(files);
+    for (const [i, file] of files.entries()) out.push(await each(file, await readRgb(file), join(dir, stems[i])));
   } finally {
     await predictor.dispose();
   }

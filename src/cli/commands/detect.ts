@@ -6,13 +6,13 @@
  */
 import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { DetectorConfig } from '../../config/detector.js';
 import type { CocoResult } from '../../eval/coco/types.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readRgb } from '../../io/image.js';
-import { imageFiles } from '../../io/image-files.js';
+import { imageFiles, outputStems } from '../../io/image-files.js';
 
 import { Detector } from '../../tasks/detector.js';
 import { DetectorPredictor, toCocoResults } from '../../tasks/detector-predict.js';
@@ -59,7 +59,7 @@ export function register(program: Command): void {
       const all: CocoResult[] = [];
       const images: Array<{ id: number; file_name: string; width: number; height: number }> = [];
       const cocoClasses = cfg.class_names === 'coco';
-      const stems = new Set<string>();
+      const stems = outputStems(files);
       const failed: Array<{ file: string; error: string }> = [];
       try {
         for (const [i, file] of files.entries()) {
@@ -76,10 +76,7 @@ export function register(program: Command): void {
           const r = await predictor.predict(img, { scoreThr: f.scoreThr });
           const id = i + 1;
           const results = toCocoResults(r, id, { cocoClasses });
-          // a.png and a.jpg in one folder: the second keeps its extension in its output names.
-          let stem = basename(file, extname(file));
-          if (stems.has(stem)) stem = basename(file);
-          stems.add(stem);
+          const stem = stems[i];
           const instances = results.map((res, k) => ({ ...res, label: r.instances[k].label, class_name: r.instances[k].className }));
           await writeFileAtomic(join(f.out, `${stem}.json`), JSON.stringify({ image: file, width: r.width, height: r.height, instances }));
           if (f.overlay) await writeFileAtomic(join(f.out, `${stem}.png`), await renderOverlay(img, r));

@@ -6,7 +6,7 @@
  */
 import { type Command, Option } from 'commander';
 import { mkdirSync } from 'node:fs';
-import { basename, extname, join } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { SegmentorConfig } from '../../config/segmentor.js';
 import { writeFileAtomic } from '../../io/atomic.js';
@@ -16,7 +16,7 @@ import { classShares, labelPng, overlayPng } from '../../tasks/segmentor-output.
 import { SegmentorPredictor } from '../../tasks/segmentor-predict.js';
 import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
-import { imageFiles } from '../../io/image-files.js';
+import { imageFiles, outputStems } from '../../io/image-files.js';
 
 export interface SegmentFlags extends ModelFlags {
   image: string;
@@ -51,9 +51,7 @@ export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: stri
   const mode = f.mode ?? cfg.test.mode;
   const bar = files.length > 1 ? progress('segment', files.length, { unit: 'images' }) : null;
   const failed: Array<{ file: string; error: string }> = [];
-  // Output names drop the extension unless two inputs share a stem (a.jpg, a.png).
-  const stems = files.map((file) => basename(file, extname(file)));
-  const shared = new Set(stems.filter((s, i) => stems.indexOf(s) !== i));
+  const stems = outputStems(files);
   try {
     for (const [i, file] of files.entries()) {
       try {
@@ -61,7 +59,7 @@ export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: stri
         const img = await readRgb(file);
         const pred = await predictor.predict(img, { mode, tta: f.tta });
         const ms = performance.now() - t0;
-        const stem = join(f.out, shared.has(stems[i]) ? basename(file) : stems[i]);
+        const stem = join(f.out, stems[i]);
         await writeFileAtomic(`${stem}.labels.png`, labelPng(pred.labels));
         if (f.overlay) await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, f.opacity));
         const summary = {
