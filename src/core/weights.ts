@@ -91,6 +91,22 @@ export function initWeights(registry: ParamRegistry, seed = 0): WeightMap {
   return out;
 }
 
+/** The top-level groups of parameter names (`decode_head.*`, `neck.*`, …), at most six, for a one-line summary. */
+export function keyGroups(keys: readonly string[]): string {
+  const groups = [...new Set(keys.map((k) => k.split('.')[0]))];
+  return `${groups.slice(0, 6).map((g) => `${g}.*`).join(', ')}${groups.length > 6 ? ', …' : ''}`;
+}
+
+/**
+ * One line on weights bound with `allowMissing` to start training from (`init_weights`): how many
+ * parameters came from the file, how many were initialised and which groups, what the file had unused.
+ */
+export function formatInitReport(r: BindReport, fileTensors: number, modelParams: number): string {
+  const loaded = fileTensors - r.unexpected.length;
+  const groups = (keys: readonly string[]): string => (keys.length ? ` (${keyGroups(keys)})` : '');
+  return `${loaded} of ${modelParams} parameters loaded, ${modelParams - loaded} initialised${groups(r.missing)}, ${r.unexpected.length} unused${groups(r.unexpected)}`;
+}
+
 /** One line summarising a bind report. */
 export function formatBindReport(r: BindReport): string {
   const parts = [`missing ${r.missing.length}`, `unexpected ${r.unexpected.length}`];

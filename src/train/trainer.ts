@@ -17,7 +17,7 @@ import { prepareTraining } from '../core/tfjs/grad/index.js';
 import { TfjsOps } from '../core/tfjs/ops.js';
 import { TfjsParams } from '../core/tfjs/params.js';
 import { fromHost } from '../core/tfjs/runner.js';
-import { bindWeights, initWeights, type WeightMap } from '../core/weights.js';
+import { bindWeights, formatInitReport, initWeights, type WeightMap } from '../core/weights.js';
 import type { DetBatch, SegBatch } from '../data/batch.js';
 import { Prefetcher } from '../data/loader.js';
 import { writeFileAtomic } from '../io/atomic.js';
@@ -99,13 +99,6 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** The top-level groups of parameter names (`decode_head`, `neck`, …) for a one-line summary. */
-function describeKeys(keys: readonly string[]): string {
-  if (keys.length === 0) return '';
-  const groups = [...new Set(keys.map((k) => k.split('.')[0]))];
-  return ` (${groups.slice(0, 6).map((g) => `${g}.*`).join(', ')}${groups.length > 6 ? ', …' : ''})`;
-}
-
 /** Runs (or resumes) training; resolves when done or stopped. */
 export async function train(o: TrainRunOptions): Promise<TrainSummary> {
   const t0 = performance.now();
@@ -134,8 +127,7 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
     const loaded = await loadWeights(r.initWeights);
     const bound = bindWeights(registry, loaded.tensors, { allowMissing: true, seed: r.seed, source: r.initWeights });
     weights = bound.weights;
-    const used = loaded.tensors.size - bound.report.unexpected.length;
-    log(`init weights ${r.initWeights}: ${used} of ${weights.size} parameters loaded, ${weights.size - used} initialised${describeKeys(bound.report.missing)}, ${bound.report.unexpected.length} unused${describeKeys(bound.report.unexpected)}`);
+    log(`init weights ${r.initWeights}: ${formatInitReport(bound.report, loaded.tensors.size, weights.size)}`);
   } else weights = initWeights(registry, r.seed);
 
   const params = new TfjsParams(weights, true);
