@@ -71,7 +71,7 @@ async function setupRecipe(backend: string): Promise<Contender> {
   if (!model) throw new Error(`${recipeName}: not a detection or segmentation recipe`);
   const params = new TfjsParams(initWeights(model.scope.registry, r.seed), true);
   const rng = new TrainRng(r.seed);
-  const ops = new TfjsOps(params, true, rng.fn());
+  const ops = new TfjsDetOps(params, true, rng.fn());
   const opt = buildOptimizer(model.scope.registry.all(), params.variables(), r.optimizer, r.schedule);
   let loss: () => tf.Scalar;
   let x: tf.Tensor;
@@ -79,8 +79,7 @@ async function setupRecipe(backend: string): Promise<Contender> {
   if (model instanceof Detector) {
     const batch = await detTrainData(r, detDataPaths(dataDir)).batch(0);
     x = fromHost(batch.images);
-    const detOps = TfjsDetOps.extend(ops);
-    loss = () => tf.addN(Object.values(detectorLosses(model, detOps, x, batch, r.detTrain, rng))) as tf.Scalar;
+    loss = () => tf.addN(Object.values(detectorLosses(model, ops, x, batch, r.detTrain, rng))) as tf.Scalar;
   } else {
     const batch = await segTrainData(r, dataDir).batch(0);
     x = fromHost(batch.images);

@@ -10,10 +10,6 @@ import type { FeatureSpec } from '../core/feature-spec.js';
 import type { Network } from '../core/model.js';
 import type { Ops } from '../core/ops.js';
 import { Scope } from '../core/params.js';
-import { OrtOps } from '../core/ort/ops.js';
-import { OrtDetOps } from '../core/ort/det-ops.js';
-import { TfjsOps } from '../core/tfjs/ops.js';
-import { TfjsDetOps } from '../core/tfjs/det-ops.js';
 import { buildBackbone } from '../config/backbone.js';
 import { type ConventionValues, conventionValues, type DetectorConfig, roiAlignValues } from '../config/detector.js';
 import { anchorGridSpecs } from '../core/det/anchors.js';
@@ -42,12 +38,10 @@ export function isDetOps<T>(ops: Ops<T>): ops is DetOps<T> {
   return typeof (ops as Partial<DetOps<T>>).roiAlign === 'function';
 }
 
-/** `ops` with the detection ops: itself, or the engine's detection extension of it. */
+/** `ops` as the detection op set; the engines' generic runners and graph builders construct it. */
 export function detOps<T>(ops: Ops<T>): DetOps<T> {
   if (isDetOps(ops)) return ops;
-  if (ops instanceof OrtOps) return OrtDetOps.extend(ops) as unknown as DetOps<T>;
-  if (ops instanceof TfjsOps) return TfjsDetOps.extend(ops) as unknown as DetOps<T>;
-  throw new Error(`Mask R-CNN needs the detection ops, which the ${ops.engine} engine lacks`);
+  throw new Error(`Mask R-CNN needs the detection ops, which this ${ops.engine} engine instance lacks`);
 }
 
 export class Detector {
@@ -142,8 +136,8 @@ export class Detector {
   /**
    * The detector as a single-input {@link Network} (the valid image is the whole input):
    * `dets` [D, 6] (x1, y1, x2, y2, score, label), `masks` [D, 1, 28, 28], `proposals` [P, 5]
-   * (box, score). Plain engine instances are extended with the detection ops ({@link detOps}), so
-   * the generic network builders (`buildOnnx`, `createRunner`) run it.
+   * (box, score). The generic network builders (`buildOnnx`, `TfjsRunner`) construct engine
+   * instances with the detection ops, so they run it.
    */
   network(): Network {
     return {

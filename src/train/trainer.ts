@@ -14,7 +14,6 @@ import { UserError } from '../core/errors.js';
 import { initBackend, type BackendChoice } from '../core/tfjs/backend.js';
 import { TfjsDetOps } from '../core/tfjs/det-ops.js';
 import { prepareTraining } from '../core/tfjs/grad/index.js';
-import { TfjsOps } from '../core/tfjs/ops.js';
 import { TfjsParams } from '../core/tfjs/params.js';
 import { fromHost } from '../core/tfjs/runner.js';
 import { bindWeights, formatInitReport, initWeights, type WeightMap } from '../core/weights.js';
@@ -146,8 +145,8 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
   }
   await writeFileAtomic(join(o.workDir, 'config.json'), `${JSON.stringify(r.raw, null, 2)}\n`);
   const logFile = join(o.workDir, 'log.jsonl');
-  const ops = new TfjsOps(params, true, rng.fn());
-  const detOps = task.kind === 'det' ? TfjsDetOps.extend(ops) : null;
+  const ops = new TfjsDetOps(params, true, rng.fn());
+  const detOps = task.kind === 'det' ? ops : null;
 
   const save = async (step: number): Promise<string> => {
     const state: TrainerState = {

@@ -2,7 +2,7 @@
 import type { Network } from '../model.js';
 import type { WeightMap } from '../weights.js';
 import { GraphBuilder } from './graph.js';
-import { OrtOps } from './ops.js';
+import { OrtDetOps } from './det-ops.js';
 
 export interface BuildOptions {
   /** Fixed input height and width; dynamic ('height', 'width') when omitted. */
@@ -15,7 +15,7 @@ export interface BuildOptions {
 export function buildOnnx(net: Network, weights: WeightMap, opts: BuildOptions = {}): Uint8Array {
   const g = new GraphBuilder();
   const x = g.input('input', [opts.batch ?? 'batch', net.inputChannels, opts.size?.[0] ?? 'height', opts.size?.[1] ?? 'width']);
-  const ops = new OrtOps(g, weights);
+  const ops = new OrtDetOps(g, weights);
   const outs = net.forward(ops, x);
   for (const name of Object.keys(net.outputs)) {
     const v = outs[name];

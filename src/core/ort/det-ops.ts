@@ -18,19 +18,6 @@ const INT64 = 7;
 const LOWEST_FLOAT = -3.4028234663852886e38;
 
 export class OrtDetOps extends OrtOps implements DetOps<Sym> {
-  /**
-   * The detection ops over an existing plain engine instance (same graph, weights and deferred
-   * values): an object inheriting from `ops` with this class's methods. Lets single-input network
-   * builders that construct a plain {@link OrtOps} run detectors.
-   */
-  static extend(ops: OrtOps): OrtDetOps {
-    if (ops instanceof OrtDetOps) return ops;
-    const d: Record<string, unknown> = Object.create(ops) as Record<string, unknown>;
-    const proto = OrtDetOps.prototype as unknown as Record<string, unknown>;
-    for (const k of Object.getOwnPropertyNames(OrtDetOps.prototype)) if (k !== 'constructor') d[k] = proto[k];
-    return d as unknown as OrtDetOps;
-  }
-
   private s(id: string, rank: number): Sym {
     return { id, rank };
   }

@@ -17,15 +17,6 @@ import { type RoiAlignPlan, roiAlignPlan } from '../det/roi-align-plan.js';
 const ROI_CHUNK_VALUES = 1 << 24;
 
 export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
-  /** The detection ops over an existing plain engine instance (same parameters and mode). */
-  static extend(ops: TfjsOps): TfjsDetOps {
-    if (ops instanceof TfjsDetOps) return ops;
-    const d: Record<string, unknown> = Object.create(ops) as Record<string, unknown>;
-    const proto = TfjsDetOps.prototype as unknown as Record<string, unknown>;
-    for (const k of Object.getOwnPropertyNames(TfjsDetOps.prototype)) if (k !== 'constructor') d[k] = proto[k];
-    return d as unknown as TfjsDetOps;
-  }
-
   mapToRows(x: tf.Tensor, k: number): tf.Tensor {
     return tf.reshape(x, [-1, k]);
   }

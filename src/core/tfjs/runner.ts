@@ -4,7 +4,7 @@ import type { HostTensor } from '../host-tensor.js';
 import type { Network } from '../model.js';
 import type { WeightMap } from '../weights.js';
 import { TfjsParams } from './params.js';
-import { TfjsOps } from './ops.js';
+import { TfjsDetOps } from './det-ops.js';
 
 /** NCHW host tensor → NHWC tfjs tensor (rank 2 passes through). */
 export function fromHost(t: HostTensor): tf.Tensor {
@@ -34,7 +34,7 @@ export class TfjsRunner {
 
   /** Forward pass in inference mode; all intermediate tensors are released. */
   async run(input: HostTensor): Promise<Record<string, HostTensor>> {
-    const ops = new TfjsOps(this.params, false);
+    const ops = new TfjsDetOps(this.params, false);
     const outs = tf.tidy(() => {
       const x = fromHost(input);
       return this.net.forward(ops, x);
