@@ -29,6 +29,8 @@ export const uperHeadSchema = z
     dropout_ratio: z.number().min(0).max(1).default(SEG_HEAD_DEFAULTS.uper.dropout_ratio),
     /** Weight of this head's cross-entropy in the training loss. */
     loss_weight: z.number().min(0).default(SEG_HEAD_DEFAULTS.uper.loss_weight),
+    /** Per-class weights of the cross-entropy (mmseg `CrossEntropyLoss.class_weight`), one per class. */
+    class_weight: z.array(z.number().min(0)).optional(),
   })
   .strict();
 
@@ -45,6 +47,8 @@ export const fcnHeadSchema = z
     concat_input: z.boolean().default(SEG_HEAD_DEFAULTS.fcn.concat_input),
     dropout_ratio: z.number().min(0).max(1).default(SEG_HEAD_DEFAULTS.fcn.dropout_ratio),
     loss_weight: z.number().min(0).default(SEG_HEAD_DEFAULTS.fcn.loss_weight),
+    /** Per-class weights of the cross-entropy, one per class. */
+    class_weight: z.array(z.number().min(0)).optional(),
   })
   .strict()
   .refine((c) => c.kernel_size % 2 === 1, { message: 'kernel_size must be odd', path: ['kernel_size'] });
@@ -143,6 +147,12 @@ export const segmentorSchema = z
     }
     if (Array.isArray(c.palette) && c.palette.length !== c.num_classes) {
       ctx.addIssue({ code: 'custom', path: ['palette'], message: `${c.palette.length} colours for ${c.num_classes} classes` });
+    }
+    for (const head of ['decode_head', 'auxiliary_head'] as const) {
+      const w = c[head]?.class_weight;
+      if (w && w.length !== c.num_classes) {
+        ctx.addIssue({ code: 'custom', path: [head, 'class_weight'], message: `${w.length} class weights for ${c.num_classes} classes` });
+      }
     }
     if (c.num_classes > 65535) {
       ctx.addIssue({ code: 'custom', path: ['num_classes'], message: 'at most 65535 classes (label maps are 16-bit)' });

@@ -17,9 +17,11 @@ import { TfjsParams } from '../../src/core/tfjs/params.js';
 import { fromHost } from '../../src/core/tfjs/runner.js';
 import { bindWeights } from '../../src/core/weights.js';
 import { resolveConfig } from '../../src/config/resolve.js';
+import type { SegmentorConfig } from '../../src/config/segmentor.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { Segmentor } from '../../src/tasks/segmentor.js';
 import { installTrainGradients } from '../../src/train/grad-fixes.js';
+import { crossEntropy } from '../../src/train/losses/index.js';
 import { segmentorLosses } from '../../src/train/seg/loss.js';
 import { compare, FIXTURES, PARITY_REL_TOL } from '../helpers.js';
 
@@ -79,5 +81,42 @@ describe.each(['wasm', 'cpu'])('segmentor training loss on %s', (backend) => {
     tf.dispose([x, labels, value, ...Object.values(grads)]);
     params.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('segmentor loss class weights', () => {
+  it('each head passes its class_weight to the cross-entropy; a wrong count fails at parse time', async () => {
+    await tf.setBackend('cpu');
+    const w = [0.2, 1, 1.5, 1, 0.5];
+    const plain = resolveConfig('test_upernet_convnext-narrow_cls5', ['decode_head.dropout_ratio=0', 'auxiliary_head.dropout_ratio=0']);
+    const weighted = resolveConfig('test_upernet_convnext-narrow_cls5', [
+      'decode_head.dropout_ratio=0', 'auxiliary_head.dropout_ratio=0', `decode_head.class_weight=${JSON.stringify(w)}`, `auxiliary_head.class_weight=${JSON.stringify(w)}`,
+    ]);
+    if (plain.type !== 'segmentor' || weighted.type !== 'segmentor') throw new Error('expected a segmentor');
+    const x = fromHost(get('input'));
+    const lab = get('labels');
+    const labels = tf.tensor(Int32Array.from(lab.data), lab.shape, 'int32');
+    const losses = (cfg: SegmentorConfig, classWeight?: number[]) => {
+      const seg = new Segmentor(cfg);
+      const params = new TfjsParams(bindWeights(seg.scope.registry, weights).weights, true);
+      const ops = new TfjsOps(params, true);
+      // The expected terms: the same logits through crossEntropy with the weights given directly.
+      const out = tf.tidy(() => {
+        const l = segmentorLosses(seg, ops, x, labels);
+        const heads = seg.heads(ops, x, true);
+        const [, h, wd] = labels.shape as number[];
+        const ce = (t: tf.Tensor, lw: number) => crossEntropy(ops.resize(t, { size: [h, wd] }, 'bilinear', false), labels, { ignoreIndex: 255, lossWeight: lw, classWeight });
+        return [l['decode.loss_ce'], l['aux.loss_ce'], ce(heads.logits, 1), ce(heads.aux!, 0.4)].map((t) => t.dataSync()[0]);
+      });
+      params.dispose();
+      return out;
+    };
+    const [d, a, dRef, aRef] = losses(weighted, w);
+    expect(Math.abs(d - dRef) / dRef).toBeLessThan(1e-6);
+    expect(Math.abs(a - aRef) / aRef).toBeLessThan(1e-6);
+    const [d0] = losses(plain);
+    expect(Math.abs(d - d0) / d0).toBeGreaterThan(1e-3);
+    tf.dispose([x, labels]);
+    expect(() => resolveConfig('test_upernet_convnext-narrow_cls5', ['decode_head.class_weight=[1,2]'])).toThrow(/decode_head\.class_weight.*2 class weights for 5 classes/);
   });
 });

@@ -2,7 +2,8 @@
  * The semantic segmentation training loss (mmsegmentation 0.x `EncoderDecoder.forward_train`):
  * decode-head logits and auxiliary-head logits each resized to the label size (bilinear,
  * align_corners=False), softmax cross-entropy with the dataset's ignore index averaged over all
- * pixels (`avg_non_ignore=False`), times each head's `loss_weight` (1.0 and 0.4).
+ * pixels (`avg_non_ignore=False`), each pixel weighted by its class's `class_weight` where the head
+ * sets one, times each head's `loss_weight` (1.0 and 0.4).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfjsOps } from '../../core/tfjs/ops.js';
@@ -17,9 +18,9 @@ export function segmentorLosses(seg: Segmentor, ops: TfjsOps, x: tf.Tensor, labe
   const cfg = seg.config;
   const heads = seg.heads(ops, x, seg.auxiliaryHead !== null);
   const ignoreIndex = cfg.dataset.ignore_index;
-  const term = (logits: tf.Tensor, weight: number) =>
-    crossEntropy(ops.resize(logits, { size: [h, w] }, 'bilinear', false), labels, { ignoreIndex, lossWeight: weight }) as tf.Scalar;
-  const out: SegLosses = { 'decode.loss_ce': term(heads.logits, cfg.decode_head.loss_weight) };
-  if (heads.aux !== undefined && cfg.auxiliary_head) out['aux.loss_ce'] = term(heads.aux, cfg.auxiliary_head.loss_weight);
+  const term = (logits: tf.Tensor, head: { loss_weight: number; class_weight?: number[] }) =>
+    crossEntropy(ops.resize(logits, { size: [h, w] }, 'bilinear', false), labels, { ignoreIndex, lossWeight: head.loss_weight, classWeight: head.class_weight }) as tf.Scalar;
+  const out: SegLosses = { 'decode.loss_ce': term(heads.logits, cfg.decode_head) };
+  if (heads.aux !== undefined && cfg.auxiliary_head) out['aux.loss_ce'] = term(heads.aux, cfg.auxiliary_head);
   return out;
 }
