@@ -18,12 +18,12 @@ SHAPES="--min-size 0.25 --max-size 0.5 --max-objects 4"
 if [ "$STEP" = all ] || [ "$STEP" = det ]; then
   $CN synth --task det --out "$W/det-train" --n 2000 --size 160 $SHAPES --seed 1 --overwrite
   $CN synth --task det --out "$W/det-val" --n 200 --size 160 $SHAPES --seed 2 --overwrite
-  # Stop at step 1500 to keep that checkpoint (the segmentor starts from its backbone), then go on:
-  # a resumed run ends where an uninterrupted one does.
-  $CN train --config demo_mask-rcnn_synth --data "$W/det-train" --val-data "$W/det-val" --work-dir "$W/det" --backend wasm --max-steps 1500
-  cp "$W/det/checkpoints/iter_001500/model.safetensors" "$W/det-step1500.safetensors"
-  $CN train --config demo_mask-rcnn_synth --data "$W/det-train" --val-data "$W/det-val" --work-dir "$W/det" --backend wasm --resume
-  $CN convert "$W/det/best.safetensors" assets/demo/mask-rcnn_convnext-synth.safetensors --dtype float16 --config demo_mask-rcnn_convnext-synth
+  # Two stages: 3000 steps from scratch, then 1500 more from the first stage's best weights with a
+  # fresh warm-up and decay (recipes demo_mask-rcnn_synth and demo_mask-rcnn_synth_ft).
+  $CN train --config demo_mask-rcnn_synth --data "$W/det-train" --val-data "$W/det-val" --work-dir "$W/det" --backend wasm
+  $CN train --config demo_mask-rcnn_synth_ft --data "$W/det-train" --val-data "$W/det-val" --work-dir "$W/det-ft" --backend wasm \
+    --set init_weights="$W/det/best.safetensors"
+  $CN convert "$W/det-ft/best.safetensors" assets/demo/mask-rcnn_convnext-synth.safetensors --dtype float16 --config demo_mask-rcnn_convnext-synth
   $CN eval --config demo_mask-rcnn_convnext-synth --weights assets/demo/mask-rcnn_convnext-synth.safetensors \
     --data "$W/det-val/annotations.json" --images "$W/det-val/images" --out "$W/det-eval.json"
 fi
@@ -31,9 +31,9 @@ fi
 if [ "$STEP" = all ] || [ "$STEP" = seg ]; then
   $CN synth --task seg --out "$W/seg-train" --n 2000 --size 160 $SHAPES --seed 3 --overwrite
   $CN synth --task seg --out "$W/seg-val" --n 200 --size 160 $SHAPES --seed 4 --overwrite
-  # Needs $W/det-step1500.safetensors from the detector's run (STEP=det, or STEP=all).
+  # Starts from the final detector's backbone: needs $W/det-ft/best.safetensors (STEP=det, or STEP=all).
   $CN train --config demo_upernet_synth --data "$W/seg-train" --val-data "$W/seg-val" --work-dir "$W/seg" --backend wasm \
-    --set init_weights="$W/det-step1500.safetensors"
+    --set init_weights="$W/det-ft/best.safetensors"
   $CN convert "$W/seg/best.safetensors" assets/demo/upernet_convnext-synth.safetensors --dtype float16 --config demo_upernet_convnext-synth
   $CN eval --config demo_upernet_convnext-synth --weights assets/demo/upernet_convnext-synth.safetensors \
     --data "$W/seg-val" --out "$W/seg-eval.json"
