@@ -22,7 +22,9 @@ export const demoConfigs: Record<string, ModelConfigInput> = {
     neck: { type: 'fpn', out_channels: 32, num_outs: 5 },
     rpn_head: { feat_channels: 32, anchor_generator: { scales: [4] }, test: { nms_pre: 300, max_per_img: 100 } },
     roi_head: { bbox_head: { fc_out_channels: 128 }, mask_head: { num_convs: 2, conv_out_channels: 32 }, test: { max_per_img: 20 } },
-    input: { scale: [128, 128], size_divisor: 32 },
+    // Test scale 144 (the largest training scale): box AP 0.735 vs 0.714 at 128 on a separate
+    // selection set (synth seed 5), chosen there rather than on the held-out set.
+    input: { scale: [144, 144], size_divisor: 32 },
   },
   /** A small UPerNet ConvNeXt for 160 × 160 shape label maps (background + 4 shapes). */
   'demo_upernet_convnext-synth': {
