@@ -34,7 +34,9 @@ if [ "$STEP" = all ] || [ "$STEP" = seg ]; then
   # Starts from the final detector's backbone: needs $W/det-ft/best.safetensors (STEP=det, or STEP=all).
   $CN train --config demo_upernet_synth --data "$W/seg-train" --val-data "$W/seg-val" --work-dir "$W/seg" --backend wasm \
     --set init_weights="$W/det-ft/best.safetensors"
-  $CN convert "$W/seg/best.safetensors" assets/demo/upernet_convnext-synth.safetensors --dtype float16 --config demo_upernet_convnext-synth
+  $CN train --config demo_upernet_synth_ft --data "$W/seg-train" --val-data "$W/seg-val" --work-dir "$W/seg-ft" --backend wasm \
+    --set init_weights="$W/seg/best.safetensors"
+  $CN convert "$W/seg-ft/best.safetensors" assets/demo/upernet_convnext-synth.safetensors --dtype float16 --config demo_upernet_convnext-synth
   $CN eval --config demo_upernet_convnext-synth --weights assets/demo/upernet_convnext-synth.safetensors \
     --data "$W/seg-val" --out "$W/seg-eval.json"
 fi
