@@ -1,11 +1,33 @@
 /**
  * Atomic file writes: data goes to a temporary file in the destination's folder, is flushed to
  * disk, then renamed over the destination. A reader never sees a half-written file, and a failed
- * write leaves the destination untouched (and no temporary file behind).
+ * write leaves the destination untouched (and no temporary file behind, also when the process
+ * exits mid-write, e.g. on a closed stdout pipe or `process.exit`).
  */
+import { unlinkSync } from 'node:fs';
 import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+
+/** Temporary files being written; removed if the process exits before their writes finish. */
+const inFlight = new Set<string>();
+let exitHookInstalled = false;
+
+function track(tmp: string): void {
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.on('exit', () => {
+      for (const t of inFlight) {
+        try {
+          unlinkSync(t);
+        } catch {
+          // already gone
+        }
+      }
+    });
+  }
+  inFlight.add(tmp);
+}
 
 /** The temporary path used while writing `path` (same folder, hidden, unique). */
 function tempPathFor(path: string): string {
@@ -19,7 +41,14 @@ function tempPathFor(path: string): string {
  */
 export async function withAtomicFile<T>(path: string, write: (fh: FileHandle) => Promise<T>): Promise<T> {
   const tmp = tempPathFor(path);
-  const fh = await open(tmp, 'wx', 0o644);
+  track(tmp);
+  let fh: FileHandle;
+  try {
+    fh = await open(tmp, 'wx', 0o644);
+  } catch (err) {
+    inFlight.delete(tmp);
+    throw err;
+  }
   let closed = false;
   try {
     const result = await write(fh);
@@ -32,6 +61,8 @@ export async function withAtomicFile<T>(path: string, write: (fh: FileHandle) =>
     if (!closed) await fh.close().catch(() => undefined);
     await unlink(tmp).catch(() => undefined);
     throw err;
+  } finally {
+    inFlight.delete(tmp);
   }
 }
 
