@@ -92,7 +92,7 @@ export function initWeights(registry: ParamRegistry, seed = 0): WeightMap {
 }
 
 /** The top-level groups of parameter names (`decode_head.*`, `neck.*`, …), at most six, for a one-line summary. */
-export function keyGroups(keys: readonly string[]): string {
+function keyGroups(keys: readonly string[]): string {
   const groups = [...new Set(keys.map((k) => k.split('.')[0]))];
   return `${groups.slice(0, 6).map((g) => `${g}.*`).join(', ')}${groups.length > 6 ? ', …' : ''}`;
 }

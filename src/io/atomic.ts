@@ -11,23 +11,15 @@ import { randomBytes } from 'node:crypto';
 
 /** Temporary files being written; removed if the process exits before their writes finish. */
 const inFlight = new Set<string>();
-let exitHookInstalled = false;
-
-function track(tmp: string): void {
-  if (!exitHookInstalled) {
-    exitHookInstalled = true;
-    process.on('exit', () => {
-      for (const t of inFlight) {
-        try {
-          unlinkSync(t);
-        } catch {
-          // already gone
-        }
-      }
-    });
+process.on('exit', () => {
+  for (const t of inFlight) {
+    try {
+      unlinkSync(t);
+    } catch {
+      // already gone
+    }
   }
-  inFlight.add(tmp);
-}
+});
 
 /** The temporary path used while writing `path` (same folder, hidden, unique). */
 function tempPathFor(path: string): string {
@@ -41,14 +33,8 @@ function tempPathFor(path: string): string {
  */
 export async function withAtomicFile<T>(path: string, write: (fh: FileHandle) => Promise<T>): Promise<T> {
   const tmp = tempPathFor(path);
-  track(tmp);
-  let fh: FileHandle;
-  try {
-    fh = await open(tmp, 'wx', 0o644);
-  } catch (err) {
-    inFlight.delete(tmp);
-    throw err;
-  }
+  const fh = await open(tmp, 'wx', 0o644);
+  inFlight.add(tmp);
   let closed = false;
   try {
     const result = await write(fh);

@@ -145,8 +145,8 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
   }
   await writeFileAtomic(join(o.workDir, 'config.json'), `${JSON.stringify(r.raw, null, 2)}\n`);
   const logFile = join(o.workDir, 'log.jsonl');
+  // The detection op set is a superset of the plain one: one instance serves both tasks.
   const ops = new TfjsDetOps(params, true, rng.fn());
-  const detOps = task.kind === 'det' ? ops : null;
 
   const save = async (step: number): Promise<string> => {
     const state: TrainerState = {
@@ -204,7 +204,7 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
       try {
         res = await trainStep(opt, params.variables(), () => {
           const l = task.kind === 'det'
-            ? detectorLosses(task.det, detOps!, x, batch as DetBatch, r.detTrain, rng)
+            ? detectorLosses(task.det, ops, x, batch as DetBatch, r.detTrain, rng)
             : segmentorLosses(task.seg, ops, x, labels!);
           terms = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
           return tf.addN(Object.values(l)) as tf.Scalar;
