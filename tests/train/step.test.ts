@@ -61,4 +61,26 @@ describe('trainStep on wasm', () => {
     tf.dispose([x, y]);
     expect(tf.memory().numTensors).toBe(before);
   });
+
+  it('an inference forward on trainable parameters sees their current values after a step', async () => {
+    const cfg = resolveConfig('test_convnextv2-narrow_cls7');
+    if (cfg.type !== 'classifier') throw new Error('expected a classifier config');
+    const net = new Classifier(cfg).network();
+    const params = new TfjsParams(initWeights(net.registry, 6), true);
+    const opt = buildOptimizer(net.registry.all(), params.variables(), optimizerSchema.parse({ lr: 1e-2 }), scheduleSchema.parse({ policy: 'poly', max_iters: 2 }), 0);
+    const x = fromHost({ shape: [1, 3, 32, 32], data: Float32Array.from({ length: 3 * 32 * 32 }, (_, i) => Math.sin(0.07 * i)) });
+    const y = tf.tensor1d([3], 'int32');
+    const infer = (p: TfjsParams): Float32Array => tf.tidy(() => net.forward(new TfjsOps(p, false), x).logits.dataSync() as Float32Array);
+    const beforeStep = infer(params);
+    await trainStep(opt, params.variables(), () => crossEntropy(net.forward(new TfjsOps(params, true), x).logits, y) as tf.Scalar);
+    const fixed = new TfjsParams(await params.toHost());
+    const expected = infer(fixed);
+    // Tolerance: the same float32 computation on the same backend, only the holder differs.
+    expect(Array.from(infer(params))).toEqual(Array.from(expected));
+    expect(Array.from(expected)).not.toEqual(Array.from(beforeStep));
+    tf.dispose([x, y]);
+    opt.dispose();
+    params.dispose();
+    fixed.dispose();
+  });
 });

@@ -12,7 +12,8 @@ export class TfjsParams {
   private readonly vars = new Map<string, tf.Variable>();
   private readonly views = new Map<string, tf.Tensor>();
 
-  constructor(weights: WeightMap, trainable = false) {
+  /** `trainable`: variables that an optimizer updates; their views are never cached (they would go stale). */
+  constructor(weights: WeightMap, private readonly trainable = false) {
     for (const [name, t] of weights) {
       const init = tf.tensor(t.data, t.shape, 'float32');
       this.vars.set(name, tf.variable(init, trainable));
@@ -28,11 +29,12 @@ export class TfjsParams {
   }
 
   /**
-   * A derived view of a parameter (`make` builds it from the variable). Cached while not training,
-   * so inference pays layout conversions once; rebuilt every call while training so gradients flow.
+   * A derived view of a parameter (`make` builds it from the variable). Cached for inference with
+   * fixed weights, so it pays layout conversions once; rebuilt every call while training (gradients
+   * flow) and for trainable variables (their values change between calls).
    */
   view(ref: ParamRef, kind: string, training: boolean, make: (v: tf.Tensor) => tf.Tensor): tf.Tensor {
-    if (training) return make(this.get(ref));
+    if (training || this.trainable) return make(this.get(ref));
     const key = `${ref.name}#${kind}`;
     let t = this.views.get(key);
     if (!t) {
@@ -47,12 +49,6 @@ export class TfjsParams {
     return this.vars;
   }
 
-  /** Drops cached views (call after changing variable values). */
-  invalidate(): void {
-    for (const t of this.views.values()) t.dispose();
-    this.views.clear();
-  }
-
   /** Current values back in host memory, PyTorch layout. */
   async toHost(): Promise<WeightMap> {
     const out: WeightMap = new Map();
@@ -64,7 +60,8 @@ export class TfjsParams {
   }
 
   dispose(): void {
-    this.invalidate();
+    for (const t of this.views.values()) t.dispose();
+    this.views.clear();
     for (const v of this.vars.values()) v.dispose();
     this.vars.clear();
   }
