@@ -32,12 +32,11 @@ import { trainStep } from '../src/train/step.js';
 import { TfjsDetOps } from '../src/core/tfjs/det-ops.js';
 import { Detector } from '../src/tasks/detector.js';
 import { Segmentor } from '../src/tasks/segmentor.js';
+import { batchLosses } from '../src/train/batch-losses.js';
 import { resolveRecipe } from '../src/train/config.js';
 import { detDataPaths, detTrainData, segTrainData } from '../src/train/data.js';
-import { detectorLosses } from '../src/train/det/loss.js';
 import { installTrainGradients } from '../src/train/grad-fixes.js';
 import { TrainRng } from '../src/train/rng.js';
-import { segmentorLosses } from '../src/train/seg/loss.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,20 +72,9 @@ async function setupRecipe(backend: string): Promise<Contender> {
   const rng = new TrainRng(r.seed);
   const ops = new TfjsDetOps(params, true, rng.fn());
   const opt = buildOptimizer(model.scope.registry.all(), params.variables(), r.optimizer, r.schedule);
-  let loss: () => tf.Scalar;
-  let x: tf.Tensor;
-  const extra: tf.Tensor[] = [];
-  if (model instanceof Detector) {
-    const batch = await detTrainData(r, detDataPaths(dataDir)).batch(0);
-    x = fromHost(batch.images);
-    loss = () => tf.addN(Object.values(detectorLosses(model, ops, x, batch, r.detTrain, rng))) as tf.Scalar;
-  } else {
-    const batch = await segTrainData(r, dataDir).batch(0);
-    x = fromHost(batch.images);
-    const labels = tf.tensor(batch.labels.data, batch.labels.shape, 'int32');
-    extra.push(labels);
-    loss = () => tf.addN(Object.values(segmentorLosses(model, ops, x, labels))) as tf.Scalar;
-  }
+  const batch = model instanceof Detector ? await detTrainData(r, detDataPaths(dataDir)).batch(0) : await segTrainData(r, dataDir).batch(0);
+  const x = fromHost(batch.images);
+  const loss = () => tf.addN(Object.values(batchLosses(model, ops, x, batch, r.detTrain, rng))) as tf.Scalar;
   return {
     backend,
     step: async () => (await trainStep(opt, params.variables(), loss, { clipNorm: r.optimizer.grad_clip?.max_norm })).loss,
@@ -98,7 +86,7 @@ async function setupRecipe(backend: string): Promise<Contender> {
     dispose: () => {
       opt.dispose();
       params.dispose();
-      tf.dispose([x, ...extra]);
+      x.dispose();
     },
   };
 }

@@ -25,14 +25,13 @@ import { writeSafetensors } from '../io/safetensors.js';
 import { Detector } from '../tasks/detector.js';
 import { Segmentor } from '../tasks/segmentor.js';
 import { type Checkpoint, readLatestCheckpoint, saveCheckpoint, type TrainerState } from './checkpoint.js';
+import { batchLosses } from './batch-losses.js';
 import type { TrainRecipe } from './config.js';
-import { detectorLosses } from './det/loss.js';
 import { detDataPaths, detTrainData, segTrainData, type TrainData } from './data.js';
 import { evaluateDetector, evaluateSegmentor, type Metrics } from './evaluate.js';
 import { buildOptimizer } from './optim/config.js';
 import { installTrainGradients } from './grad-fixes.js';
 import { TrainRng } from './rng.js';
-import { segmentorLosses } from './seg/loss.js';
 import { trainStep } from './step.js';
 
 export interface TrainRunOptions {
@@ -85,13 +84,9 @@ export interface TrainSummary {
   seconds: number;
 }
 
-type Task = DetTask | SegTask;
-interface DetTask { kind: 'det'; det: Detector; data: TrainData<DetBatch> }
-interface SegTask { kind: 'seg'; seg: Segmentor; data: TrainData<SegBatch> }
-
 /** The metric that decides the best checkpoint. */
-function bestMetric(kind: 'det' | 'seg'): string {
-  return kind === 'det' ? 'bbox_AP' : 'mIoU';
+function bestMetric(model: Detector | Segmentor): string {
+  return model instanceof Detector ? 'bbox_AP' : 'mIoU';
 }
 
 function sameJson(a: unknown, b: unknown): boolean {
@@ -114,11 +109,10 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
   await prepareTraining();
   installTrainGradients();
 
-  const task: Task = r.model.type === 'mask_rcnn'
-    ? { kind: 'det', det: new Detector(r.model), data: detTrainData(r, detDataPaths(o.data, o.images)) }
-    : { kind: 'seg', seg: new Segmentor(r.model), data: segTrainData(r, o.data) };
-  const registry = task.kind === 'det' ? task.det.scope.registry : task.seg.scope.registry;
-  const val = o.valData ? (task.kind === 'det' ? { det: detDataPaths(o.valData) } : { seg: o.valData }) : null;
+  const model = r.model.type === 'mask_rcnn' ? new Detector(r.model) : new Segmentor(r.model);
+  const data: TrainData<DetBatch | SegBatch> = model instanceof Detector ? detTrainData(r, detDataPaths(o.data, o.images)) : segTrainData(r, o.data);
+  const registry = model.scope.registry;
+  const val = o.valData ? (model instanceof Detector ? { det: detDataPaths(o.valData) } : { seg: o.valData }) : null;
 
   let weights: WeightMap;
   if (latest) weights = bindWeights(registry, latest.weights, { source: join(latest.dir, 'model.safetensors') }).weights;
@@ -166,7 +160,7 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
     const metrics = val.det
       ? await evaluateDetector(r.model as Extract<TrainRecipe['model'], { type: 'mask_rcnn' }>, host, val.det, r.eval.engine, engineOpts)
       : await evaluateSegmentor(r.model as Extract<TrainRecipe['model'], { type: 'segmentor' }>, host, val.seg!, r.eval.engine, engineOpts);
-    const name = bestMetric(task.kind);
+    const name = bestMetric(model);
     const value = metrics[name];
     appendFileSync(logFile, `${JSON.stringify({ step, eval: metrics })}\n`);
     log(`step ${step}: ${Object.entries(metrics).filter(([k]) => !/_(AR|APs|APm|APl)/.test(k)).map(([k, v]) => `${k} ${v.toFixed(4)}`).join(', ')} (${((performance.now() - te) / 1000).toFixed(1)} s)`);
@@ -179,8 +173,7 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
     return metrics;
   };
 
-  const makeBatch = (k: number): Promise<DetBatch | SegBatch> => task.data.batch(k);
-  const prefetcher = new Prefetcher(makeBatch, start, r.prefetch);
+  const prefetcher = new Prefetcher((k) => data.batch(k), start, r.prefetch);
   const clipNorm = r.optimizer.grad_clip?.max_norm;
   let step = start;
   let lastLoss = NaN;
@@ -198,20 +191,16 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
       const tc = performance.now();
       const lr = opt.groupLrs()[0] ?? 0;
       const x = fromHost(batch.images);
-      const labels = 'labels' in batch ? tf.tensor(batch.labels.data, batch.labels.shape, 'int32') : null;
       let terms: Record<string, number> = {};
       let res;
       try {
         res = await trainStep(opt, params.variables(), () => {
-          const l = task.kind === 'det'
-            ? detectorLosses(task.det, ops, x, batch as DetBatch, r.detTrain, rng)
-            : segmentorLosses(task.seg, ops, x, labels!);
+          const l = batchLosses(model, ops, x, batch, r.detTrain, rng);
           terms = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
           return tf.addN(Object.values(l)) as tf.Scalar;
         }, { clipNorm });
       } finally {
         x.dispose();
-        labels?.dispose();
       }
       step++;
       lastLoss = res.loss;
