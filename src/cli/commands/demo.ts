@@ -2,7 +2,8 @@
  * `convnext demo`: the README's main command. Runs the bundled demo models — a small ConvNeXt
  * Mask R-CNN and a small UPerNet that this project trained on synthetic shapes
  * (tools/train_demo.sh) — on the bundled sample images (or `--image`): instance and semantic
- * segmentation with overlays and JSON. Then, briefly, the ConvNeXt feature / classification path
+ * segmentation (the latter with the config's flip + multi-scale test-time augmentation) with
+ * overlays and JSON. Then, briefly, the ConvNeXt feature / classification path
  * on both engines with their agreement.
  */
 import type { Command } from 'commander';
@@ -91,11 +92,11 @@ async function segmentation(files: readonly string[], f: DemoFlags): Promise<unk
   const weights = await weightsFor(model.scope.registry, join(ASSETS, SEG.weights), { quiet: true });
   const predictor = await SegmentorPredictor.create(model, weights, f.engine);
   return perImage(files, join(f.out, 'segment'), predictor, async (file, img, stem) => {
-    const pred = await predictor.predict(img);
+    const pred = await predictor.predict(img, { tta: true });
     const classes = classShares(pred.labels, model.classNames);
     await writeFileAtomic(`${stem}.labels.png`, labelPng(pred.labels));
     await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, 0.5));
-    await writeFileAtomic(`${stem}.json`, `${JSON.stringify({ image: file, width: img.width, height: img.height, config: SEG.config, classes }, null, 2)}\n`);
+    await writeFileAtomic(`${stem}.json`, `${JSON.stringify({ image: file, width: img.width, height: img.height, config: SEG.config, tta: cfg.tta, classes }, null, 2)}\n`);
     console.log(`  segment ${basename(file)}: ${classes.map((c) => `${c.name} ${(c.fraction * 100).toFixed(1)}%`).join(', ')}`);
     return { image: file, overlay: `${stem}.overlay.png`, labels: `${stem}.labels.png`, json: `${stem}.json` };
   });
