@@ -37,9 +37,9 @@ export const demoConfigs: Record<string, ModelConfigInput> = {
     class_names: ['background', ...SHAPES],
     palette: [[0, 0, 0], [230, 25, 75], [60, 180, 75], [255, 225, 25], [0, 130, 200]],
     input: { test_scale: [128, 128] },
-    // `--tta` (and `convnext demo`): flip and these scales of 128, chosen on a separate selection
-    // set (synth seed 5) rather than on the held-out set.
-    tta: { scales: [0.75, 1.0, 1.25, 1.5], flip: true },
+    // `--tta` (and `convnext demo`): flip and mmseg's six scales 0.5…1.75 of 128, best of six
+    // scale sets on a separate selection set (synth seed 5: mIoU 0.872 vs 0.810 without TTA).
+    tta: { scales: [0.5, 0.75, 1.0, 1.25, 1.5, 1.75], flip: true },
     dataset: { reduce_zero_label: false, ignore_index: 255 },
   },
 };
@@ -109,6 +109,13 @@ export const TRAIN_RECIPES: Record<string, TrainRecipeInput> = {
     ...DEMO_SEG,
     max_steps: 7000,
     schedule: { policy: 'poly', max_iters: 7000, power: 1, min_lr: 1e-6, warmup: { type: 'linear', iters: 100, ratio: 0.01 } },
+  },
+  /** The demo segmentor's fourth stage: 2000 more steps from the third stage's best, poly from 5e-4. */
+  'demo_upernet_synth_ft3': {
+    ...DEMO_SEG,
+    max_steps: 2000,
+    optimizer: { lr: 5e-4, weight_decay: 0.05 },
+    schedule: { policy: 'poly', max_iters: 2000, power: 1, min_lr: 1e-6, warmup: { type: 'linear', iters: 50, ratio: 0.01 } },
   },
   /** Tiny recipes for tests: a few steps on 64-pixel images. */
   'test_train_mask-rcnn': {
