@@ -40,7 +40,10 @@ if [ "$STEP" = all ] || [ "$STEP" = seg ]; then
     --set init_weights="$W/seg-ft/best.safetensors"
   $CN train --config demo_upernet_synth_ft3 --data "$W/seg-train" --val-data "$W/seg-val" --work-dir "$W/seg-ft3" --backend wasm \
     --set init_weights="$W/seg-ft2/best.safetensors"
-  $CN convert "$W/seg-ft3/best.safetensors" assets/demo/upernet_convnext-synth.safetensors --dtype float16 --config demo_upernet_convnext-synth
+  # The fifth stage repeats the fourth's recipe from its best weights.
+  $CN train --config demo_upernet_synth_ft3 --data "$W/seg-train" --val-data "$W/seg-val" --work-dir "$W/seg-ft4" --backend wasm \
+    --set init_weights="$W/seg-ft3/best.safetensors"
+  $CN convert "$W/seg-ft4/best.safetensors" assets/demo/upernet_convnext-synth.safetensors --dtype float16 --config demo_upernet_convnext-synth
   # Single scale, then flip + multi-scale test-time augmentation (the config's tta scales, as `convnext demo` runs it).
   $CN eval --config demo_upernet_convnext-synth --weights assets/demo/upernet_convnext-synth.safetensors \
     --data "$W/seg-val" --out "$W/seg-eval.json"
