@@ -78,6 +78,20 @@ const DEMO_SEG: TrainRecipeInput = {
   log_interval: 10,
 };
 
+/**
+ * A later training stage of `base` (started from an earlier stage's best weights through
+ * `init_weights`): `steps` steps, a fresh linear warm-up of `warmup` steps, then poly decay from `lr`.
+ */
+function laterStage(base: TrainRecipeInput, steps: number, lr: number, warmup: number, extra: Partial<TrainRecipeInput> = {}): TrainRecipeInput {
+  return {
+    ...base,
+    max_steps: steps,
+    optimizer: { ...base.optimizer, lr },
+    schedule: { policy: 'poly', max_iters: steps, power: 1, min_lr: 1e-6, warmup: { type: 'linear', iters: warmup, ratio: 0.01 } },
+    ...extra,
+  };
+}
+
 /** Named training recipes (`convnext train --config NAME`). */
 export const TRAIN_RECIPES: Record<string, TrainRecipeInput> = {
   'demo_mask-rcnn_synth': DEMO_DET,
@@ -85,39 +99,18 @@ export const TRAIN_RECIPES: Record<string, TrainRecipeInput> = {
    * The demo detector's second stage: 1500 more steps from the first stage's best weights
    * (`init_weights`, passed by tools/train_demo.sh), a fresh warm-up and poly decay from 1e-3.
    */
-  'demo_mask-rcnn_synth_ft': {
-    ...DEMO_DET,
-    max_steps: 1500,
-    optimizer: { lr: 1e-3, weight_decay: 0.05, grad_clip: { max_norm: 10 } },
-    schedule: { policy: 'poly', max_iters: 1500, power: 1, min_lr: 1e-6, warmup: { type: 'linear', iters: 50, ratio: 0.01 } },
-    eval: { interval: 250, max_images: 100 },
-  },
+  'demo_mask-rcnn_synth_ft': laterStage(DEMO_DET, 1500, 1e-3, 50, { eval: { interval: 250, max_images: 100 } }),
   /**
    * Fine-tunes from the backbone of the final demo detector (tools/train_demo.sh passes it as
    * `init_weights`): from scratch, the same UPerNet stays near 0.27 mIoU for thousands of steps.
    */
   'demo_upernet_synth': DEMO_SEG,
   /** The demo segmentor's second stage: 1200 more steps from the first stage's best, poly from 5e-4. */
-  'demo_upernet_synth_ft': {
-    ...DEMO_SEG,
-    max_steps: 1200,
-    optimizer: { lr: 5e-4, weight_decay: 0.05 },
-    schedule: { policy: 'poly', max_iters: 1200, power: 1, min_lr: 1e-6, warmup: { type: 'linear', iters: 50, ratio: 0.01 } },
-    eval: { interval: 300, max_images: 100 },
-  },
+  'demo_upernet_synth_ft': laterStage(DEMO_SEG, 1200, 5e-4, 50, { eval: { interval: 300, max_images: 100 } }),
   /** The demo segmentor's third stage: 7000 more steps from the second stage's best, poly from 1e-3. */
-  'demo_upernet_synth_ft2': {
-    ...DEMO_SEG,
-    max_steps: 7000,
-    schedule: { policy: 'poly', max_iters: 7000, power: 1, min_lr: 1e-6, warmup: { type: 'linear', iters: 100, ratio: 0.01 } },
-  },
+  'demo_upernet_synth_ft2': laterStage(DEMO_SEG, 7000, 1e-3, 100),
   /** The demo segmentor's fourth stage: 2000 more steps from the third stage's best, poly from 5e-4. */
-  'demo_upernet_synth_ft3': {
-    ...DEMO_SEG,
-    max_steps: 2000,
-    optimizer: { lr: 5e-4, weight_decay: 0.05 },
-    schedule: { policy: 'poly', max_iters: 2000, power: 1, min_lr: 1e-6, warmup: { type: 'linear', iters: 50, ratio: 0.01 } },
-  },
+  'demo_upernet_synth_ft3': laterStage(DEMO_SEG, 2000, 5e-4, 50),
   /** Tiny recipes for tests: a few steps on 64-pixel images. */
   'test_train_mask-rcnn': {
     model: { ...detectionTestConfigs['test_mask-rcnn_convnext-narrow_mmdet'], num_classes: 4, class_names: SHAPES } as Record<string, unknown>,
