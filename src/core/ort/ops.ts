@@ -1,7 +1,9 @@
 /**
  * The ONNX engine: the same op interface, run symbolically. Each call appends ONNX nodes (NCHW
  * feature maps, [N, C] vectors) to a GraphBuilder; parameters become initializers under their
- * PyTorch names. Linear layers on feature maps become 1×1 convolutions, so no transposes appear.
+ * PyTorch names. Linear layers on feature maps become 1×1 convolutions. A channel LayerNorm runs
+ * as onnxruntime's LayerNormalization between a pair of transposes, which onnxruntime's NCHWc
+ * pass turns into channels-last reorders; its affine is folded into the next convolution.
  */
 import type {
   BatchNormParams, ConvOptions, ConvTransposeOptions, Ops, PoolOptions, ReduceKind, ResizeMode, ResizeTarget,
@@ -25,8 +27,9 @@ export class OrtOps implements Ops<Sym> {
   readonly engine = 'ort' as const;
   readonly training = false;
   /**
-   * LayerNorm outputs whose affine (weight, bias) is deferred: a following linear layer folds it
-   * into its own weights (W·diag(w), W·b + b1); any other consumer applies it first.
+   * LayerNorm outputs whose affine (weight, bias) is deferred: a following linear layer or
+   * unpadded dense convolution folds it into its own weights (W·diag(w), W·b + b1); any other
+   * consumer applies it first.
    */
   private readonly pending = new WeakMap<Sym, PendingAffine>();
 
@@ -53,7 +56,17 @@ export class OrtOps implements Ops<Sym> {
   private id(x: Sym): string {
     const p = this.pending.get(x);
     if (!p) return x.id;
-    p.applied ??= this.g.op('Add', [this.g.op('Mul', [x.id, this.chan(p.weight, x.rank)]), this.chan(p.bias, x.rank)]);
+    if (p.applied) return p.applied;
+    if (x.rank === 4) {
+      // A depthwise 1×1 convolution: one pass, and onnxruntime keeps its output in NCHWc, so a
+      // residual stream that starts here stays in that layout (its adds fuse into the convs).
+      const c = p.weight.shape.reduce((a, b) => a * b, 1);
+      p.applied = this.g.op('Conv', [x.id, this.param(p.weight, [c, 1, 1, 1], 'dw1x1'), this.param(p.bias, [c], 'dw1x1')], {
+        kernel_shape: [1, 1], group: c,
+      });
+    } else {
+      p.applied = this.g.op('Add', [this.g.op('Mul', [x.id, this.chan(p.weight, x.rank)]), this.chan(p.bias, x.rank)]);
+    }
     return p.applied;
   }
 
@@ -69,26 +82,32 @@ export class OrtOps implements Ops<Sym> {
     return t.data;
   }
 
-  /** A 1×1-conv weight and bias with a deferred affine (w, b) folded in: W·diag(w), W·b + b1. */
+  /**
+   * A dense conv weight (OIHW, or a linear [out, in] as 1×1) and bias with a deferred affine
+   * (w, b) folded in: W[o, i, ·]·w[i], and b1[o] + Σ W[o, i, ·]·b[i]. Exact only where no output
+   * reads zero padding, which the callers ensure.
+   */
   private foldAffine(weight: ParamRef, bias: ParamRef | null, p: PendingAffine): [string, string] {
-    const [outC, inC] = weight.shape;
+    const [outC, inC, kh = 1, kw = 1] = weight.shape;
+    const k = kh * kw;
     const W = this.host(weight);
     const w = this.host(p.weight);
     const b = this.host(p.bias);
     const b1 = bias ? this.host(bias) : null;
-    const Wf = new Float32Array(outC * inC);
+    const Wf = new Float32Array(outC * inC * k);
     const bf = new Float32Array(outC);
     for (let o = 0; o < outC; o++) {
       let acc = b1 ? b1[o] : 0;
       for (let i = 0; i < inC; i++) {
-        const v = W[o * inC + i];
-        Wf[o * inC + i] = v * w[i];
-        acc += v * b[i];
+        for (let j = (o * inC + i) * k, end = j + k; j < end; j++) {
+          Wf[j] = W[j] * w[i];
+          acc += W[j] * b[i];
+        }
       }
       bf[o] = acc;
     }
     const tag = `${weight.name}::folded(${p.weight.name})`;
-    return [this.g.floatInit(`${tag}.weight`, [outC, inC, 1, 1], Wf), this.g.floatInit(`${tag}.bias`, [outC], bf)];
+    return [this.g.floatInit(`${tag}.weight`, [outC, inC, kh, kw], Wf), this.g.floatInit(`${tag}.bias`, [outC], bf)];
   }
 
   private like(x: Sym, id: string): Sym {
@@ -97,8 +116,14 @@ export class OrtOps implements Ops<Sym> {
 
   conv2d(x: Sym, weight: ParamRef, bias: ParamRef | null, opts: ConvOptions = {}): Sym {
     const [ph, pw] = pair(opts.padding, 0);
-    const ins = [this.id(x), this.param(weight)];
-    if (bias) ins.push(this.param(bias));
+    const p = this.pending.get(x);
+    let ins: string[];
+    if (p && !p.applied && ph === 0 && pw === 0 && (opts.groups ?? 1) === 1) {
+      ins = [x.id, ...this.foldAffine(weight, bias, p)];
+    } else {
+      ins = [this.id(x), this.param(weight)];
+      if (bias) ins.push(this.param(bias));
+    }
     return this.like(x, this.g.op('Conv', ins, {
       kernel_shape: [weight.shape[2], weight.shape[3]],
       strides: [...pair(opts.stride, 1)],
@@ -140,16 +165,15 @@ export class OrtOps implements Ops<Sym> {
     if (x.rank === 2) {
       return this.like(x, this.g.op('LayerNormalization', [this.id(x), this.param(weight), this.param(bias)], { axis: -1, epsilon: { float: eps } }));
     }
-    // Four passes over the full tensor (mean, centre, sum of squares, scale); the rest runs on the
-    // [N, 1, H, W] statistics. The affine is deferred (folded into a following 1×1 conv).
+    // NCHW → NHWC, LayerNormalization over the last axis with unit scale, NHWC → NCHW: after an
+    // NCHWc conv onnxruntime turns the transposes into channels-last reorders around its native
+    // kernel (mean and E[x²] − mean² in float32, as in any PyTorch LayerNorm export). The affine
+    // is deferred (see `pending`).
     const g = this.g;
     const c = weight.shape.reduce((a, b) => a * b, 1);
-    const mean = g.op('ReduceMean', [this.id(x)], { axes: [1], keepdims: 1 });
-    const d = g.op('Sub', [this.id(x), mean]);
-    const ss = g.op('ReduceSumSquare', [d], { axes: [1], keepdims: 1 });
-    const v = g.op('Mul', [ss, g.constFloat([1 / c], [])]);
-    const inv = g.op('Reciprocal', [g.op('Sqrt', [g.op('Add', [v, g.constFloat([eps], [])])])]);
-    const y: Sym = { id: g.op('Mul', [d, inv]), rank: 4 };
+    const nhwc = g.op('Transpose', [this.id(x)], { perm: [0, 2, 3, 1] });
+    const n = g.op('LayerNormalization', [nhwc, g.constFloat(new Array<number>(c).fill(1), [c])], { axis: -1, epsilon: { float: eps } });
+    const y: Sym = { id: g.op('Transpose', [n], { perm: [0, 3, 1, 2] }), rank: 4 };
     this.pending.set(y, { weight, bias });
     return y;
   }
