@@ -4,6 +4,7 @@
  */
 import protobuf from 'protobufjs';
 import { onnxSchema } from './onnx-schema.js';
+import type { Dims } from './sym-dims.js';
 
 /** ONNX opset the graphs target (onnx 1.12's checker knows up to 17). */
 export const OPSET = 17;
@@ -22,6 +23,8 @@ export type AttrValue = number | string | number[] | { float: number } | { float
 export interface Sym {
   readonly id: string;
   readonly rank: number;
+  /** Its shape, where the engine can state it (see sym-dims.ts). */
+  readonly dims?: Dims;
 }
 
 interface TensorInit {
@@ -51,6 +54,7 @@ export class GraphBuilder {
   private readonly constKeys = new Map<string, string>();
   private readonly inputs: Record<string, unknown>[] = [];
   private readonly outputs: Record<string, unknown>[] = [];
+  private readonly annotations = new Map<string, Record<string, unknown>>();
   private counter = 0;
 
   /** A fresh value name. */
@@ -110,7 +114,13 @@ export class GraphBuilder {
   /** Declares a float graph input; string dims are symbolic (dynamic). */
   input(name: string, dims: ReadonlyArray<number | string>): Sym {
     this.inputs.push(this.valueInfo(name, dims));
-    return { id: name, rank: dims.length };
+    return { id: name, rank: dims.length, dims: [...dims] };
+  }
+
+  /** Records the shape of an intermediate float value (an ONNX value_info entry), once. */
+  annotate(name: string, dims: Dims): void {
+    if (this.inits.has(name) || this.inputs.some((i) => i.name === name) || this.annotations.has(name)) return;
+    this.annotations.set(name, this.valueInfo(name, dims));
   }
 
   /** Declares a float graph output under `name`. */
@@ -144,6 +154,7 @@ export class GraphBuilder {
         initializer: [...this.inits.values()],
         input: this.inputs,
         output: this.outputs,
+        valueInfo: [...this.annotations.values()],
       },
     };
     return ModelProto.encode(ModelProto.fromObject(model)).finish();

@@ -13,6 +13,7 @@ import type { ParamRef } from '../params.js';
 import type { WeightMap } from '../weights.js';
 import { type GraphBuilder, type Sym } from './graph.js';
 import { resizeConcatConvGraph } from './resize-concat-conv.js';
+import { broadcastDims, type Dim, equalSymbolic, scaledOut, transposedOut, windowOut } from './sym-dims.js';
 
 /** A LayerNorm's affine transform not yet applied to its normalised output. */
 interface PendingAffine {
@@ -72,7 +73,7 @@ export class OrtOps implements Ops<Sym> {
 
   /** `x` with any deferred computation applied: what a graph output must reference. */
   materialize(x: Sym): Sym {
-    return { id: this.id(x), rank: x.rank };
+    return { id: this.id(x), rank: x.rank, dims: x.dims };
   }
 
   /** Host values of a parameter. */
@@ -110,8 +111,25 @@ export class OrtOps implements Ops<Sym> {
     return [this.g.floatInit(`${tag}.weight`, [outC, inC, kh, kw], Wf), this.g.floatInit(`${tag}.bias`, [outC], bf)];
   }
 
+  /** A result of the same shape as `x`. */
   private like(x: Sym, id: string): Sym {
-    return { id, rank: x.rank };
+    return { id, rank: x.rank, dims: x.dims };
+  }
+
+  /** A feature map [N, channels, h, w] from `x`'s batch, where every part is stated. */
+  private map(x: Sym, id: string, channels: Dim | undefined, h: Dim | undefined, w: Dim | undefined): Sym {
+    const n = x.dims?.[0];
+    const dims = n !== undefined && channels !== undefined && h !== undefined && w !== undefined ? [n, channels, h, w] : undefined;
+    return { id, rank: 4, dims };
+  }
+
+  /** `x`'s spatial dims through a window op (conv/pool), per axis. */
+  private windowed(x: Sym, k: readonly number[], s: readonly number[], p: readonly number[], d: readonly number[], ceil = false): [Dim | undefined, Dim | undefined] {
+    const at = (i: number) => {
+      const v = x.dims?.[2 + i];
+      return v === undefined ? undefined : windowOut(v, k[i], s[i], p[i], d[i], ceil);
+    };
+    return [at(0), at(1)];
   }
 
   conv2d(x: Sym, weight: ParamRef, bias: ParamRef | null, opts: ConvOptions = {}): Sym {
@@ -124,24 +142,22 @@ export class OrtOps implements Ops<Sym> {
       ins = [this.id(x), this.param(weight)];
       if (bias) ins.push(this.param(bias));
     }
-    return this.like(x, this.g.op('Conv', ins, {
-      kernel_shape: [weight.shape[2], weight.shape[3]],
-      strides: [...pair(opts.stride, 1)],
-      dilations: [...pair(opts.dilation, 1)],
-      pads: [ph, pw, ph, pw],
-      group: opts.groups ?? 1,
-    }));
+    const k = [weight.shape[2], weight.shape[3]];
+    const strides = pair(opts.stride, 1);
+    const dilations = pair(opts.dilation, 1);
+    const id = this.g.op('Conv', ins, { kernel_shape: k, strides: [...strides], dilations: [...dilations], pads: [ph, pw, ph, pw], group: opts.groups ?? 1 });
+    return this.map(x, id, weight.shape[0], ...this.windowed(x, k, strides, [ph, pw], dilations));
   }
 
   convTranspose2d(x: Sym, weight: ParamRef, bias: ParamRef | null, opts: ConvTransposeOptions = {}): Sym {
     const [ph, pw] = pair(opts.padding, 0);
     const ins = [this.id(x), this.param(weight)];
     if (bias) ins.push(this.param(bias));
-    return this.like(x, this.g.op('ConvTranspose', ins, {
-      kernel_shape: [weight.shape[2], weight.shape[3]],
-      strides: [...pair(opts.stride, 1)],
-      pads: [ph, pw, ph, pw],
-    }));
+    const [kh, kw] = [weight.shape[2], weight.shape[3]];
+    const [sh, sw] = pair(opts.stride, 1);
+    const id = this.g.op('ConvTranspose', ins, { kernel_shape: [kh, kw], strides: [sh, sw], pads: [ph, pw, ph, pw] });
+    const [h, w] = [x.dims?.[2], x.dims?.[3]];
+    return this.map(x, id, weight.shape[1], h === undefined ? h : transposedOut(h, kh, sh, ph), w === undefined ? w : transposedOut(w, kw, sw, pw));
   }
 
   linear(x: Sym, weight: ParamRef, bias: ParamRef | null): Sym {
@@ -149,16 +165,18 @@ export class OrtOps implements Ops<Sym> {
     if (x.rank === 2) {
       const ins = [this.id(x), this.param(weight)];
       if (bias) ins.push(this.param(bias));
-      return this.like(x, this.g.op('Gemm', ins, { transB: 1 }));
+      const n = x.dims?.[0];
+      return { id: this.g.op('Gemm', ins, { transB: 1 }), rank: 2, dims: n === undefined ? undefined : [n, outC] };
     }
     const p = this.pending.get(x);
+    let ins: string[];
     if (p && !p.applied) {
-      const [wf, bf] = this.foldAffine(weight, bias, p);
-      return this.like(x, this.g.op('Conv', [x.id, wf, bf], { kernel_shape: [1, 1] }));
+      ins = [x.id, ...this.foldAffine(weight, bias, p)];
+    } else {
+      ins = [this.id(x), this.param(weight, [outC, inC, 1, 1], '1x1')];
+      if (bias) ins.push(this.param(bias));
     }
-    const ins = [this.id(x), this.param(weight, [outC, inC, 1, 1], '1x1')];
-    if (bias) ins.push(this.param(bias));
-    return this.like(x, this.g.op('Conv', ins, { kernel_shape: [1, 1] }));
+    return this.map(x, this.g.op('Conv', ins, { kernel_shape: [1, 1] }), outC, x.dims?.[2], x.dims?.[3]);
   }
 
   layerNorm(x: Sym, weight: ParamRef, bias: ParamRef, eps: number): Sym {
@@ -173,7 +191,7 @@ export class OrtOps implements Ops<Sym> {
     const c = weight.shape.reduce((a, b) => a * b, 1);
     const nhwc = g.op('Transpose', [this.id(x)], { perm: [0, 2, 3, 1] });
     const n = g.op('LayerNormalization', [nhwc, g.constFloat(new Array<number>(c).fill(1), [c])], { axis: -1, epsilon: { float: eps } });
-    const y: Sym = { id: g.op('Transpose', [n], { perm: [0, 3, 1, 2] }), rank: 4 };
+    const y = this.like(x, g.op('Transpose', [n], { perm: [0, 3, 1, 2] }));
     this.pending.set(y, { weight, bias });
     return y;
   }
@@ -203,8 +221,16 @@ export class OrtOps implements Ops<Sym> {
     return this.like(x, this.g.op('Softmax', [this.id(x)], { axis: 1 }));
   }
 
+  /**
+   * An elementwise op. Where both inputs provably share a dynamic shape, the three values are
+   * annotated with it, so onnxruntime can keep them in its blocked layout and fuse a residual add
+   * into the convolution that produced one input.
+   */
   private bin(op: string, a: Sym, b: Sym): Sym {
-    return { id: this.g.op(op, [this.id(a), this.id(b)]), rank: Math.max(a.rank, b.rank) };
+    const [ia, ib] = [this.id(a), this.id(b)];
+    const id = this.g.op(op, [ia, ib]);
+    if (equalSymbolic(a.dims, b.dims)) for (const v of [ia, ib, id]) this.g.annotate(v, a.dims);
+    return { id, rank: Math.max(a.rank, b.rank), dims: broadcastDims(a.dims, b.dims) };
   }
 
   add(a: Sym, b: Sym): Sym {
@@ -249,11 +275,11 @@ export class OrtOps implements Ops<Sym> {
 
   private reduce(x: Sym, axes: number[], kind: ReduceKind): Sym {
     const op = kind === 'mean' ? 'ReduceMean' : kind === 'sum' ? 'ReduceSum' : 'ReduceMax';
-    if (op === 'ReduceSum') {
-      // ReduceSum takes its axes as an input from opset 13 on.
-      return this.like(x, this.g.op(op, [this.id(x), this.g.constInt64(axes)], { keepdims: 1 }));
-    }
-    return this.like(x, this.g.op(op, [this.id(x)], { axes, keepdims: 1 }));
+    // ReduceSum takes its axes as an input from opset 13 on.
+    const id = op === 'ReduceSum'
+      ? this.g.op(op, [this.id(x), this.g.constInt64(axes)], { keepdims: 1 })
+      : this.g.op(op, [this.id(x)], { axes, keepdims: 1 });
+    return { id, rank: x.rank, dims: x.dims?.map((d, i) => (axes.includes(i) ? 1 : d)) };
   }
 
   reduceSpatial(x: Sym, kind: ReduceKind): Sym {
@@ -265,11 +291,18 @@ export class OrtOps implements Ops<Sym> {
   }
 
   globalAvgPool(x: Sym): Sym {
-    return { id: this.g.op('Flatten', [this.g.op('GlobalAveragePool', [this.id(x)])], { axis: 1 }), rank: 2 };
+    const dims = x.dims ? x.dims.slice(0, 2) : undefined;
+    return { id: this.g.op('Flatten', [this.g.op('GlobalAveragePool', [this.id(x)])], { axis: 1 }), rank: 2, dims };
   }
 
   concat(xs: readonly Sym[]): Sym {
-    return { id: this.g.op('Concat', xs.map((x) => this.id(x)), { axis: 1 }), rank: xs[0].rank };
+    const id = this.g.op('Concat', xs.map((x) => this.id(x)), { axis: 1 });
+    const [h, w] = [xs[0].dims?.[2], xs[0].dims?.[3]];
+    const same = xs.every((x) => x.rank === 4 && x.dims?.[2] === h && x.dims?.[3] === w);
+    const chans = xs.map((x) => x.dims?.[1]);
+    const c = chans.every((v): v is number => typeof v === 'number') ? chans.reduce((a, b) => a + b, 0) : undefined;
+    if (xs[0].rank !== 4) return { id, rank: xs[0].rank };
+    return this.map(xs[0], id, c, same ? h : undefined, same ? w : undefined);
   }
 
   /** The int64 vector [N, C] of a feature map's shape. */
@@ -283,14 +316,19 @@ export class OrtOps implements Ops<Sym> {
       ? { mode: 'linear', coordinate_transformation_mode: alignCorners ? 'align_corners' : 'pytorch_half_pixel' }
       : { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' };
     const empty = g.constFloat([], [0]);
+    const c = x.dims?.[1];
     if ('scale' in target) {
-      return this.like(x, g.op('Resize', [this.id(x), empty, g.constFloat([1, 1, target.scale, target.scale])], attrs));
+      const id = g.op('Resize', [this.id(x), empty, g.constFloat([1, 1, target.scale, target.scale])], attrs);
+      const [h, w] = [x.dims?.[2], x.dims?.[3]];
+      return this.map(x, id, c, h === undefined ? h : scaledOut(h, target.scale), w === undefined ? w : scaledOut(w, target.scale));
     }
     const hw = 'size' in target
       ? g.constInt64([target.size[0], target.size[1]])
       : g.op('Slice', [g.op('Shape', [this.id(target.like)]), g.constInt64([2]), g.constInt64([4])]);
     const sizes = g.op('Concat', [this.batchChannels(x), hw], { axis: 0 });
-    return this.like(x, g.op('Resize', [this.id(x), empty, empty, sizes], attrs));
+    const id = g.op('Resize', [this.id(x), empty, empty, sizes], attrs);
+    const [h, w]: Array<Dim | undefined> = 'size' in target ? [...target.size] : [target.like.dims?.[2], target.like.dims?.[3]];
+    return this.map(x, id, c, h, w);
   }
 
   private pool(op: string, x: Sym, o: PoolOptions): Sym {
@@ -303,7 +341,8 @@ export class OrtOps implements Ops<Sym> {
       ceil_mode: o.ceilMode ? 1 : 0,
     };
     if (op === 'AveragePool') attrs.count_include_pad = 1;
-    return this.like(x, this.g.op(op, [this.id(x)], attrs));
+    const id = this.g.op(op, [this.id(x)], attrs);
+    return this.map(x, id, x.dims?.[1], ...this.windowed(x, k, poolStride(o), [ph, pw], [1, 1], o.ceilMode));
   }
 
   maxPool(x: Sym, o: PoolOptions): Sym {
@@ -321,7 +360,7 @@ export class OrtOps implements Ops<Sym> {
   adaptiveAvgPool(x: Sym, size: readonly [number, number]): Sym {
     let y = this.id(x);
     for (const [axis, s] of [[2, size[0]], [3, size[1]]] as const) y = this.adaptiveAxis(y, axis, s);
-    return this.like(x, y);
+    return this.map(x, y, x.dims?.[1], size[0], size[1]);
   }
 
   /**
@@ -342,7 +381,7 @@ export class OrtOps implements Ops<Sym> {
     const id = resizeConcatConvGraph(this.g, {
       xs: xs.map((x) => this.id(x)), channels, weight: w, weightName: weight.name, bias: bias ? this.param(bias) : null,
     });
-    return this.like(xs[0], id);
+    return this.map(xs[0], id, weight.shape[0], xs[0].dims?.[2], xs[0].dims?.[3]);
   }
 
   private adaptiveAxis(x: string, axis: number, s: number): string {
