@@ -16,6 +16,12 @@ export interface EngineOptions {
   threads?: number;
   /** onnxruntime thread spinning (ort engine only). */
   spinning?: boolean;
+  /**
+   * The one input shape [N, C, H, W] the runner will see, where known in advance: the ort engine
+   * then builds a fixed-size graph, which onnxruntime plans and runs faster than a dynamic one
+   * (runs with another shape are refused).
+   */
+  inputShape?: readonly number[];
   /** Receives one-line notes such as the chosen backend. */
   log?: (line: string) => void;
 }
@@ -31,5 +37,5 @@ export async function createRunner(engine: EngineName, net: Network, weights: We
     await initBackend(opts.backend ?? 'auto', opts.log);
     return new TfjsRunner(net, weights);
   }
-  return OrtRunner.create(net, weights, { threads: opts.threads, spinning: opts.spinning });
+  return OrtRunner.create(net, weights, { threads: opts.threads, spinning: opts.spinning, inputShape: opts.inputShape });
 }

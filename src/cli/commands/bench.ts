@@ -2,7 +2,8 @@
  * `convnext bench`: median latency and peak memory of a model on one engine; with `--compare
  * FILE.onnx`, another ONNX model (e.g. torchvision's export) runs alternately in the same process
  * and the ratio of medians is printed. Thread spinning is off so alternating sessions do not steal
- * each other's cores (design.md §8).
+ * each other's cores (design.md §8). The ort graph is built for the benchmark's input size, like
+ * a fixed-size export (`--dynamic` times the dynamic-size graph instead).
  */
 import type { Command } from 'commander';
 import * as ort from 'onnxruntime-node';
@@ -20,6 +21,7 @@ interface BenchFlags extends ModelFlags {
   warmup: number;
   compare?: string;
   json?: boolean;
+  dynamic?: boolean;
 }
 
 export function register(program: Command): void {
@@ -29,6 +31,7 @@ export function register(program: Command): void {
     .option('--runs <n>', 'timed runs', positiveInt('--runs'), 20)
     .option('--warmup <n>', 'untimed runs first', positiveInt('--warmup'), 3)
     .option('--compare <file.onnx>', 'another ONNX model to run alternately (same input), printing the time ratio')
+    .option('--dynamic', 'ort: time the dynamic-size graph instead of one built for the input size')
     .option('--json', 'print the result as JSON')
     .action(async (f: BenchFlags) => {
       const cfg = configFromFlags(f);
@@ -36,7 +39,10 @@ export function register(program: Command): void {
       const weights = await weightsFor(net.registry, f.weights, { quiet: true });
       const [h, w] = f.size ? parseSize(f.size) : nativeSize(cfg) ?? [224, 224];
       const input: HostTensor = { shape: [1, net.inputChannels, h, w], data: Float32Array.from({ length: net.inputChannels * h * w }, (_, i) => Math.sin(i * 0.01)) };
-      const runner = await createRunner(f.engine, net, weights, { backend: f.backend, threads: f.threads, spinning: f.compare ? false : undefined, log: (l) => console.error(l) });
+      const runner = await createRunner(f.engine, net, weights, {
+        backend: f.backend, threads: f.threads, spinning: f.compare ? false : undefined, log: (l) => console.error(l),
+        inputShape: f.dynamic ? undefined : input.shape,
+      });
       let other: ort.InferenceSession | null = null;
       try {
         const contenders: Array<() => Promise<unknown>> = [() => runner.run(input)];
@@ -48,7 +54,8 @@ export function register(program: Command): void {
         const times = await alternate(contenders, f.runs, f.warmup);
         const ours = median(times[0]);
         const result: Record<string, unknown> = {
-          config: f.config, engine: f.engine, size: [h, w], threads: f.threads ?? 'default', runs: f.runs,
+          config: f.config, engine: f.engine, size: [h, w], graph: f.engine === 'ort' ? (f.dynamic ? 'dynamic' : 'fixed') : undefined,
+          threads: f.threads ?? 'default', runs: f.runs,
           median_ms: +ours.toFixed(2), peak_rss_mb: +peakRssMb().toFixed(0),
         };
         if (f.compare) {
@@ -57,7 +64,8 @@ export function register(program: Command): void {
         }
         if (f.json) console.log(JSON.stringify(result));
         else {
-          console.log(`${f.config} on ${f.engine} at ${h}x${w}, threads ${result.threads}: median ${ours.toFixed(1)} ms over ${f.runs} runs, peak RSS ${result.peak_rss_mb} MB`);
+          const graph = f.engine === 'ort' ? ` (${result.graph} graph)` : '';
+          console.log(`${f.config} on ${f.engine}${graph} at ${h}x${w}, threads ${result.threads}: median ${ours.toFixed(1)} ms over ${f.runs} runs, peak RSS ${result.peak_rss_mb} MB`);
           if (f.compare) console.log(`${f.compare}: median ${(result.compare_median_ms as number).toFixed(1)} ms; ratio ours/theirs = ${result.ratio}`);
         }
       } finally {

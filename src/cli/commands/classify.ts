@@ -24,7 +24,7 @@ export function register(program: Command): void {
       const net = model.network();
       const weights = await weightsFor(net.registry, f.weights);
       const input = await classificationInput(await readRgb(f.image), cfg.input);
-      const runner = await createRunner(f.engine, net, weights, engineOptions(f));
+      const runner = await createRunner(f.engine, net, weights, { ...engineOptions(f), inputShape: input.shape });
       try {
         const { logits } = await runner.run(input);
         const top = topK(logits.data, Math.min(f.topk, cfg.num_classes)).map(({ index, prob }) => ({ index, label: model.classNames[index], score: prob }));

@@ -113,8 +113,8 @@ async function classification(f: DemoFlags): Promise<Record<string, unknown>> {
   const input = await classificationInput(await readRgb(image), cfg.input);
   const res = {} as Record<EngineName, { features: Record<string, HostTensor>; logits: HostTensor }>;
   for (const engine of ENGINES) {
-    const fr = await createRunner(engine, fm.network, weights);
-    const cr = await createRunner(engine, classifier.network(), weights);
+    const fr = await createRunner(engine, fm.network, weights, { inputShape: input.shape });
+    const cr = await createRunner(engine, classifier.network(), weights, { inputShape: input.shape });
     res[engine] = { features: await fr.run(input), logits: (await cr.run(input)).logits };
     await fr.dispose();
     await cr.dispose();

@@ -37,7 +37,7 @@ export function register(program: Command): void {
       const fm = featureModel(cfg);
       const weights = await weightsFor(fm.network.registry, f.weights);
       const input = f.tensor ? await readInputTensor(f.tensor, cfg.backbone.in_channels) : await imageInput(cfg, f.image!);
-      const runner = await createRunner(f.engine, fm.network, weights, engineOptions(f));
+      const runner = await createRunner(f.engine, fm.network, weights, { ...engineOptions(f), inputShape: input.shape });
       try {
         const out = await runner.run(input);
         await writeSafetensors(f.out, new Map(Object.entries(out)), { metadata: { config: f.config, engine: f.engine } });

@@ -10,6 +10,8 @@ export interface OrtRunnerOptions {
   threads?: number;
   /** Let idle threads spin; turn off when two sessions alternate in one process. */
   spinning?: boolean;
+  /** Build a fixed-size graph for this input shape [N, C, H, W] (dynamic when omitted). */
+  inputShape?: readonly number[];
 }
 
 /** Session options shared by every session the project creates. */
@@ -34,15 +36,23 @@ export async function runSession(session: ort.InferenceSession, input: HostTenso
 
 /** A network compiled to an onnxruntime session once, then run on host tensors. */
 export class OrtRunner {
-  private constructor(readonly session: ort.InferenceSession) {}
+  private constructor(readonly session: ort.InferenceSession, private readonly inputShape?: readonly number[]) {}
 
   static async create(net: Network, weights: WeightMap, opts: OrtRunnerOptions = {}): Promise<OrtRunner> {
-    const model = buildOnnx(net, weights);
+    const s = opts.inputShape;
+    if (s && (s.length !== 4 || s[1] !== net.inputChannels)) {
+      throw new Error(`ort runner: input shape [${s.join(', ')}] is not [N, ${net.inputChannels}, H, W]`);
+    }
+    const model = buildOnnx(net, weights, s ? { batch: s[0], size: [s[2], s[3]] } : {});
     const session = await ort.InferenceSession.create(model, sessionOptions(opts));
-    return new OrtRunner(session);
+    return new OrtRunner(session, s);
   }
 
-  run(input: HostTensor): Promise<Record<string, HostTensor>> {
+  async run(input: HostTensor): Promise<Record<string, HostTensor>> {
+    const s = this.inputShape;
+    if (s && input.shape.join(',') !== s.join(',')) {
+      throw new Error(`ort runner: built for input [${s.join(', ')}], got [${input.shape.join(', ')}]`);
+    }
     return runSession(this.session, input);
   }
 
