@@ -75,10 +75,11 @@ async function runJob(job: Job): Promise<Result> {
   if (cfg.type !== 'segmentor') throw new Error(`${job.config} is not a segmentor`);
   const model = new Segmentor(cfg);
   const weights = await weightsFor(model, job.weights);
-  const runner = await createRunner(job.engine, model.network({ upsample: !job.head }), weights, {
-    backend: 'wasm', threads: job.threads, spinning: false, log: (l) => console.error(l),
-  });
   const x = input(job.size);
+  // Built for the input size, like the anchor's fixed-size export.
+  const runner = await createRunner(job.engine, model.network({ upsample: !job.head }), weights, {
+    backend: 'wasm', threads: job.threads, spinning: false, log: (l) => console.error(l), inputShape: x.shape,
+  });
   const contenders: Array<() => Promise<unknown>> = [() => runner.run(x)];
   let anchor: ort.InferenceSession | null = null;
   if (job.anchor) {
