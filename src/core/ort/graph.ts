@@ -11,7 +11,8 @@ export const OPSET = 17;
 const IR_VERSION = 8;
 
 const root = protobuf.Root.fromJSON(onnxSchema as protobuf.INamespace);
-const ModelProto = root.lookupType('onnx.ModelProto');
+/** The ONNX ModelProto message type (also for reading models back, e.g. in tests). */
+export const ModelProto = root.lookupType('onnx.ModelProto');
 
 enum DataType { FLOAT = 1, INT64 = 7 }
 enum AttrType { FLOAT = 1, INT = 2, STRING = 3, FLOATS = 6, INTS = 7 }

@@ -123,25 +123,35 @@ export class OrtOps implements Ops<Sym> {
     return { id, rank: 4, dims };
   }
 
-  /** `x`'s spatial dims through a window op (conv/pool), per axis. */
-  private windowed(x: Sym, k: readonly number[], s: readonly number[], p: readonly number[], d: readonly number[], ceil = false): [Dim | undefined, Dim | undefined] {
-    const at = (i: number) => {
-      const v = x.dims?.[2 + i];
-      return v === undefined ? undefined : windowOut(v, k[i], s[i], p[i], d[i], ceil);
+  /** `x`'s height and width mapped by `f` (axis 0: height, 1: width), where stated. */
+  private spatial(x: Sym, f: (d: Dim, axis: 0 | 1) => Dim | undefined): [Dim | undefined, Dim | undefined] {
+    const at = (axis: 0 | 1) => {
+      const d = x.dims?.[2 + axis];
+      return d === undefined ? undefined : f(d, axis);
     };
     return [at(0), at(1)];
   }
 
+  /** `x`'s spatial dims through a window op (conv/pool). */
+  private windowed(x: Sym, k: readonly number[], s: readonly number[], p: readonly number[], d: readonly number[], ceil = false): [Dim | undefined, Dim | undefined] {
+    return this.spatial(x, (v, i) => windowOut(v, k[i], s[i], p[i], d[i], ceil));
+  }
+
+  /**
+   * Inputs [x, W, b] of a dense convolution (`as1x1`: a linear layer's [out, in] weight), with a
+   * pending LayerNorm affine on x folded into W and b where `foldable`.
+   */
+  private denseInputs(x: Sym, weight: ParamRef, bias: ParamRef | null, foldable: boolean, as1x1 = false): string[] {
+    const p = this.pending.get(x);
+    if (p && !p.applied && foldable) return [x.id, ...this.foldAffine(weight, bias, p)];
+    const ins = [this.id(x), as1x1 ? this.param(weight, [weight.shape[0], weight.shape[1], 1, 1], '1x1') : this.param(weight)];
+    if (bias) ins.push(this.param(bias));
+    return ins;
+  }
+
   conv2d(x: Sym, weight: ParamRef, bias: ParamRef | null, opts: ConvOptions = {}): Sym {
     const [ph, pw] = pair(opts.padding, 0);
-    const p = this.pending.get(x);
-    let ins: string[];
-    if (p && !p.applied && ph === 0 && pw === 0 && (opts.groups ?? 1) === 1) {
-      ins = [x.id, ...this.foldAffine(weight, bias, p)];
-    } else {
-      ins = [this.id(x), this.param(weight)];
-      if (bias) ins.push(this.param(bias));
-    }
+    const ins = this.denseInputs(x, weight, bias, ph === 0 && pw === 0 && (opts.groups ?? 1) === 1);
     const k = [weight.shape[2], weight.shape[3]];
     const strides = pair(opts.stride, 1);
     const dilations = pair(opts.dilation, 1);
@@ -156,26 +166,16 @@ export class OrtOps implements Ops<Sym> {
     const [kh, kw] = [weight.shape[2], weight.shape[3]];
     const [sh, sw] = pair(opts.stride, 1);
     const id = this.g.op('ConvTranspose', ins, { kernel_shape: [kh, kw], strides: [sh, sw], pads: [ph, pw, ph, pw] });
-    const [h, w] = [x.dims?.[2], x.dims?.[3]];
-    return this.map(x, id, weight.shape[1], h === undefined ? h : transposedOut(h, kh, sh, ph), w === undefined ? w : transposedOut(w, kw, sw, pw));
+    return this.map(x, id, weight.shape[1], ...this.spatial(x, (d, i) => transposedOut(d, [kh, kw][i], [sh, sw][i], [ph, pw][i])));
   }
 
   linear(x: Sym, weight: ParamRef, bias: ParamRef | null): Sym {
-    const [outC, inC] = weight.shape;
+    const outC = weight.shape[0];
     if (x.rank === 2) {
-      const ins = [this.id(x), this.param(weight)];
-      if (bias) ins.push(this.param(bias));
       const n = x.dims?.[0];
-      return { id: this.g.op('Gemm', ins, { transB: 1 }), rank: 2, dims: n === undefined ? undefined : [n, outC] };
+      return { id: this.g.op('Gemm', this.denseInputs(x, weight, bias, false), { transB: 1 }), rank: 2, dims: n === undefined ? undefined : [n, outC] };
     }
-    const p = this.pending.get(x);
-    let ins: string[];
-    if (p && !p.applied) {
-      ins = [x.id, ...this.foldAffine(weight, bias, p)];
-    } else {
-      ins = [this.id(x), this.param(weight, [outC, inC, 1, 1], '1x1')];
-      if (bias) ins.push(this.param(bias));
-    }
+    const ins = this.denseInputs(x, weight, bias, true, true);
     return this.map(x, this.g.op('Conv', ins, { kernel_shape: [1, 1] }), outC, x.dims?.[2], x.dims?.[3]);
   }
 
@@ -319,8 +319,7 @@ export class OrtOps implements Ops<Sym> {
     const c = x.dims?.[1];
     if ('scale' in target) {
       const id = g.op('Resize', [this.id(x), empty, g.constFloat([1, 1, target.scale, target.scale])], attrs);
-      const [h, w] = [x.dims?.[2], x.dims?.[3]];
-      return this.map(x, id, c, h === undefined ? h : scaledOut(h, target.scale), w === undefined ? w : scaledOut(w, target.scale));
+      return this.map(x, id, c, ...this.spatial(x, (d) => scaledOut(d, target.scale)));
     }
     const hw = 'size' in target
       ? g.constInt64([target.size[0], target.size[1]])

@@ -9,20 +9,16 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { ConvNeXt } from '../../../src/backbones/convnext.js';
 import { Conv2d, Linear } from '../../../src/core/layers.js';
 import type { Network } from '../../../src/core/model.js';
 import type { Ops } from '../../../src/core/ops.js';
 import { buildOnnx } from '../../../src/core/ort/build.js';
-import { GraphBuilder, type Sym } from '../../../src/core/ort/graph.js';
-import { onnxSchema } from '../../../src/core/ort/onnx-schema.js';
+import { GraphBuilder, ModelProto, type Sym } from '../../../src/core/ort/graph.js';
 import { OrtOps } from '../../../src/core/ort/ops.js';
 import { Scope } from '../../../src/core/params.js';
 import { initWeights } from '../../../src/core/weights.js';
-
-const ModelProto = protobuf.Root.fromJSON(onnxSchema as protobuf.INamespace).lookupType('onnx.ModelProto');
 
 interface DecodedModel {
   graph: { node: Array<{ opType: string; domain?: string }>; valueInfo?: Array<{ name: string }> };
