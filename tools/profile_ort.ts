@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { median } from '../src/core/bench.js';
+import { alternate, median } from '../src/core/bench.js';
 import { ModelProto } from '../src/core/ort/graph.js';
 import { sessionOptions } from '../src/core/ort/runner.js';
 
@@ -144,17 +144,10 @@ async function main(): Promise<void> {
       sessions.push(typeof c.model === 'string' ? await ort.InferenceSession.create(c.model, opts) : await ort.InferenceSession.create(c.model, opts));
     }
     const x = new ort.Tensor('float32', Float32Array.from({ length: 3 * h * w }, (_, i) => Math.sin(i * 0.01)), [1, 3, h, w]);
-    const times = contenders.map(() => [] as number[]);
-    for (let r = -warmup; r < runs; r++) {
-      for (const [i, s] of sessions.entries()) {
-        const t0 = performance.now();
-        await s.run({ [s.inputNames[0]]: x });
-        if (r >= 0) times[i].push(performance.now() - t0);
-      }
-    }
+    const times = await alternate(sessions.map((s) => () => s.run({ [s.inputNames[0]]: x })), runs, warmup);
     for (const s of sessions) s.endProfiling();
     const files = readdirSync(dir);
-    const last = median(times[times.length - (values['strip-layernorm'] ? 2 : 1)]);
+    const last = median(times[positionals.length - 1]);
     console.log(`${h}x${w}, threads ${threads}, spinning off, ${runs} alternating runs (profiler on)`);
     for (const [i, c] of contenders.entries()) {
       const file = files.find((f) => f.startsWith(`m${i}_`));
