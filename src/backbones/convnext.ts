@@ -130,7 +130,7 @@ export class ConvNeXt {
     for (let i = 0; i < 4; i++) {
       const d = this.downsample[i];
       x = d.normFirst ? d.conv.forward(ops, d.norm.forward(ops, x)) : d.norm.forward(ops, d.conv.forward(ops, x));
-      for (const b of this.stages[i]) x = b.forward(ops, x);
+      for (const b of this.stages[i]) x = ops.scoped(() => b.forward(ops, x));
       outs.push(x);
     }
     return outs;

@@ -49,6 +49,13 @@ export interface Ops<T> {
   /** True while training: dropout and drop path are active, BatchNorm uses batch statistics. */
   readonly training: boolean;
 
+  /**
+   * Runs `fn` and returns its result; an eager engine frees every intermediate tensor `fn` made
+   * (tensors a gradient needs are kept by the engine). Model code wraps each repeated unit (a
+   * backbone block) in it, so peak memory is one unit's working set, not the whole network's.
+   */
+  scoped(fn: () => T): T;
+
   /** 2-D convolution; weight in PyTorch layout [out, in / groups, kh, kw]. */
   conv2d(x: T, weight: ParamRef, bias: ParamRef | null, opts?: ConvOptions): T;
   /** 2-D transposed convolution; weight in PyTorch layout [in, out, kh, kw]. */

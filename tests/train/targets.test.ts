@@ -1,15 +1,11 @@
 /**
- * RPN, RCNN and mask targets on hand-worked cases; and the training RoIAlign (host) against the
- * engine's RoIAlign (values and gradients).
+ * RPN, RCNN and mask targets on hand-worked cases.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareTraining } from '../../src/core/tfjs/grad/index.js';
-import { TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
-import { TfjsParams } from '../../src/core/tfjs/params.js';
 import { maskTargets, rcnnTargets, rpnTargets, type GtInstances } from '../../src/train/det/targets.js';
-import { roiAlignHost } from '../../src/train/det/roi-align.js';
 import { TrainRng } from '../../src/train/rng.js';
 
 const MMDET_RPN = { type: 'mmdet' as const, means: [0, 0, 0, 0] as const, stds: [1, 1, 1, 1] as const, clip: 4.135 };
@@ -75,29 +71,5 @@ describe('maskTargets', () => {
     const row = Array.from(part.subarray(14 * 28, 15 * 28));
     expect(row.slice(0, 21).every((v) => v === 1)).toBe(true);
     expect(row.slice(23).every((v) => v === 0)).toBe(true);
-  });
-});
-
-describe('roiAlignHost', () => {
-  it('equals the engine RoIAlign in value and gradient (two levels, adaptive sampling, aligned)', () => {
-    const ops = new TfjsDetOps(new TfjsParams(new Map()), true);
-    const f0 = tf.tensor4d(Array.from({ length: 12 * 16 * 3 }, (_, i) => Math.sin(i * 0.37)), [1, 12, 16, 3]);
-    const f1 = tf.tensor4d(Array.from({ length: 6 * 8 * 3 }, (_, i) => Math.cos(i * 0.21)), [1, 6, 8, 3]);
-    const rois = Float32Array.from([1.5, 2, 30, 40, 0, 0, 63, 47, 10.2, 5.1, 20.7, 30.3]);
-    const levels = [0, 1, 0];
-    const spec = { output: 7, scales: [0.25, 0.125], samplingRatio: 0, aligned: true };
-    const w = tf.randomNormal([3, 7, 7, 3], 0, 1, 'float32', 3);
-    const fHost = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(roiAlignHost([a, b], rois, levels, spec), w));
-    const fEngine = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(ops.roiAlign([a, b], tf.tensor2d(rois, [3, 4]), tf.tensor1d(levels), spec), w));
-    const vh = roiAlignHost([f0, f1], rois, levels, spec).dataSync();
-    const ve = ops.roiAlign([f0, f1], tf.tensor2d(rois, [3, 4]), tf.tensor1d(levels), spec).dataSync();
-    for (let i = 0; i < ve.length; i++) expect(vh[i]).toBeCloseTo(ve[i], 5);
-    const gh = tf.grads(fHost)([f0, f1]);
-    const ge = tf.grads(fEngine)([f0, f1]);
-    for (let k = 0; k < 2; k++) {
-      const a = gh[k].dataSync();
-      const b = ge[k].dataSync();
-      for (let i = 0; i < a.length; i++) expect(a[i]).toBeCloseTo(b[i], 5);
-    }
   });
 });

@@ -149,6 +149,10 @@ export class OrtOps implements Ops<Sym> {
     return ins;
   }
 
+  scoped(fn: () => Sym): Sym {
+    return fn();
+  }
+
   conv2d(x: Sym, weight: ParamRef, bias: ParamRef | null, opts: ConvOptions = {}): Sym {
     const [ph, pw] = pair(opts.padding, 0);
     const ins = this.denseInputs(x, weight, bias, ph === 0 && pw === 0 && (opts.groups ?? 1) === 1);

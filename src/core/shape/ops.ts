@@ -37,6 +37,10 @@ export class ShapeOps implements Ops<ShapeSym> {
     return { shape: [x.shape[0], outC, h, w] };
   }
 
+  scoped(fn: () => ShapeSym): ShapeSym {
+    return fn();
+  }
+
   conv2d(x: ShapeSym, weight: ParamRef, _b: ParamRef | null, opts: ConvOptions = {}): ShapeSym {
     this.expectC(x, weight.shape[1] * (opts.groups ?? 1), weight.name);
     return this.conv(x, weight.shape[0], [weight.shape[2], weight.shape[3]], opts);

@@ -1,8 +1,8 @@
 /**
  * The detection ops on TensorFlow.js. Tables are plain tensors; index vectors are int32 tensors.
- * Data-dependent steps (nonzero, NMS, anchor grids, RoIAlign sampling plans) read their inputs on
- * the host and return constants; the value paths (gather, weighted sums of features) stay tfjs
- * ops, so gradients reach the features through RoIAlign and gather.
+ * Data-dependent steps (nonzero, NMS, anchor grids) read their inputs on the host and return
+ * constants; gather stays a tfjs op, and RoIAlign runs on the host with its own gradient
+ * (./roi-align.ts), so gradients reach the features through both.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AnchorGridSpec, DetOps, RoiAlignSpec } from '../det-ops.js';
@@ -11,10 +11,7 @@ import { TfjsOps } from './ops.js';
 import { toHost } from './runner.js';
 import { batchedNmsHost } from '../det/nms.js';
 import { gridAnchorsHost } from '../det/anchors.js';
-import { type RoiAlignPlan, roiAlignPlan } from '../det/roi-align-plan.js';
-
-/** Largest number of gathered feature values per RoIAlign chunk (bounds memory). */
-const ROI_CHUNK_VALUES = 1 << 24;
+import { roiAlignTfjs } from './roi-align.js';
 
 export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
   mapToRows(x: tf.Tensor, k: number): tf.Tensor {
@@ -148,84 +145,8 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
   }
 
   roiAlign(features: readonly tf.Tensor[], rois: tf.Tensor, levels: tf.Tensor, spec: RoiAlignSpec): tf.Tensor {
-    const r = rois.shape[0] as number;
-    const c = features[0].shape[3] as number;
-    const o = spec.output;
-    if (r === 0) return tf.zeros([0, o, o, c]);
-    const plan = multiLevelPlan(rois.dataSync() as Float32Array, levels.dataSync(), features.map((f) => [f.shape[1] as number, f.shape[2] as number]), spec);
-    const flat = tf.concat(features.map((f) => tf.reshape(f, [-1, c])), 0);
-    return pooled(flat, plan, [r, o, o, c]);
+    return roiAlignTfjs(features, rois.dataSync(), levels.dataSync(), spec.scales, spec);
   }
-}
-
-/** A sampling plan over the levels' cells stacked in one [Σ H·W, C] table, bins in RoI order. */
-function multiLevelPlan(boxes: Float32Array, lv: ArrayLike<number>, sizes: Array<[number, number]>, spec: RoiAlignSpec): RoiAlignPlan {
-  const r = boxes.length / 4;
-  const bins = spec.output * spec.output;
-  const perLevel = sizes.map(([h, w], l) => {
-    const members: number[] = [];
-    for (let i = 0; i < r; i++) if (lv[i] === l) members.push(i);
-    const plan = members.length ? roiAlignPlan(pick(boxes, members), h, w, { output: spec.output, scale: spec.scales[l], samplingRatio: spec.samplingRatio, aligned: spec.aligned }) : null;
-    return { members, plan };
-  });
-  const k = Math.max(1, ...perLevel.map((p) => p.plan?.k ?? 1));
-  const index = new Int32Array(r * bins * k);
-  const weight = new Float32Array(r * bins * k);
-  let offset = 0;
-  perLevel.forEach(({ members, plan }, l) => {
-    if (plan) {
-      members.forEach((roi, m) => {
-        for (let b = 0; b < bins; b++) {
-          const src = (m * bins + b) * plan.k;
-          const dst = (roi * bins + b) * k;
-          for (let j = 0; j < plan.k; j++) {
-            index[dst + j] = plan.index[src + j] + offset;
-            weight[dst + j] = plan.weight[src + j];
-          }
-        }
-      });
-    }
-    offset += sizes[l][0] * sizes[l][1];
-  });
-  return { numBins: r * bins, k, index, weight };
-}
-
-/**
- * Applies a plan: out[bin] = Σ_j weight[bin, j] · flat[index[bin, j]], in chunks of bins (bounded
- * memory), reshaped to `shape`. The gradient with respect to `flat` is the transposed plan,
- * scattered on the host (tfjs's gather gradient needs UnsortedSegmentSum, which the wasm backend lacks).
- */
-function pooled(flat: tf.Tensor, plan: RoiAlignPlan, shape: number[]): tf.Tensor {
-  const c = flat.shape[1] as number;
-  const op = tf.customGrad((...inputs: Array<tf.Tensor | tf.GradSaveFunc>) => {
-    const x = inputs[0] as tf.Tensor;
-    const value = tf.tidy(() => {
-      const step = Math.max(1, Math.floor(ROI_CHUNK_VALUES / (plan.k * c)));
-      const parts: tf.Tensor[] = [];
-      for (let b0 = 0; b0 < plan.numBins; b0 += step) {
-        const nb = Math.min(step, plan.numBins - b0);
-        const idx = tf.tensor1d(plan.index.subarray(b0 * plan.k, (b0 + nb) * plan.k), 'int32');
-        const wt = tf.tensor3d(plan.weight.subarray(b0 * plan.k, (b0 + nb) * plan.k), [nb, plan.k, 1]);
-        parts.push(tf.sum(tf.mul(tf.reshape(tf.gather(x, idx, 0), [nb, plan.k, c]), wt), 1));
-      }
-      return tf.reshape(parts.length === 1 ? parts[0] : tf.concat(parts, 0), shape);
-    });
-    const gradFunc = (dy: tf.Tensor) => {
-      const g = new Float32Array(flat.size);
-      const d = dy.dataSync();
-      for (let b = 0; b < plan.numBins; b++) {
-        for (let j = 0; j < plan.k; j++) {
-          const wt = plan.weight[b * plan.k + j];
-          if (wt === 0) continue;
-          const dst = plan.index[b * plan.k + j] * c;
-          for (let ch = 0; ch < c; ch++) g[dst + ch] += wt * d[b * c + ch];
-        }
-      }
-      return tf.tensor2d(g, [flat.shape[0] as number, c]);
-    };
-    return { value, gradFunc };
-  });
-  return op(flat);
 }
 
 /**
@@ -238,10 +159,4 @@ export async function detToHost(x: tf.Tensor): Promise<HostTensor> {
     return { shape: x.rank === 4 ? [s[0], s[3], s[1], s[2]] : s, data: new Float32Array(0) };
   }
   return toHost(x);
-}
-
-function pick(boxes: Float32Array, rows: readonly number[]): Float32Array {
-  const out = new Float32Array(rows.length * 4);
-  rows.forEach((r, i) => out.set(boxes.subarray(4 * r, 4 * r + 4), 4 * i));
-  return out;
 }

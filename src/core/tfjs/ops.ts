@@ -36,6 +36,10 @@ export class TfjsOps implements Ops<tf.Tensor> {
     return this.params.view(ref, 'vec', this.training, (v) => tf.reshape(v, [-1]));
   }
 
+  scoped(fn: () => tf.Tensor): tf.Tensor {
+    return tf.tidy(fn);
+  }
+
   conv2d(x: tf.Tensor, weight: ParamRef, bias: ParamRef | null, opts: ConvOptions = {}): tf.Tensor {
     const [outC, inPerGroup] = weight.shape;
     const groups = opts.groups ?? 1;

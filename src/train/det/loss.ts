@@ -16,7 +16,7 @@ import type { TrainRng } from '../rng.js';
 import { assignerOptions, type DetTrainConfig, samplerOptions } from './config.js';
 import { bboxLogits, maskLogits } from './heads.js';
 import { proposalsHost } from './proposals-host.js';
-import { roiAlignHost } from './roi-align.js';
+import { roiAlignTfjs } from '../../core/tfjs/roi-align.js';
 import { type GtInstances, maskTargets, rcnnTargets, rpnTargets } from './targets.js';
 
 /** The loss terms of one batch. */
@@ -141,7 +141,7 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
     if (r === 0) continue;
     const feats = pyramid.slice(0, numLevels).map((f) => sliceImage(f, i, n));
     const levelOf = (boxes: Float32Array) => tf.tidy(() => mapRoiLevels(ops, tf.tensor2d(boxes, [boxes.length / 4, 4]), numLevels, o.levels).dataSync());
-    boxFeats.push(roiAlignHost(feats, t.rois, levelOf(t.rois), { ...o.boxRoi, scales }));
+    boxFeats.push(roiAlignTfjs(feats, t.rois, levelOf(t.rois), scales, o.boxRoi));
     for (let k = 0; k < r; k++) {
       const l = t.labels[k];
       roiLabels.push(l < 0 ? (bgFirst ? 0 : c) : bgFirst ? l + 1 : l);
@@ -153,7 +153,7 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
     roiPos += t.numPos;
     if (t.numPos > 0) {
       const pos = t.rois.slice(0, 4 * t.numPos);
-      maskFeats.push(roiAlignHost(feats, pos, levelOf(pos), { ...o.maskRoi, scales }));
+      maskFeats.push(roiAlignTfjs(feats, pos, levelOf(pos), scales, o.maskRoi));
       maskTgts.push(maskTargets(t.rois, t.posGtInds, batch.gts[i], cfg.rcnn.mask_size));
       for (let k = 0; k < t.numPos; k++) maskLabels.push(t.labels[k] + (v.maskWithBackground ? 1 : 0));
     }

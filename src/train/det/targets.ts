@@ -10,7 +10,7 @@
  *   mask) and resized to 28 × 28 by RoIAlign (aligned, adaptive sampling), then ≥ 0.5.
  */
 import type { BoxCoderOptions } from '../../heads/det/coder.js';
-import { roiAlignPlan } from '../../core/det/roi-align-plan.js';
+import { roiAlignForward } from '../../core/det/roi-align-host.js';
 import type { TrainRng } from '../rng.js';
 import { type AssignerOptions, maxIouAssign, randomSample, type SamplerOptions } from './assign.js';
 import { encodeBoxes, takeRows } from './boxes.js';
@@ -99,16 +99,8 @@ export function maskTargets(rois: Float32Array, gtInds: Int32Array, gt: GtInstan
       Math.min(Math.max(rois[4 * k], 0), w), Math.min(Math.max(rois[4 * k + 1], 0), h),
       Math.min(Math.max(rois[4 * k + 2], 0), w), Math.min(Math.max(rois[4 * k + 3], 0), h),
     ]);
-    const plan = roiAlignPlan(box, h, w, { output: size, scale: 1, samplingRatio: 0, aligned: true });
-    const mask = gt.masks[gtInds[k]];
-    for (let b = 0; b < plan.numBins; b++) {
-      let v = 0;
-      for (let j = 0; j < plan.k; j++) {
-        const wt = plan.weight[b * plan.k + j];
-        if (wt !== 0) v += wt * mask[plan.index[b * plan.k + j]];
-      }
-      out[k * size * size + b] = Math.fround(v) >= 0.5 ? 1 : 0;
-    }
+    const sampled = roiAlignForward([{ data: gt.masks[gtInds[k]], h, w, c: 1 }], [1], box, [0], { output: size, samplingRatio: 0, aligned: true });
+    for (let b = 0; b < size * size; b++) out[k * size * size + b] = sampled[b] >= 0.5 ? 1 : 0;
   }
   return out;
 }
