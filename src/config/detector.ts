@@ -37,126 +37,222 @@ const levelMapperSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('torchvision'), canonical_scale: z.number().positive().default(224), canonical_level: z.number().int().default(4) }).strict(),
 ]);
 
-export const detectorSchema = z
+const rpnHeadSchema = z
+  .object({
+    feat_channels: posInt.optional(),
+    anchor_generator: z
+      .object({
+        /** Octave scales: the anchor side is stride × scale (8: 32 px at stride 4). */
+        scales: z.array(z.number().positive()).min(1).optional(),
+        ratios: z.array(z.number().positive()).min(1).optional(),
+        /** Round base anchors to integers (torchvision). */
+        round: z.boolean().optional(),
+        center_offset: z.number().min(0).max(1).optional(),
+        /** 'nominal' (mmdetection) or 'input_over_feature' (torchvision: padded size // feature size). */
+        stride_mode: z.enum(['nominal', 'input_over_feature']).optional(),
+      })
+      .strict()
+      .optional(),
+    bbox_coder: coderSchema.optional(),
+    test: z
+      .object({
+        nms_pre: posInt.optional(),
+        max_per_img: posInt.optional(),
+        iou_threshold: z.number().min(0).max(1).optional(),
+        min_bbox_size: z.number().min(0).optional(),
+        /** Keep boxes whose sides equal min_bbox_size (torchvision) or only larger ones (mmdetection). */
+        min_size_inclusive: z.boolean().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+/** One box head (mmdetection `ConvFCBBoxHead` with shared branches: Shared2FC, Shared4Conv1FC, …). */
+const bboxHeadSchema = z
+  .object({
+    /** Shared 3×3 convs before the fcs (mmdetection `num_shared_convs`). */
+    num_shared_convs: z.number().int().min(0).optional(),
+    conv_out_channels: posInt.optional(),
+    /** Normalisation after each shared conv: 'BN' (mmcv ConvModule with BN or SyncBN; the conv has no bias) or null. */
+    norm: z.enum(['BN']).nullable().optional(),
+    num_shared_fcs: z.number().int().min(0).optional(),
+    fc_out_channels: posInt.optional(),
+    /** Position of the background logit in `fc_cls`. */
+    background: z.enum(['last', 'first']).optional(),
+    /** `fc_reg` has deltas for the background class too (torchvision). */
+    reg_with_background: z.boolean().optional(),
+    /** One set of deltas for every class (mmdetection `reg_class_agnostic`). */
+    reg_class_agnostic: z.boolean().optional(),
+    bbox_coder: coderSchema.optional(),
+  })
+  .strict();
+
+const maskHeadSchema = z
+  .object({
+    num_convs: z.number().int().min(0).optional(),
+    conv_out_channels: posInt.optional(),
+    /** `conv_logits` has a background channel first (torchvision). */
+    with_background: z.boolean().optional(),
+  })
+  .strict();
+
+const rcnnTestSchema = z
+  .object({
+    score_thr: z.number().min(0).max(1).optional(),
+    iou_threshold: z.number().min(0).max(1).optional(),
+    max_per_img: posInt.optional(),
+    /** Remove boxes with a side under this before NMS (torchvision 1e-2); null: none. */
+    min_bbox_size: z.number().min(0).nullable().optional(),
+    /** Mask probability threshold (≥). */
+    mask_thr_binary: z.number().min(0).max(1).optional(),
+    /** 'grid_sample' (mmdetection: float box) or 'torchvision' (28→30 padding, integer box, resize). */
+    paste: z.enum(['grid_sample', 'torchvision']).optional(),
+  })
+  .strict();
+
+/** RoI head fields that every two-stage detector has. */
+const roiHeadFields = {
+  bbox_roi: roiAlignSchema.optional(),
+  mask_roi: roiAlignSchema.optional(),
+  level_mapper: levelMapperSchema.optional(),
+  mask_head: maskHeadSchema.optional(),
+  test: rcnnTestSchema.optional(),
+};
+
+const inputSchema = z
+  .object({
+    /** Normalisation on the 0–255 scale (torchvision's 0–1 ImageNet statistics × 255). */
+    mean: rgb.default([...IMAGENET_MEAN]),
+    std: rgb.default([...IMAGENET_STD]),
+    /** (long, short) with keep ratio: scale by min(long / long side, short / short side); null: no resize. */
+    scale: z.tuple([posInt, posInt]).nullable().optional(),
+    /** New size: round half up (mmcv) or floor (torchvision). */
+    rounding: z.enum(['round', 'floor']).optional(),
+    size_divisor: posInt.optional(),
+  })
+  .strict()
+  .default({ mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] });
+
+/** Fields of every two-stage detector besides `type` and `roi_head`. */
+const detectorFields = {
+  /** Which library's numeric conventions fill the values left unset below. */
+  conventions: z.enum(CONVENTIONS).default('mmdet'),
+  backbone: convnextBackboneSchema,
+  num_classes: posInt,
+  /** Class names: 'coco' (the 80 COCO classes), or an explicit list. */
+  class_names: z.union([z.literal('coco'), z.array(z.string())]).optional(),
+  neck: z.object({ type: z.literal('fpn').optional(), out_channels: posInt.optional(), num_outs: posInt.optional() }).strict().optional(),
+  rpn_head: rpnHeadSchema.optional(),
+  input: inputSchema,
+};
+
+interface CommonDetectorFields {
+  num_classes: number;
+  class_names?: 'coco' | string[];
+  backbone: { out_indices?: number[] };
+  neck?: { num_outs?: number };
+}
+
+/** Rules every detector config obeys (class names against the class count, FPN levels). */
+function commonRules(c: CommonDetectorFields, ctx: z.RefinementCtx): void {
+  if (c.class_names === 'coco' && c.num_classes !== 80) {
+    ctx.addIssue({ code: 'custom', path: ['class_names'], message: `'coco' names 80 classes but num_classes is ${c.num_classes}` });
+  }
+  if (Array.isArray(c.class_names) && c.class_names.length !== c.num_classes) {
+    ctx.addIssue({ code: 'custom', path: ['class_names'], message: `${c.class_names.length} names for ${c.num_classes} classes` });
+  }
+  const outs = c.backbone.out_indices;
+  if (outs && outs.length < 2) {
+    ctx.addIssue({ code: 'custom', path: ['backbone', 'out_indices'], message: 'an FPN needs at least two backbone levels' });
+  }
+  const numOuts = c.neck?.num_outs;
+  const levels = outs ? outs.length : 4;
+  if (numOuts !== undefined && numOuts < levels) {
+    ctx.addIssue({ code: 'custom', path: ['neck', 'num_outs'], message: `num_outs ${numOuts} is less than the ${levels} backbone levels` });
+  }
+}
+
+/** Mask R-CNN: one box head and one mask head. */
+export const maskRcnnSchema = z
   .object({
     type: z.literal('mask_rcnn'),
-    /** Which library's numeric conventions fill the values left unset below. */
-    conventions: z.enum(CONVENTIONS).default('mmdet'),
-    backbone: convnextBackboneSchema,
-    num_classes: posInt,
-    /** Class names: 'coco' (the 80 COCO classes), or an explicit list. */
-    class_names: z.union([z.literal('coco'), z.array(z.string())]).optional(),
-    neck: z.object({ type: z.literal('fpn').optional(), out_channels: posInt.optional(), num_outs: posInt.optional() }).strict().optional(),
-    rpn_head: z
-      .object({
-        feat_channels: posInt.optional(),
-        anchor_generator: z
-          .object({
-            /** Octave scales: the anchor side is stride × scale (8: 32 px at stride 4). */
-            scales: z.array(z.number().positive()).min(1).optional(),
-            ratios: z.array(z.number().positive()).min(1).optional(),
-            /** Round base anchors to integers (torchvision). */
-            round: z.boolean().optional(),
-            center_offset: z.number().min(0).max(1).optional(),
-            /** 'nominal' (mmdetection) or 'input_over_feature' (torchvision: padded size // feature size). */
-            stride_mode: z.enum(['nominal', 'input_over_feature']).optional(),
-          })
-          .strict()
-          .optional(),
-        bbox_coder: coderSchema.optional(),
-        test: z
-          .object({
-            nms_pre: posInt.optional(),
-            max_per_img: posInt.optional(),
-            iou_threshold: z.number().min(0).max(1).optional(),
-            min_bbox_size: z.number().min(0).optional(),
-            /** Keep boxes whose sides equal min_bbox_size (torchvision) or only larger ones (mmdetection). */
-            min_size_inclusive: z.boolean().optional(),
-          })
-          .strict()
-          .optional(),
-      })
-      .strict()
-      .optional(),
+    ...detectorFields,
+    roi_head: z.object({ ...roiHeadFields, bbox_head: bboxHeadSchema.optional() }).strict().optional(),
+  })
+  .strict()
+  .superRefine(commonRules);
+
+/**
+ * Cascade Mask R-CNN (mmdetection 2.x `CascadeRCNN` + `CascadeRoIHead`): `num_stages` box heads
+ * and as many mask heads. `bbox_head` is one head for every stage or a list of one per stage;
+ * unset values follow the official ConvNeXt Cascade configs (4 shared convs with BN + 1 fc,
+ * class-specific deltas, target stds halving per stage). `mask_head` is replicated per stage.
+ */
+export const cascadeMaskRcnnSchema = z
+  .object({
+    type: z.literal('cascade_mask_rcnn'),
+    ...detectorFields,
     roi_head: z
       .object({
-        bbox_roi: roiAlignSchema.optional(),
-        mask_roi: roiAlignSchema.optional(),
-        level_mapper: levelMapperSchema.optional(),
-        bbox_head: z
-          .object({
-            fc_out_channels: posInt.optional(),
-            /** Position of the background logit in `fc_cls`. */
-            background: z.enum(['last', 'first']).optional(),
-            /** `fc_reg` has deltas for the background class too (torchvision). */
-            reg_with_background: z.boolean().optional(),
-            bbox_coder: coderSchema.optional(),
-          })
-          .strict()
-          .optional(),
-        mask_head: z
-          .object({
-            num_convs: z.number().int().min(0).optional(),
-            conv_out_channels: posInt.optional(),
-            /** `conv_logits` has a background channel first (torchvision). */
-            with_background: z.boolean().optional(),
-          })
-          .strict()
-          .optional(),
-        test: z
-          .object({
-            score_thr: z.number().min(0).max(1).optional(),
-            iou_threshold: z.number().min(0).max(1).optional(),
-            max_per_img: posInt.optional(),
-            /** Remove boxes with a side under this before NMS (torchvision 1e-2); null: none. */
-            min_bbox_size: z.number().min(0).nullable().optional(),
-            /** Mask probability threshold (≥). */
-            mask_thr_binary: z.number().min(0).max(1).optional(),
-            /** 'grid_sample' (mmdetection: float box) or 'torchvision' (28→30 padding, integer box, resize). */
-            paste: z.enum(['grid_sample', 'torchvision']).optional(),
-          })
-          .strict()
-          .optional(),
+        ...roiHeadFields,
+        num_stages: posInt.default(3),
+        /** Loss weight of each stage (training). */
+        stage_loss_weights: z.array(z.number().min(0)).optional(),
+        bbox_head: z.union([bboxHeadSchema, z.array(bboxHeadSchema)]).optional(),
       })
       .strict()
       .optional(),
-    input: z
-      .object({
-        /** Normalisation on the 0–255 scale (torchvision's 0–1 ImageNet statistics × 255). */
-        mean: rgb.default([...IMAGENET_MEAN]),
-        std: rgb.default([...IMAGENET_STD]),
-        /** (long, short) with keep ratio: scale by min(long / long side, short / short side); null: no resize. */
-        scale: z.tuple([posInt, posInt]).nullable().optional(),
-        /** New size: round half up (mmcv) or floor (torchvision). */
-        rounding: z.enum(['round', 'floor']).optional(),
-        size_divisor: posInt.optional(),
-      })
-      .strict()
-      .default({ mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD] }),
   })
   .strict()
   .superRefine((c, ctx) => {
-    if (c.class_names === 'coco' && c.num_classes !== 80) {
-      ctx.addIssue({ code: 'custom', path: ['class_names'], message: `'coco' names 80 classes but num_classes is ${c.num_classes}` });
+    commonRules(c, ctx);
+    const n = c.roi_head?.num_stages ?? 3;
+    const bh = c.roi_head?.bbox_head;
+    if (Array.isArray(bh) && bh.length !== n) {
+      ctx.addIssue({ code: 'custom', path: ['roi_head', 'bbox_head'], message: `${bh.length} box heads for ${n} stages` });
     }
-    if (Array.isArray(c.class_names) && c.class_names.length !== c.num_classes) {
-      ctx.addIssue({ code: 'custom', path: ['class_names'], message: `${c.class_names.length} names for ${c.num_classes} classes` });
-    }
-    const outs = c.backbone.out_indices;
-    if (outs && outs.length < 2) {
-      ctx.addIssue({ code: 'custom', path: ['backbone', 'out_indices'], message: 'an FPN needs at least two backbone levels' });
-    }
-    const numOuts = c.neck?.num_outs;
-    const levels = outs ? outs.length : 4;
-    if (numOuts !== undefined && numOuts < levels) {
-      ctx.addIssue({ code: 'custom', path: ['neck', 'num_outs'], message: `num_outs ${numOuts} is less than the ${levels} backbone levels` });
+    const w = c.roi_head?.stage_loss_weights;
+    if (w && w.length !== n) {
+      ctx.addIssue({ code: 'custom', path: ['roi_head', 'stage_loss_weights'], message: `${w.length} weights for ${n} stages` });
     }
   });
 
-export type DetectorConfig = z.output<typeof detectorSchema>;
-export type DetectorConfigInput = z.input<typeof detectorSchema>;
+export type MaskRcnnConfig = z.output<typeof maskRcnnSchema>;
+export type CascadeMaskRcnnConfig = z.output<typeof cascadeMaskRcnnSchema>;
+/** Any two-stage detector config. */
+export type DetectorConfig = MaskRcnnConfig | CascadeMaskRcnnConfig;
+export type DetectorConfigInput = z.input<typeof maskRcnnSchema> | z.input<typeof cascadeMaskRcnnSchema>;
+/** One box head's config. */
+export type BBoxHeadConfig = z.output<typeof bboxHeadSchema>;
 
-type CoderValues =
+/** The model types that are detectors. */
+export const DETECTOR_TYPES = ['mask_rcnn', 'cascade_mask_rcnn'] as const;
+
+/** True when a model config is a detector. */
+export function isDetectorConfig(c: { type: string }): c is DetectorConfig {
+  return (DETECTOR_TYPES as readonly string[]).includes(c.type);
+}
+
+/** Target stds of the official ConvNeXt Cascade configs' three stages (then halving per stage). */
+export const CASCADE_STAGE_STDS: ReadonlyArray<readonly [number, number, number, number]> = [
+  [0.1, 0.1, 0.2, 0.2],
+  [0.05, 0.05, 0.1, 0.1],
+  [0.033, 0.033, 0.067, 0.067],
+];
+
+/** Stage loss weights of mmdetection's Cascade configs. */
+export const CASCADE_STAGE_LOSS_WEIGHTS = [1, 0.5, 0.25] as const;
+
+/** The box head config of each stage (one for Mask R-CNN), as written (defaults not yet applied). */
+export function bboxHeadConfigs(c: DetectorConfig): BBoxHeadConfig[] {
+  if (c.type === 'mask_rcnn') return [c.roi_head?.bbox_head ?? {}];
+  const n = c.roi_head?.num_stages ?? 3;
+  const bh = c.roi_head?.bbox_head;
+  return Array.from({ length: n }, (_, s) => (Array.isArray(bh) ? bh[s] : bh ?? {}));
+}
+
+export type CoderValues =
   | { type: 'mmdet'; means: [number, number, number, number]; stds: [number, number, number, number]; clip: number }
   | { type: 'torchvision'; weights: [number, number, number, number]; clip: number };
 
@@ -227,7 +323,7 @@ export function conventionValues(c: DetectorConfig): ConventionValues {
       strideMode: ag.stride_mode ?? p.anchors.strideMode,
     },
     rpnCoder: coder(c.rpn_head?.bbox_coder, p.rpnCoder),
-    rcnnCoder: coder(c.roi_head?.bbox_head?.bbox_coder, p.rcnnCoder),
+    rcnnCoder: coder(bboxHeadConfigs(c)[0].bbox_coder, p.rcnnCoder),
     rpnTest: {
       nmsPre: rt.nms_pre ?? p.rpnTest.nmsPre,
       maxPerImg: rt.max_per_img ?? p.rpnTest.maxPerImg,
@@ -239,8 +335,8 @@ export function conventionValues(c: DetectorConfig): ConventionValues {
     levelMapper: lm === undefined ? p.levelMapper
       : lm.type === 'mmdet' ? { type: 'mmdet', finestScale: lm.finest_scale }
         : { type: 'torchvision', canonicalScale: lm.canonical_scale, canonicalLevel: lm.canonical_level },
-    background: c.roi_head?.bbox_head?.background ?? p.background,
-    regWithBackground: c.roi_head?.bbox_head?.reg_with_background ?? p.regWithBackground,
+    background: bboxHeadConfigs(c)[0].background ?? p.background,
+    regWithBackground: bboxHeadConfigs(c)[0].reg_with_background ?? p.regWithBackground,
     maskWithBackground: c.roi_head?.mask_head?.with_background ?? p.maskWithBackground,
     rcnnTest: {
       scoreThr: bt.score_thr ?? p.rcnnTest.scoreThr,
@@ -266,6 +362,22 @@ function coder(c: z.output<typeof coderSchema> | undefined, dflt: CoderValues): 
   }
   const base = dflt.type === 'torchvision' ? dflt : TORCHVISION_CONVENTIONS.rcnnCoder as Extract<CoderValues, { type: 'torchvision' }>;
   return { type: 'torchvision', weights: c.weights ?? base.weights, clip: c.clip ?? base.clip };
+}
+
+/**
+ * The box coder of each RCNN stage: Mask R-CNN's one, or for a cascade each stage's own
+ * `bbox_coder`, else mmdetection's coder with the stage's target stds (CASCADE_STAGE_STDS, halved
+ * again for every stage past the third).
+ */
+export function stageCoders(c: DetectorConfig): CoderValues[] {
+  const v = conventionValues(c);
+  if (c.type === 'mask_rcnn') return [v.rcnnCoder];
+  return bboxHeadConfigs(c).map((h, s) => {
+    const k = Math.min(s, CASCADE_STAGE_STDS.length - 1);
+    const stds = CASCADE_STAGE_STDS[k].map((x) => x / 2 ** (s - k)) as [number, number, number, number];
+    const dflt: CoderValues = v.rcnnCoder.type === 'mmdet' ? { ...v.rcnnCoder, stds } : v.rcnnCoder;
+    return coder(h.bbox_coder, dflt);
+  });
 }
 
 /** RoIAlign settings of the box (7) or mask (14) branch. */

@@ -6,9 +6,9 @@ import { z } from 'zod';
 import { classifierSchema } from './classifier.js';
 import { featuresSchema } from './features.js';
 import { segmentorSchema } from './segmentor.js';
-import { detectorSchema } from './detector.js';
+import { cascadeMaskRcnnSchema, maskRcnnSchema } from './detector.js';
 
-export const modelConfigSchema = z.discriminatedUnion('type', [classifierSchema, featuresSchema, segmentorSchema, detectorSchema]);
+export const modelConfigSchema = z.discriminatedUnion('type', [classifierSchema, featuresSchema, segmentorSchema, maskRcnnSchema, cascadeMaskRcnnSchema]);
 
 /** A validated model config (defaults filled in). */
 export type ModelConfig = z.output<typeof modelConfigSchema>;

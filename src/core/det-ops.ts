@@ -67,6 +67,13 @@ export interface DetOps<T> extends Ops<T> {
   selectChannel(x: T, index: T): T;
   /** A float table shaped like the rank-2 table `x` holding each element's column index. */
   columnIndex(x: T): T;
+  /** Column index of each row's largest element of a rank-2 table (the first on ties), as a float table [R]. */
+  argmaxColumns(x: T): T;
+  /**
+   * Groups of `k` columns: row r of `x` [R, G·k] → its columns index[r]·k … index[r]·k + k − 1
+   * (`index`: float table [R] of integers in 0..G−1) → [R, k]. Picks a class's deltas per RoI.
+   */
+  pickGroups(x: T, index: T, k: number): T;
 
   /** Division by a scalar (exact IEEE division, not multiplication by the reciprocal). */
   divScalar(x: T, s: number): T;

@@ -39,7 +39,7 @@ export function buildDetectorOnnx(det: Detector, weights: WeightMap, opts: { siz
   const ops = new OrtDetOps(g, weights);
   const outs = packOutputs(ops, det.forward(ops, x, size));
   for (const name of ['dets', 'masks', 'proposals']) g.output(name, ops.materialize(outs[name]));
-  return g.toBytes('mask_rcnn');
+  return g.toBytes(det.config.type);
 }
 
 function checkInput(image: HostTensor, imageSize: readonly [number, number]): void {

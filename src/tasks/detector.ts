@@ -1,7 +1,8 @@
 /**
- * Mask R-CNN (He et al. 2017) on ConvNeXt, as mmdetection's `MaskRCNN` and torchvision's
- * `MaskRCNN` compute it at test time: backbone (`backbone.*`), FPN (`neck.*`), RPN
- * (`rpn_head.*`), box and mask heads (`roi_head.bbox_head.*`, `roi_head.mask_head.*`). Model code
+ * Two-stage detectors on ConvNeXt at test time: Mask R-CNN (He et al. 2017) as mmdetection's and
+ * torchvision's `MaskRCNN` compute it, and Cascade Mask R-CNN (Cai & Vasconcelos 2018) as
+ * mmdetection 2.x's `CascadeRCNN`: backbone (`backbone.*`), FPN (`neck.*`), RPN (`rpn_head.*`),
+ * box and mask heads (`roi_head.bbox_head[.{s}].*`, `roi_head.mask_head[.{s}].*`). Model code
  * runs on any engine implementing {@link DetOps}; one image per call.
  */
 import type { ConvNeXt } from '../backbones/convnext.js';
@@ -11,13 +12,15 @@ import type { Network } from '../core/model.js';
 import type { Ops } from '../core/ops.js';
 import { Scope } from '../core/params.js';
 import { buildBackbone } from '../config/backbone.js';
-import { type ConventionValues, conventionValues, type DetectorConfig, roiAlignValues } from '../config/detector.js';
+import { bboxHeadConfigs, type BBoxHeadConfig, type ConventionValues, conventionValues, type DetectorConfig, roiAlignValues, stageCoders } from '../config/detector.js';
 import { anchorGridSpecs } from '../core/det/anchors.js';
 import type { AnchorGridSpec } from '../core/det-ops.js';
 import type { BoxCoderOptions } from '../heads/det/coder.js';
 import { type ProposalOptions, proposals } from '../heads/rpn/proposals.js';
 import { RpnHead } from '../heads/rpn/rpn-head.js';
-import { RoiHead } from '../heads/roi/roi-head.js';
+import type { BBoxHeadOptions } from '../heads/roi/bbox-head.js';
+import { CascadeRoiHead } from '../heads/roi/cascade-roi-head.js';
+import { RoiHead, type RoiHeadCommon, type RoiHeadLike } from '../heads/roi/roi-head.js';
 import { Fpn } from '../necks/fpn.js';
 import { COCO_CLASSES } from './detector-classes.js';
 
@@ -51,7 +54,7 @@ export class Detector {
   readonly backboneSpecs: readonly FeatureSpec[];
   readonly neck: Fpn;
   readonly rpnHead: RpnHead;
-  readonly roiHead: RoiHead;
+  readonly roiHead: RoiHeadLike;
   readonly conventions: ConventionValues;
   readonly anchorGrids: readonly AnchorGridSpec[];
   readonly proposalOptions: ProposalOptions;
@@ -76,23 +79,13 @@ export class Detector {
     this.proposalOptions = { ...v.rpnTest, coder: v.rpnCoder as BoxCoderOptions };
     const roiStrides = this.neck.inSpecs.map((s) => s.stride);
     const numClasses = config.num_classes;
-    const bh = config.roi_head?.bbox_head ?? {};
     const mh = config.roi_head?.mask_head ?? {};
     const lm = v.levelMapper;
-    this.roiHead = new RoiHead(this.scope.child('roi_head'), {
+    const common: RoiHeadCommon = {
       strides: roiStrides,
       boxRoi: roiAlignValues(config, 'bbox'),
       maskRoi: roiAlignValues(config, 'mask'),
       levels: lm.type === 'mmdet' ? lm : { ...lm, minLevel: Math.round(Math.log2(roiStrides[0])) },
-      bbox: {
-        inChannels: channels,
-        roiSize: roiAlignValues(config, 'bbox').output,
-        fcChannels: bh.fc_out_channels ?? 1024,
-        numClasses,
-        background: v.background,
-        regWithBackground: v.regWithBackground,
-      },
-      coder: v.rcnnCoder as BoxCoderOptions,
       mask: {
         inChannels: channels,
         numConvs: mh.num_convs ?? 4,
@@ -101,7 +94,13 @@ export class Detector {
         withBackground: v.maskWithBackground,
       },
       test: { scoreThr: v.rcnnTest.scoreThr, iouThr: v.rcnnTest.iouThr, maxPerImg: v.rcnnTest.maxPerImg, minSize: v.rcnnTest.minSize },
-    });
+    };
+    const cascade = config.type === 'cascade_mask_rcnn';
+    const heads = bboxHeadConfigs(config).map((bh) => bboxHeadOptions(bh, cascade, channels, roiAlignValues(config, 'bbox').output, numClasses, v));
+    const coders = stageCoders(config) as BoxCoderOptions[];
+    this.roiHead = cascade
+      ? new CascadeRoiHead(this.scope.child('roi_head'), { ...common, stages: heads.map((bbox, s) => ({ bbox, coder: coders[s] })) })
+      : new RoiHead(this.scope.child('roi_head'), { ...common, bbox: heads[0], coder: coders[0] });
     const names = config.class_names;
     this.classNames = names === 'coco' ? COCO_CLASSES : names ?? Array.from({ length: numClasses }, (_, i) => `class_${i}`);
   }
@@ -150,6 +149,27 @@ export class Detector {
       },
     };
   }
+}
+
+/**
+ * Box head options of one config: Mask R-CNN's default is Shared2FC (2 fcs of 1024), a cascade's
+ * the official ConvNeXt 4conv1f (4 convs of 256 with BN, 1 fc of 1024); class-specific deltas.
+ */
+function bboxHeadOptions(bh: BBoxHeadConfig, cascade: boolean, channels: number, roiSize: number, numClasses: number, v: ConventionValues): BBoxHeadOptions {
+  const norm = bh.norm === undefined ? (cascade ? 'BN' : null) : bh.norm;
+  return {
+    inChannels: channels,
+    roiSize,
+    numSharedConvs: bh.num_shared_convs ?? (cascade ? 4 : 0),
+    convChannels: bh.conv_out_channels ?? 256,
+    convNorm: norm === 'BN' ? 'bn' : null,
+    numSharedFcs: bh.num_shared_fcs ?? (cascade ? 1 : 2),
+    fcChannels: bh.fc_out_channels ?? 1024,
+    numClasses,
+    background: bh.background ?? v.background,
+    regWithBackground: bh.reg_with_background ?? v.regWithBackground,
+    classAgnostic: bh.reg_class_agnostic ?? false,
+  };
 }
 
 /** The packed outputs of a detector network: `dets` [D, 6], `masks` [D, 1, 28, 28], `proposals` [P, 5]. */

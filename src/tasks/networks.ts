@@ -6,7 +6,7 @@
 import type { z } from 'zod';
 import type { Network } from '../core/model.js';
 import { classifierSchema } from '../config/classifier.js';
-import { detectorSchema } from '../config/detector.js';
+import { cascadeMaskRcnnSchema, maskRcnnSchema } from '../config/detector.js';
 import { featuresSchema } from '../config/features.js';
 import type { ModelConfig, ModelType } from '../config/models.js';
 import { segmentorSchema } from '../config/segmentor.js';
@@ -30,7 +30,8 @@ export const MODEL_REGISTRY: { readonly [K in ModelType]: ModelEntry<K> } = {
   features: { schema: featuresSchema, build: (c) => featureModel(c).network, nativeSize: () => null },
   // Segmentors run on any size; their slide window is the size they were trained at.
   segmentor: { schema: segmentorSchema, build: (c) => segmentorNetwork(c), nativeSize: (c) => [c.test.crop_size[0], c.test.crop_size[1]] },
-  mask_rcnn: { schema: detectorSchema, build: (c) => new Detector(c).network(), nativeSize: () => null },
+  mask_rcnn: { schema: maskRcnnSchema, build: (c) => new Detector(c).network(), nativeSize: () => null },
+  cascade_mask_rcnn: { schema: cascadeMaskRcnnSchema, build: (c) => new Detector(c).network(), nativeSize: () => null },
 };
 
 function entry<K extends ModelType>(cfg: ConfigOf<K>): ModelEntry<K> {

@@ -17,7 +17,7 @@ describe('convnext eval dispatch', () => {
   it('refuses classifier configs', async () => {
     const r = await cli(['eval', '-c', 'convnext-t_in1k', '--data', 'x']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/error: config convnext-t_in1k is a classifier; eval takes segmentor and mask_rcnn configs/);
+    expect(r.stderr).toMatch(/error: config convnext-t_in1k is a classifier; eval takes segmentor and detector \(mask_rcnn, cascade_mask_rcnn\) configs/);
   });
 
   it('refuses detection flags for a segmentor', async () => {

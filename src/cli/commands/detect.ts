@@ -8,7 +8,7 @@ import type { Command } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
-import type { DetectorConfig } from '../../config/detector.js';
+import { type DetectorConfig, isDetectorConfig } from '../../config/detector.js';
 import type { CocoResult } from '../../eval/coco/types.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readRgb } from '../../io/image.js';
@@ -37,12 +37,12 @@ function parseScore(v: string): number {
 /** The detector config of the flags (a UserError when the config is another model type). */
 export function detectorConfig(f: ModelFlags): DetectorConfig {
   const cfg = configFromFlags(f);
-  if (cfg.type !== 'mask_rcnn') throw new UserError(`config ${f.config} is a ${cfg.type}, not a detector (try a mask-rcnn_* config)`);
+  if (!isDetectorConfig(cfg)) throw new UserError(`config ${f.config} is a ${cfg.type}, not a detector (try a mask-rcnn_* or cascade-mask-rcnn_* config)`);
   return cfg;
 }
 
 export function register(program: Command): void {
-  const cmd = program.command('detect').description('instance segmentation (Mask R-CNN): COCO-style JSON and an overlay PNG per image');
+  const cmd = program.command('detect').description('instance segmentation (Mask R-CNN, Cascade Mask R-CNN): COCO-style JSON and an overlay PNG per image');
   addModelOptions(cmd, { weights: 'required' })
     .requiredOption('--image <path>', 'an image, or a folder of images')
     .requiredOption('-o, --out <dir>', 'output folder')

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
-import type { DetectorConfig } from '../../config/detector.js';
+import { type DetectorConfig, isDetectorConfig } from '../../config/detector.js';
 import { defaultParams, evaluateCoco, type IouType } from '../../eval/coco/cocoeval.js';
 import { loadCocoDataset, loadCocoResults, prepareDetections } from '../../eval/coco/dataset.js';
 import { cocoResultToJson, formatCocoPerCategory, formatCocoSummary } from '../../eval/coco/format.js';
@@ -78,7 +78,7 @@ export async function evalDetection(f: EvalDetFlags): Promise<Record<string, unk
   } else {
     if (!f.config) throw new UserError('--config <name> is required unless --results is given');
     const cfg = configFromFlags(f);
-    if (cfg.type !== 'mask_rcnn') throw new UserError(`config ${f.config} is a ${cfg.type}, not a detector`);
+    if (!isDetectorConfig(cfg)) throw new UserError(`config ${f.config} is a ${cfg.type}, not a detector`);
     ({ results, imgIds } = await predictAll(f, cfg, gt));
     if (f.saveResults) await writeFileAtomic(f.saveResults, JSON.stringify(results));
   }

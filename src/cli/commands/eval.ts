@@ -3,6 +3,7 @@
  * bbox/segm for Mask R-CNN (or a results file alone), aAcc/mIoU/mAcc for segmentors.
  */
 import { type Command, Option } from 'commander';
+import { isDetectorConfig } from '../../config/detector.js';
 import { UserError } from '../../core/errors.js';
 import { ENGINES } from '../../core/engine.js';
 import { BACKEND_CHOICES } from '../../core/tfjs/backend.js';
@@ -56,11 +57,11 @@ export function register(program: Command): void {
         refuse(f, DET_ONLY, 'segmentation evaluation');
         if (!f.weights) throw new UserError('--weights <file> is required');
         await evalSegmentation({ ...f, out: f.out ?? 'seg_eval.json' });
-      } else if (cfg.type === 'mask_rcnn') {
+      } else if (isDetectorConfig(cfg)) {
         refuse(f, SEG_ONLY, 'COCO evaluation');
         await evalDetection({ ...f, out: f.out ?? 'coco_eval.json' });
       } else {
-        throw new UserError(`config ${f.config} is a ${cfg.type}; eval takes segmentor and mask_rcnn configs`);
+        throw new UserError(`config ${f.config} is a ${cfg.type}; eval takes segmentor and detector (mask_rcnn, cascade_mask_rcnn) configs`);
       }
     });
 }

@@ -101,6 +101,19 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
     return this.s(g.op('Expand', [g.op('Unsqueeze', [range, g.constInt64([0])]), g.op('Shape', [this.v(x)])]), 2);
   }
 
+  argmaxColumns(x: Sym): Sym {
+    return this.s(this.g.op('Cast', [this.g.op('ArgMax', [this.v(x)], { axis: 1, keepdims: 0 })], { to: FLOAT }), 1);
+  }
+
+  pickGroups(x: Sym, index: Sym, k: number): Sym {
+    const g = this.g;
+    const grouped = g.op('Reshape', [this.v(x), g.constInt64([0, -1, k])]);
+    const idx = g.op('Reshape', [g.op('Cast', [this.v(index)], { to: INT64 }), g.constInt64([-1, 1, 1])]);
+    const shape = g.op('Concat', [this.dim(x, 0), g.constInt64([1, k])], { axis: 0 });
+    const picked = g.op('GatherElements', [grouped, g.op('Expand', [idx, shape])], { axis: 1 });
+    return this.s(g.op('Reshape', [picked, g.constInt64([-1, k])]), 2);
+  }
+
   divScalar(x: Sym, s: number): Sym {
     return this.s(this.g.op('Div', [this.v(x), this.g.constFloat([s], [])]), x.rank);
   }

@@ -78,6 +78,20 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
     return tf.tile(tf.reshape(tf.range(0, c, 1, 'float32'), [1, c]), [r, 1]);
   }
 
+  argmaxColumns(x: tf.Tensor): tf.Tensor {
+    if (x.shape[0] === 0) return tf.zeros([0]);
+    return tf.cast(tf.argMax(x, 1), 'float32');
+  }
+
+  pickGroups(x: tf.Tensor, index: tf.Tensor, k: number): tf.Tensor {
+    const [r, width] = x.shape as [number, number];
+    if (r === 0) return tf.zeros([0, k]);
+    const groups = width / k;
+    // One-hot weighted sum over the groups: exact and differentiable (built as int32, then cast: see selectChannel).
+    const hot = tf.reshape(tf.cast(tf.oneHot(tf.cast(index, 'int32'), groups), 'float32'), [r, groups, 1]);
+    return tf.sum(tf.mul(tf.reshape(x, [r, groups, k]), hot), 1);
+  }
+
   divScalar(x: tf.Tensor, s: number): tf.Tensor {
     return tf.div(x, s);
   }

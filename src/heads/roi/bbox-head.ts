@@ -1,50 +1,97 @@
 /**
- * The box head (mmdetection `Shared2FCBBoxHead`, torchvision `TwoMLPHead` + `FastRCNNPredictor`):
- * RoI features flattened in (c, h, w) order, two fully connected layers with ReLU
- * (`shared_fcs.0`, `shared_fcs.1`), class logits (`fc_cls`, C + 1 with the background last or
- * first) and class-specific deltas (`fc_reg`, 4 per class, with or without the background).
+ * The box head: mmdetection's `ConvFCBBoxHead` with shared branches only, which covers
+ * `Shared2FCBBoxHead` (Mask R-CNN; torchvision's `TwoMLPHead` + `FastRCNNPredictor`) and
+ * `Shared4Conv1FCBBoxHead` (the ConvNeXt Cascade Mask R-CNN's "4conv1f"): `num_shared_convs` 3×3
+ * ConvModules (`shared_convs.k.conv`, with `shared_convs.k.bn` and no conv bias when normalised)
+ * with ReLU, the RoI features flattened in (c, h, w) order, `num_shared_fcs` fully connected
+ * layers with ReLU (`shared_fcs.k`), class logits (`fc_cls`, C + 1 with the background last or
+ * first) and deltas (`fc_reg`: 4 per class, with or without the background, or 4 when class-agnostic).
  */
-import { Linear } from '../../core/layers.js';
+import { ConvModule, Linear } from '../../core/layers.js';
 import type { DetOps } from '../../core/det-ops.js';
 import type { Scope } from '../../core/params.js';
 
 export interface BBoxHeadOptions {
   inChannels: number;
   roiSize: number;
+  /** Shared 3×3 convs before the fcs (0 for Shared2FC, 4 for 4conv1f) and their width. */
+  numSharedConvs: number;
+  convChannels: number;
+  /** BatchNorm after each shared conv (mmcv ConvModule with norm_cfg BN / SyncBN). */
+  convNorm: 'bn' | null;
+  numSharedFcs: number;
   fcChannels: number;
   numClasses: number;
   /** Where `fc_cls` puts the background class. */
   background: 'last' | 'first';
   /** `fc_reg` also predicts deltas for the background class (torchvision). */
   regWithBackground: boolean;
+  /** One set of deltas for every class (`reg_class_agnostic`). */
+  classAgnostic: boolean;
+}
+
+/** Raw outputs of the box head: logits [R, C + 1] and deltas as `fc_reg` gives them. */
+export interface BBoxRaw<T> {
+  cls: T;
+  reg: T;
 }
 
 export class BBoxHead {
-  private readonly fcs: Linear[];
+  private readonly convs: ConvModule[] = [];
+  private readonly fcs: Linear[] = [];
   private readonly cls: Linear;
   private readonly reg: Linear;
 
   constructor(scope: Scope, readonly o: BBoxHeadOptions) {
-    const inFeat = o.inChannels * o.roiSize * o.roiSize;
-    const fc = scope.child('shared_fcs');
-    this.fcs = [new Linear(fc.child(0), inFeat, o.fcChannels), new Linear(fc.child(1), o.fcChannels, o.fcChannels)];
-    this.cls = new Linear(scope.child('fc_cls'), o.fcChannels, o.numClasses + 1, { std: 0.01 });
-    this.reg = new Linear(scope.child('fc_reg'), o.fcChannels, (o.numClasses + (o.regWithBackground ? 1 : 0)) * 4, { std: 0.001 });
+    if (o.classAgnostic && o.regWithBackground) throw new Error('bbox head: a class-agnostic fc_reg has no background rows');
+    let c = o.inChannels;
+    for (let k = 0; k < o.numSharedConvs; k++) {
+      this.convs.push(new ConvModule(scope.child('shared_convs').child(k), c, o.convChannels, 3, { padding: 1, norm: o.convNorm, act: 'relu' }));
+      c = o.convChannels;
+    }
+    let width = c * o.roiSize * o.roiSize;
+    for (let k = 0; k < o.numSharedFcs; k++) {
+      this.fcs.push(new Linear(scope.child('shared_fcs').child(k), width, o.fcChannels));
+      width = o.fcChannels;
+    }
+    this.cls = new Linear(scope.child('fc_cls'), width, o.numClasses + 1, { std: 0.01 });
+    const regRows = o.classAgnostic ? 1 : o.numClasses + (o.regWithBackground ? 1 : 0);
+    this.reg = new Linear(scope.child('fc_reg'), width, regRows * 4, { std: 0.001 });
+  }
+
+  /** Logits and deltas of pooled RoI features [R, C, s, s] (what training's losses read). */
+  raw<T>(ops: DetOps<T>, roiFeats: T): BBoxRaw<T> {
+    let x = roiFeats;
+    for (const conv of this.convs) x = conv.forward(ops, x);
+    x = ops.flatten(x);
+    for (const fc of this.fcs) x = ops.relu(fc.forward(ops, x));
+    return { cls: this.cls.forward(ops, x), reg: this.reg.forward(ops, x) };
+  }
+
+  /** Foreground logits [R, C] (the background column dropped). */
+  foregroundLogits<T>(ops: DetOps<T>, logits: T): T {
+    const c = this.o.numClasses;
+    return this.o.background === 'first' ? ops.columns(logits, 1, c + 1) : ops.columns(logits, 0, c);
+  }
+
+  /** Foreground class probabilities [R, C]: softmax over C + 1, background dropped. */
+  scores<T>(ops: DetOps<T>, logits: T): T {
+    return this.foregroundLogits(ops, ops.softmax(logits));
+  }
+
+  /** Foreground deltas: [R, 4C], or [R, 4] when class-agnostic. */
+  deltas<T>(ops: DetOps<T>, reg: T): T {
+    if (!this.o.regWithBackground) return reg;
+    const c = this.o.numClasses;
+    return this.o.background === 'first' ? ops.columns(reg, 4, 4 * c + 4) : ops.columns(reg, 0, 4 * c);
   }
 
   /**
    * Foreground class probabilities [R, C] (softmax over C + 1, background dropped) and
-   * foreground deltas [R, 4C].
+   * foreground deltas [R, 4C] ([R, 4] when class-agnostic).
    */
   forward<T>(ops: DetOps<T>, roiFeats: T): { scores: T; deltas: T } {
-    let x = ops.flatten(roiFeats);
-    for (const fc of this.fcs) x = ops.relu(fc.forward(ops, x));
-    const probs = ops.softmax(this.cls.forward(ops, x));
-    const c = this.o.numClasses;
-    const first = this.o.background === 'first';
-    const scores = ops.columns(probs, first ? 1 : 0, first ? c + 1 : c);
-    let deltas = this.reg.forward(ops, x);
-    if (this.o.regWithBackground) deltas = ops.columns(deltas, first ? 4 : 0, first ? 4 * c + 4 : 4 * c);
-    return { scores, deltas };
+    const r = this.raw(ops, roiFeats);
+    return { scores: this.scores(ops, r.cls), deltas: this.deltas(ops, r.reg) };
   }
 }

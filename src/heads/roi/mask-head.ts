@@ -35,13 +35,17 @@ export class MaskHead {
     this.logits = new Conv2d(scope.child('conv_logits'), c, o.numClasses + (o.withBackground ? 1 : 0), 1);
   }
 
-  /** Mask probabilities [D, 1, 28, 28] of each RoI's class (`labels`: float table [D], 0-based foreground). */
-  forward<T>(ops: DetOps<T>, roiFeats: T, labels: T): T {
+  /** Mask logits of every class channel [D, Cm, 28, 28] of pooled RoI features [D, C, 14, 14] (what training's loss reads). */
+  raw<T>(ops: DetOps<T>, roiFeats: T): T {
     let x = roiFeats;
     for (const c of this.convs) x = c.forward(ops, x);
     x = ops.relu(ops.convTranspose2d(x, this.upWeight, this.upBias, { stride: 2 }));
-    const logits = this.logits.forward(ops, x);
+    return this.logits.forward(ops, x);
+  }
+
+  /** Mask probabilities [D, 1, 28, 28] of each RoI's class (`labels`: float table [D], 0-based foreground). */
+  forward<T>(ops: DetOps<T>, roiFeats: T, labels: T): T {
     const channel = this.o.withBackground ? ops.addScalar(labels, 1) : labels;
-    return ops.sigmoid(ops.selectChannel(logits, channel));
+    return ops.sigmoid(ops.selectChannel(this.raw(ops, roiFeats), channel));
   }
 }

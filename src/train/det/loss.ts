@@ -14,7 +14,7 @@ import type { Detector } from '../../tasks/detector.js';
 import { binaryCrossEntropy, crossEntropy, l1Loss, maskCrossEntropy, smoothL1Loss } from '../losses/index.js';
 import type { TrainRng } from '../rng.js';
 import { assignerOptions, type DetTrainConfig, samplerOptions } from './config.js';
-import { bboxLogits, maskLogits } from './heads.js';
+import { RoiHead } from '../../heads/roi/roi-head.js';
 import { proposalsHost } from './proposals-host.js';
 import { roiAlignTfjs } from '../../core/tfjs/roi-align.js';
 import { type GtInstances, maskTargets, rcnnTargets, rpnTargets } from './targets.js';
@@ -56,6 +56,8 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
   const [n, inH, inW] = x.shape as number[];
   if (batch.gts.length !== n || batch.sizes.length !== n) throw new Error(`detector loss: ${n} images but ${batch.gts.length} targets`);
   const v = det.conventions;
+  const roiHead = det.roiHead;
+  if (!(roiHead instanceof RoiHead)) throw new Error(`training supports Mask R-CNN; ${det.config.type} cannot be trained yet`);
   const pyramid = det.neckForward(ops, det.backboneForward(ops, x));
   const heads = pyramid.map((f) => det.rpnHead.forward(ops, f));
 
@@ -164,7 +166,7 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
   let lossBbox: tf.Tensor = tf.scalar(0);
   let lossMask: tf.Tensor = tf.scalar(0);
   if (boxFeats.length > 0) {
-    const { cls: logits, reg: deltas } = bboxLogits(ops, det, boxFeats.length === 1 ? boxFeats[0] : tf.concat(boxFeats, 0));
+    const { cls: logits, reg: deltas } = roiHead.bbox.raw(ops, boxFeats.length === 1 ? boxFeats[0] : tf.concat(boxFeats, 0));
     const r = roiLabels.length;
     lossCls = crossEntropy(logits, tf.tensor1d(roiLabels, 'int32'), { avgFactor: r, lossWeight: cfg.rcnn.loss_cls_weight });
     // Class-specific deltas of each RoI's label by a one-hot product (gather lacks a wasm gradient).
@@ -181,7 +183,7 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
       : boxLoss(picked, tf.tensor2d(roiTargets, [r, 4]), tf.tensor2d(roiWeights, [r, 4]), r, cfg.rcnn.loss_bbox);
   }
   if (maskFeats.length > 0) {
-    const logits = maskLogits(ops, det, maskFeats.length === 1 ? maskFeats[0] : tf.concat(maskFeats, 0));
+    const logits = roiHead.mask.raw(ops, maskFeats.length === 1 ? maskFeats[0] : tf.concat(maskFeats, 0));
     const p = maskLabels.length;
     const s = cfg.rcnn.mask_size;
     const targets = new Float32Array(p * s * s);
