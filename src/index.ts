@@ -13,7 +13,8 @@ export { initBackend, type BackendChoice } from './core/tfjs/backend.js';
 export { buildOnnx, type BuildOptions } from './core/ort/build.js';
 
 export { modelConfigSchema, type ModelConfig, type ModelConfigInput } from './config/models.js';
-export { resolveConfig, validateConfig, configNames } from './config/resolve.js';
+export { validateConfig, resolveFrom, type ConfigCatalog } from './config/resolve.js';
+export { resolveConfig, configNames, NAMED_CONFIGS } from '../configs/index.js';
 export { CONVNEXT_V1, CONVNEXT_V2 } from './backbones/variants.js';
 export { ConvNeXt } from './backbones/convnext.js';
 

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { HostTensor } from '../src/core/host-tensor.js';
 import { readSafetensors } from '../src/io/safetensors.js';
 import type { ClassifierConfig } from '../src/config/classifier.js';
-import { resolveConfig } from '../src/config/resolve.js';
+import { resolveConfig } from '../configs/index.js';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
 

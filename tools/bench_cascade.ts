@@ -11,7 +11,7 @@ import { alternate, median, peakRssMb } from '../src/core/bench.js';
 import { sessionOptions } from '../src/core/ort/runner.js';
 import { initWeights } from '../src/core/weights.js';
 import type { DetectorConfig } from '../src/config/detector.js';
-import { resolveConfig } from '../src/config/resolve.js';
+import { resolveConfig } from '../configs/index.js';
 import { Detector } from '../src/tasks/detector.js';
 import { buildDetectorOnnx } from '../src/tasks/detector-runner.js';
 

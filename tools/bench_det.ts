@@ -22,7 +22,7 @@ import { OrtDetOps } from '../src/core/ort/det-ops.js';
 import { sessionOptions } from '../src/core/ort/runner.js';
 import { bindWeights, type WeightMap } from '../src/core/weights.js';
 import type { DetectorConfig } from '../src/config/detector.js';
-import { resolveConfig } from '../src/config/resolve.js';
+import { resolveConfig } from '../configs/index.js';
 import { readSafetensors } from '../src/io/safetensors.js';
 import { Detector } from '../src/tasks/detector.js';
 import { buildDetectorOnnx } from '../src/tasks/detector-runner.js';

@@ -19,7 +19,7 @@ import { TfjsDetOps } from '../src/core/tfjs/det-ops.js';
 import { TfjsParams } from '../src/core/tfjs/params.js';
 import { initWeights } from '../src/core/weights.js';
 import type { DetectorConfig } from '../src/config/detector.js';
-import { resolveConfig } from '../src/config/resolve.js';
+import { resolveConfig } from '../configs/index.js';
 import { Detector } from '../src/tasks/detector.js';
 import { createDetectorRunner } from '../src/tasks/detector-runner.js';
 

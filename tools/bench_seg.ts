@@ -23,7 +23,7 @@ import { createRunner, type EngineName } from '../src/core/engine.js';
 import type { HostTensor } from '../src/core/host-tensor.js';
 import { runSession, sessionOptions } from '../src/core/ort/runner.js';
 import { bindWeights, initWeights, type WeightMap } from '../src/core/weights.js';
-import { resolveConfig } from '../src/config/resolve.js';
+import { resolveConfig } from '../configs/index.js';
 import { loadWeights } from '../src/io/load-weights.js';
 import { Segmentor } from '../src/tasks/segmentor.js';
 

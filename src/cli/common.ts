@@ -7,7 +7,7 @@ import { BACKEND_CHOICES, type BackendChoice } from '../core/tfjs/backend.js';
 import type { ParamRegistry } from '../core/params.js';
 import { bindWeights, formatBindReport, initWeights, type WeightMap } from '../core/weights.js';
 import type { ModelConfig } from '../config/models.js';
-import { resolveConfig } from '../config/resolve.js';
+import { resolveConfig } from '../../configs/index.js';
 import { loadWeights } from '../io/load-weights.js';
 import { byteProgress } from './progress.js';
 

@@ -1,13 +1,20 @@
-/** Named configs → validated configs: lookup, `--set` overrides, zod validation with readable paths. */
+/**
+ * Named configs → validated configs: lookup in a catalogue of named configs, `--set` overrides,
+ * zod validation with readable paths. The catalogue is passed in (the shipped one is
+ * configs/index.ts's, which also binds these functions to it), so library code never imports
+ * named configs.
+ */
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
-import { NAMED_CONFIGS } from '../../configs/index.js';
 import { type ModelConfig, type ModelConfigInput, modelConfigSchema } from './models.js';
 
-/** Names of all shipped configs, sorted. */
-export function configNames(): string[] {
-  return Object.keys(NAMED_CONFIGS).sort();
+/** Model configs by name. */
+export type ConfigCatalog = Readonly<Record<string, ModelConfigInput>>;
+
+/** Names of a catalogue's configs, sorted. */
+export function catalogNames(catalog: ConfigCatalog): string[] {
+  return Object.keys(catalog).sort();
 }
 
 function editDistance(a: string, b: string): number {
@@ -24,17 +31,17 @@ function editDistance(a: string, b: string): number {
   return d[b.length];
 }
 
-/** Up to three shipped names closest to `name`. */
-export function closeNames(name: string): string[] {
-  return configNames()
+/** Up to three names of `names` closest to `name`. */
+export function closeNames(names: readonly string[], name: string): string[] {
+  return [...names]
     .map((n) => ({ n, d: n.includes(name) || name.includes(n) ? 0 : editDistance(name, n) }))
     .sort((a, b) => a.d - b.d)
     .slice(0, 3)
     .map((x) => x.n);
 }
 
-/** The raw (unvalidated) config of a name, or of a JSON file path. */
-export function rawConfig(name: string): ModelConfigInput {
+/** The raw (unvalidated) config of a name in `catalog`, or of a JSON file path. */
+export function rawConfig(catalog: ConfigCatalog, name: string): ModelConfigInput {
   if (name.endsWith('.json')) {
     try {
       return JSON.parse(readFileSync(name, 'utf8')) as ModelConfigInput;
@@ -42,8 +49,8 @@ export function rawConfig(name: string): ModelConfigInput {
       throw new UserError(`config file ${name}: ${(e as Error).message}`);
     }
   }
-  const c = NAMED_CONFIGS[name];
-  if (!c) throw new UserError(`unknown config '${name}' (did you mean ${closeNames(name).join(', ')}? 'convnext configs' lists all)`);
+  const c = catalog[name];
+  if (!c) throw new UserError(`unknown config '${name}' (did you mean ${closeNames(catalogNames(catalog), name).join(', ')}? 'convnext configs' lists all)`);
   return structuredClone(c);
 }
 
@@ -90,9 +97,9 @@ export function validateConfig(raw: unknown, origin: string): ModelConfig {
   return r.data;
 }
 
-/** Resolves a named config (or JSON file) with `--set` overrides into a validated config. */
-export function resolveConfig(name: string, overrides: readonly string[] = []): ModelConfig {
-  const raw = rawConfig(name) as Record<string, unknown>;
+/** Resolves a config of `catalog` (or a JSON file) with `--set` overrides into a validated config. */
+export function resolveFrom(catalog: ConfigCatalog, name: string, overrides: readonly string[] = []): ModelConfig {
+  const raw = rawConfig(catalog, name) as Record<string, unknown>;
   for (const o of overrides) applyOverride(raw, o);
   return validateConfig(raw, overrides.length ? `${name} (with --set ${overrides.join(' ')})` : name);
 }

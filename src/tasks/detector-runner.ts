@@ -12,9 +12,10 @@ import { GraphBuilder } from '../core/ort/graph.js';
 import { OrtDetOps } from '../core/ort/det-ops.js';
 import { sessionOptions } from '../core/ort/runner.js';
 import { initBackend } from '../core/tfjs/backend.js';
-import { detToHost, TfjsDetOps } from '../core/tfjs/det-ops.js';
+import { TfjsDetOps } from '../core/tfjs/det-ops.js';
+import { detToHost } from '../core/tfjs/host.js';
 import { TfjsParams } from '../core/tfjs/params.js';
-import { fromHost } from '../core/tfjs/runner.js';
+import { fromHost } from '../core/tfjs/host.js';
 import type { WeightMap } from '../core/weights.js';
 import { type Detector, packOutputs } from './detector.js';
 

@@ -8,9 +8,7 @@ import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import { ENGINES } from '../core/engine.js';
 import type { ModelConfig } from '../config/models.js';
-import { applyOverride, closeNames, formatIssues, rawConfig, validateConfig } from '../config/resolve.js';
-import { NAMED_CONFIGS } from '../../configs/index.js';
-import { TRAIN_RECIPES } from '../../configs/demo.js';
+import { applyOverride, catalogNames, closeNames, type ConfigCatalog, formatIssues, rawConfig, validateConfig } from '../config/resolve.js';
 import { type DetPipeline, detPipelineSchema, type SegPipeline, segPipelineSchema } from '../data/pipeline.js';
 import { type DetTrainConfig, detTrainSchema } from './det/config.js';
 import { optimizerSchema, scheduleSchema, type OptimizerConfig, type ScheduleConfigInput } from './optim/config.js';
@@ -82,9 +80,10 @@ export interface TrainRecipe {
   initWeights?: string;
 }
 
-/** The named recipes (configs/demo.ts), sorted. */
-export function recipeNames(): string[] {
-  return Object.keys(TRAIN_RECIPES).sort();
+/** Named model configs and training recipes that recipe resolution looks names up in (the shipped ones: configs/index.ts). */
+export interface RecipeCatalog {
+  models: ConfigCatalog;
+  recipes: Readonly<Record<string, TrainRecipeInput>>;
 }
 
 function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
@@ -93,13 +92,14 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string
   return r.data;
 }
 
-/** Resolves a recipe name (or a model config name, or a JSON file) with `--set` overrides. */
-export function resolveRecipe(name: string, overrides: readonly string[] = []): TrainRecipe {
+/** Resolves a recipe name of `catalog` (or a model config name, or a JSON file) with `--set` overrides. */
+export function resolveRecipeFrom(catalog: RecipeCatalog, name: string, overrides: readonly string[] = []): TrainRecipe {
   let raw: Record<string, unknown>;
-  if (TRAIN_RECIPES[name]) raw = structuredClone(TRAIN_RECIPES[name]) as Record<string, unknown>;
-  else if (NAMED_CONFIGS[name] || name.endsWith('.json')) raw = { model: name };
-  else throw new UserError(`unknown config '${name}' (did you mean ${closeNames(name).join(', ')}? recipes: ${recipeNames().join(', ')})`);
-  if (typeof raw.model === 'string') raw.model = rawConfig(raw.model) as Record<string, unknown>;
+  const recipe = catalog.recipes[name];
+  if (recipe) raw = structuredClone(recipe) as Record<string, unknown>;
+  else if (catalog.models[name] || name.endsWith('.json')) raw = { model: name };
+  else throw new UserError(`unknown config '${name}' (did you mean ${closeNames(catalogNames(catalog.models), name).join(', ')}? recipes: ${Object.keys(catalog.recipes).sort().join(', ')})`);
+  if (typeof raw.model === 'string') raw.model = rawConfig(catalog.models, raw.model) as Record<string, unknown>;
   for (const o of overrides) applyOverride(raw, o);
   const origin = overrides.length ? `${name} (with --set ${overrides.join(' ')})` : name;
   const r = parseWith(trainRecipeSchema, raw, `config ${origin}`);

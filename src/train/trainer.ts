@@ -15,7 +15,7 @@ import { initBackend, type BackendChoice } from '../core/tfjs/backend.js';
 import { TfjsDetOps } from '../core/tfjs/det-ops.js';
 import { prepareTraining } from '../core/tfjs/grad/index.js';
 import { TfjsParams } from '../core/tfjs/params.js';
-import { fromHost } from '../core/tfjs/runner.js';
+import { fromHost } from '../core/tfjs/host.js';
 import { bindWeights, formatInitReport, initWeights, type WeightMap } from '../core/weights.js';
 import type { DetBatch, SegBatch } from '../data/batch.js';
 import { Prefetcher } from '../data/loader.js';

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { createRunner, ENGINES, type Runner } from '../../src/core/engine.js';
 import { bindWeights } from '../../src/core/weights.js';
-import { resolveConfig } from '../../src/config/resolve.js';
+import { resolveConfig } from '../../configs/index.js';
 import { Classifier } from '../../src/tasks/classifier.js';
 import { featureModel } from '../../src/tasks/features.js';
 import { loadWeights } from '../../src/io/load-weights.js';

@@ -4,7 +4,7 @@
  * The shape engine itself is checked against real ONNX Runtime runs of the small variants.
  */
 import { describe, expect, it } from 'vitest';
-import { configNames, resolveConfig } from '../../src/config/resolve.js';
+import { configNames, resolveConfig } from '../../configs/index.js';
 import { featureModel } from '../../src/tasks/features.js';
 import { mainNetwork } from '../../src/tasks/networks.js';
 import { ShapeOps, type ShapeSym } from '../../src/core/shape/ops.js';

@@ -1,7 +1,8 @@
 /** Config resolution: overrides, typos and bad values fail at parse time with their path. */
 import { describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
-import { closeNames, resolveConfig } from '../../src/config/resolve.js';
+import { closeNames } from '../../src/config/resolve.js';
+import { configNames, resolveConfig } from '../../configs/index.js';
 
 describe('resolveConfig', () => {
   it('fills defaults and applies overrides with JSON values', () => {
@@ -37,6 +38,6 @@ describe('resolveConfig', () => {
 
   it('suggests close names for an unknown config', () => {
     expect(() => resolveConfig('convnext-t_in1')).toThrow(/unknown config 'convnext-t_in1' \(did you mean convnext-t_in1k/);
-    expect(closeNames('convnextv2-t')).toContain('convnextv2-t_in1k');
+    expect(closeNames(configNames(), 'convnextv2-t')).toContain('convnextv2-t_in1k');
   });
 });

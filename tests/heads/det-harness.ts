@@ -7,9 +7,10 @@ import type { HostTensor } from '../../src/core/host-tensor.js';
 import { GraphBuilder } from '../../src/core/ort/graph.js';
 import { OrtDetOps } from '../../src/core/ort/det-ops.js';
 import { initBackend } from '../../src/core/tfjs/backend.js';
-import { detToHost, TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
+import { TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
+import { detToHost } from '../../src/core/tfjs/host.js';
 import { TfjsParams } from '../../src/core/tfjs/params.js';
-import { fromHost } from '../../src/core/tfjs/runner.js';
+import { fromHost } from '../../src/core/tfjs/host.js';
 import type { WeightMap } from '../../src/core/weights.js';
 
 /** A function of model code: named inputs to named (float) outputs. */

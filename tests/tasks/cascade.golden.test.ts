@@ -24,7 +24,7 @@ import { ENGINES } from '../../src/core/engine.js';
 import type { HostTensor } from '../../src/core/host-tensor.js';
 import { bindWeights } from '../../src/core/weights.js';
 import type { DetectorConfig } from '../../src/config/detector.js';
-import { resolveConfig } from '../../src/config/resolve.js';
+import { resolveConfig } from '../../configs/index.js';
 import { loadWeights } from '../../src/io/load-weights.js';
 import { Detector } from '../../src/tasks/detector.js';
 import { createDetectorRunner, type DetectorRunner } from '../../src/tasks/detector-runner.js';

@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ENGINES } from '../../src/core/engine.js';
 import { bindWeights } from '../../src/core/weights.js';
-import { resolveConfig } from '../../src/config/resolve.js';
+import { resolveConfig } from '../../configs/index.js';
 import type { DetectorConfig } from '../../src/config/detector.js';
 import { Detector } from '../../src/tasks/detector.js';
 import { createDetectorRunner, type DetectorRunner } from '../../src/tasks/detector-runner.js';

@@ -11,7 +11,7 @@ import { buildOnnx } from '../../src/core/ort/build.js';
 import { sessionOptions } from '../../src/core/ort/runner.js';
 import type { HostTensor } from '../../src/core/host-tensor.js';
 import { bindWeights, type WeightMap } from '../../src/core/weights.js';
-import { resolveConfig } from '../../src/config/resolve.js';
+import { resolveConfig } from '../../configs/index.js';
 import type { DetectorConfig } from '../../src/config/detector.js';
 import { Detector } from '../../src/tasks/detector.js';
 import { createDetectorRunner, type RawDetections } from '../../src/tasks/detector-runner.js';

@@ -5,7 +5,8 @@
  * their path.
  */
 import { describe, expect, it } from 'vitest';
-import { configNames, resolveConfig, validateConfig } from '../../src/config/resolve.js';
+import { validateConfig } from '../../src/config/resolve.js';
+import { configNames, resolveConfig } from '../../configs/index.js';
 import { ShapeOps, type ShapeSym } from '../../src/core/shape/ops.js';
 import type { SegmentorConfig } from '../../src/config/segmentor.js';
 import { Segmentor } from '../../src/tasks/segmentor.js';

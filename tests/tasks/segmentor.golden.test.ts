@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { createRunner, ENGINES } from '../../src/core/engine.js';
 import type { HostTensor } from '../../src/core/host-tensor.js';
 import { bindWeights, type WeightMap } from '../../src/core/weights.js';
-import { resolveConfig } from '../../src/config/resolve.js';
+import { resolveConfig } from '../../configs/index.js';
 import type { SegmentorConfig } from '../../src/config/segmentor.js';
 import { loadWeights } from '../../src/io/load-weights.js';
 import type { RgbImage } from '../../src/io/image.js';

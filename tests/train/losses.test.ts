@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { HostTensor } from '../../src/core/host-tensor.js';
 import { prepareTraining } from '../../src/core/tfjs/grad/index.js';
-import { fromHost, toHost } from '../../src/core/tfjs/runner.js';
+import { fromHost, toHost } from '../../src/core/tfjs/host.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import {
   binaryCrossEntropy, crossEntropy, l1Loss, maskCrossEntropy, type Reduction, smoothL1Loss, weightReduceLoss,

@@ -15,7 +15,7 @@ import { UserError } from '../../src/core/errors.js';
 import { writeSynthDataset } from '../../src/data/synth/write.js';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { listCheckpoints, readLatestCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
-import { resolveRecipe } from '../../src/train/config.js';
+import { resolveRecipe } from '../../configs/index.js';
 import { train, type TrainRunOptions } from '../../src/train/trainer.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'convnext-train-'));

@@ -1,6 +1,6 @@
 /** `convnext configs` lists named configs; `convnext config show NAME [--set …]` prints one resolved. */
 import type { Command } from 'commander';
-import { configNames, resolveConfig } from '../../config/resolve.js';
+import { configNames, resolveConfig } from '../../../configs/index.js';
 import { collect } from '../common.js';
 
 

@@ -12,7 +12,7 @@ import { writeSafetensors } from '../../io/safetensors.js';
 import { CHECKPOINT_SOURCES, type CheckpointSource } from '../../io/sources.js';
 import { byteProgress } from '../progress.js';
 import { bindWeights, formatBindReport } from '../../core/weights.js';
-import { resolveConfig } from '../../config/resolve.js';
+import { resolveConfig } from '../../../configs/index.js';
 import { mainNetwork } from '../../tasks/networks.js';
 
 /** Options of {@link convertCheckpoint}. */

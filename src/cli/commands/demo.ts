@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { createRunner, ENGINES, type EngineName } from '../../core/engine.js';
 import { UserError } from '../../core/errors.js';
 import type { HostTensor } from '../../core/host-tensor.js';
-import { resolveConfig } from '../../config/resolve.js';
+import { resolveConfig } from '../../../configs/index.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { classificationInput, readRgb, type RgbImage } from '../../io/image.js';
 import { writeSafetensors } from '../../io/safetensors.js';

@@ -6,7 +6,7 @@
  */
 import { type Command, Option } from 'commander';
 import { BACKEND_CHOICES, type BackendChoice } from '../../core/tfjs/backend.js';
-import { resolveRecipe } from '../../train/config.js';
+import { resolveRecipe } from '../../../configs/index.js';
 import { train } from '../../train/trainer.js';
 import { positiveInt } from '../common.js';
 import { progress, type Progress } from '../progress.js';

@@ -6,9 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AnchorGridSpec, DetOps, RoiAlignSpec } from '../det-ops.js';
-import type { HostTensor } from '../host-tensor.js';
 import { TfjsOps } from './ops.js';
-import { toHost } from './runner.js';
 import { batchedNmsHost } from '../det/nms.js';
 import { gridAnchorsHost } from '../det/anchors.js';
 import { roiAlignTfjs } from './roi-align.js';
@@ -161,16 +159,4 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
   roiAlign(features: readonly tf.Tensor[], rois: tf.Tensor, levels: tf.Tensor, spec: RoiAlignSpec): tf.Tensor {
     return roiAlignTfjs(features, rois.dataSync(), levels.dataSync(), spec.scales, spec);
   }
-}
-
-/**
- * A tfjs tensor (NHWC or table) → host tensor (NCHW or table), empty tensors included (the wasm
- * backend's Transpose traps on them). Does not dispose `x`.
- */
-export async function detToHost(x: tf.Tensor): Promise<HostTensor> {
-  if (x.size === 0) {
-    const s = [...x.shape];
-    return { shape: x.rank === 4 ? [s[0], s[3], s[1], s[2]] : s, data: new Float32Array(0) };
-  }
-  return toHost(x);
 }

@@ -5,24 +5,7 @@ import type { Network } from '../model.js';
 import type { WeightMap } from '../weights.js';
 import { TfjsParams } from './params.js';
 import { TfjsDetOps } from './det-ops.js';
-
-/** NCHW host tensor → NHWC tfjs tensor (rank 2 passes through). */
-export function fromHost(t: HostTensor): tf.Tensor {
-  const x = tf.tensor(t.data, t.shape, 'float32');
-  if (t.shape.length !== 4) return x;
-  const y = tf.transpose(x, [0, 2, 3, 1]);
-  x.dispose();
-  return y;
-}
-
-/** tfjs tensor (NHWC or [N, C]) → NCHW host tensor. Does not dispose `x`. */
-export async function toHost(x: tf.Tensor): Promise<HostTensor> {
-  const t = x.rank === 4 ? tf.transpose(x, [0, 3, 1, 2]) : x;
-  const data = new Float32Array((await t.data()) as Float32Array);
-  const shape = [...t.shape];
-  if (t !== x) t.dispose();
-  return { shape, data };
-}
+import { fromHost, toHost } from './host.js';
 
 /** A network with its weights on TensorFlow.js, run on host tensors (inference mode). */
 export class TfjsRunner {

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initBackend } from '../../../src/core/tfjs/backend.js';
 import { TfjsRunner } from '../../../src/core/tfjs/runner.js';
 import { initWeights } from '../../../src/core/weights.js';
-import { resolveConfig } from '../../../src/config/resolve.js';
+import { resolveConfig } from '../../../configs/index.js';
 import { Classifier } from '../../../src/tasks/classifier.js';
 import { featureModel } from '../../../src/tasks/features.js';
 import { classifierConfig } from '../../helpers.js';
