@@ -124,6 +124,19 @@ export const TRAIN_RECIPES: Record<string, TrainRecipeInput> = {
     checkpoint: { interval: 2, keep: 2 },
     log_interval: 1,
   },
+  /** The tiny Cascade Mask R-CNN through the same loop (three stages, GIoU on decoded boxes). */
+  'test_train_cascade-mask-rcnn': {
+    model: { ...detectionTestConfigs['test_cascade-mask-rcnn_convnext-narrow'], num_classes: 4, class_names: SHAPES } as Record<string, unknown>,
+    seed: 1,
+    batch_size: 2,
+    max_steps: 4,
+    optimizer: { lr: 1e-3, grad_clip: { max_norm: 5 } },
+    schedule: { policy: 'poly', max_iters: 4, warmup: { type: 'linear', iters: 2, ratio: 0.1 } },
+    pipeline: { scales: [[64, 64], [80, 80]], photometric: true },
+    det_train: { rpn: { sampler: { num: 64 } }, rpn_proposal: { nms_pre: 200, max_per_img: 50 }, rcnn: { sampler: { num: 32 } } },
+    checkpoint: { interval: 2, keep: 2 },
+    log_interval: 1,
+  },
   'test_train_upernet': {
     model: 'test_upernet_convnext-narrow_cls5',
     seed: 1,

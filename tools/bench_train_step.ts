@@ -66,7 +66,7 @@ async function setupRecipe(backend: string): Promise<Contender> {
   await tf.ready();
   installTrainGradients();
   const r = resolveRecipe(recipeName);
-  const model = r.model.type === 'mask_rcnn' ? new Detector(r.model) : r.model.type === 'segmentor' ? new Segmentor(r.model) : null;
+  const model = r.model.type === 'mask_rcnn' || r.model.type === 'cascade_mask_rcnn' ? new Detector(r.model) : r.model.type === 'segmentor' ? new Segmentor(r.model) : null;
   if (!model) throw new Error(`${recipeName}: not a detection or segmentation recipe`);
   const params = new TfjsParams(initWeights(model.scope.registry, r.seed), true);
   const rng = new TrainRng(r.seed);

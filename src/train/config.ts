@@ -63,7 +63,7 @@ export interface TrainRecipe {
   name: string;
   /** The recipe as JSON with the model config inlined (what checkpoints record). */
   raw: Record<string, unknown>;
-  model: ModelConfig & { type: 'mask_rcnn' | 'segmentor' };
+  model: ModelConfig & { type: 'mask_rcnn' | 'cascade_mask_rcnn' | 'segmentor' };
   task: 'det' | 'seg';
   seed: number;
   batchSize: number;
@@ -104,10 +104,10 @@ export function resolveRecipeFrom(catalog: RecipeCatalog, name: string, override
   const origin = overrides.length ? `${name} (with --set ${overrides.join(' ')})` : name;
   const r = parseWith(trainRecipeSchema, raw, `config ${origin}`);
   const model = validateConfig(r.model, `${origin}: model`);
-  if (model.type !== 'mask_rcnn' && model.type !== 'segmentor') {
-    throw new UserError(`config ${origin}: a ${model.type} model cannot be trained by convnext train (Mask R-CNN and segmentors can)`);
+  if (model.type !== 'mask_rcnn' && model.type !== 'cascade_mask_rcnn' && model.type !== 'segmentor') {
+    throw new UserError(`config ${origin}: a ${model.type} model cannot be trained by convnext train (Mask R-CNN, Cascade Mask R-CNN and segmentors can)`);
   }
-  const task = model.type === 'mask_rcnn' ? 'det' : 'seg';
+  const task = model.type === 'segmentor' ? 'seg' : 'det';
   if (task === 'seg' && Object.keys(r.det_train).length > 0) throw new UserError(`config ${origin}: det_train applies to detectors only`);
   return {
     name,

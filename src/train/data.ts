@@ -41,7 +41,7 @@ export interface TrainData<B> {
 /** Detection training data of `recipe` from `paths`. */
 export function detTrainData(recipe: TrainRecipe, paths: DetDataPaths): TrainData<DetBatch> {
   const cfg = recipe.model;
-  if (cfg.type !== 'mask_rcnn') throw new Error('detTrainData needs a Mask R-CNN recipe');
+  if (cfg.type !== 'mask_rcnn' && cfg.type !== 'cascade_mask_rcnn') throw new Error('detTrainData needs a detector recipe');
   const classes = new Detector(cfg).classNames;
   const ds = loadDetDataset(paths.annotations, paths.images, classes, { requireMasks: false });
   const stream = new SampleStream(ds.records.length, recipe.seed);

@@ -109,7 +109,7 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
   await prepareTraining();
   installTrainGradients();
 
-  const model = r.model.type === 'mask_rcnn' ? new Detector(r.model) : new Segmentor(r.model);
+  const model = r.model.type === 'segmentor' ? new Segmentor(r.model) : new Detector(r.model);
   const data: TrainData<DetBatch | SegBatch> = model instanceof Detector ? detTrainData(r, detDataPaths(o.data, o.images)) : segTrainData(r, o.data);
   const registry = model.scope.registry;
   const val = o.valData ? (model instanceof Detector ? { det: detDataPaths(o.valData) } : { seg: o.valData }) : null;
@@ -158,7 +158,7 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
     const host = await params.toHost();
     const engineOpts = { backend: o.backend, limit: r.eval.maxImages };
     const metrics = val.det
-      ? await evaluateDetector(r.model as Extract<TrainRecipe['model'], { type: 'mask_rcnn' }>, host, val.det, r.eval.engine, engineOpts)
+      ? await evaluateDetector(r.model as Extract<TrainRecipe['model'], { type: 'mask_rcnn' | 'cascade_mask_rcnn' }>, host, val.det, r.eval.engine, engineOpts)
       : await evaluateSegmentor(r.model as Extract<TrainRecipe['model'], { type: 'segmentor' }>, host, val.seg!, r.eval.engine, engineOpts);
     const name = bestMetric(model);
     const value = metrics[name];

@@ -42,6 +42,7 @@ function run(recipe: string, data: string, workDir: string, extra: Partial<Train
 
 describe.each([
   ['test_train_mask-rcnn', DET],
+  ['test_train_cascade-mask-rcnn', DET],
   ['test_train_upernet', SEG],
 ])('%s', (recipe, data) => {
   it('resume reaches the same weights and optimiser state as an uninterrupted run; no tensor leaks', async () => {

@@ -11,16 +11,27 @@ import type { TfjsDetOps } from '../../core/tfjs/det-ops.js';
 import { gridAnchorsHost } from '../../core/det/anchors.js';
 import { mapRoiLevels } from '../../heads/roi/levels.js';
 import type { Detector } from '../../tasks/detector.js';
-import { binaryCrossEntropy, crossEntropy, l1Loss, maskCrossEntropy, smoothL1Loss } from '../losses/index.js';
+import { binaryCrossEntropy, crossEntropy, giouLoss, l1Loss, maskCrossEntropy, smoothL1Loss } from '../losses/index.js';
 import type { TrainRng } from '../rng.js';
-import { assignerOptions, type DetTrainConfig, samplerOptions } from './config.js';
+import { assignerOptions, type BoxLossConfig, cascadeAssigner, cascadeStages, type DetTrainConfig, samplerOptions } from './config.js';
 import { RoiHead } from '../../heads/roi/roi-head.js';
-import { proposalsHost } from './proposals-host.js';
+import { CascadeRoiHead } from '../../heads/roi/cascade-roi-head.js';
+import type { BBoxHead } from '../../heads/roi/bbox-head.js';
+import type { MaskHead } from '../../heads/roi/mask-head.js';
+import { type BoxCoderOptions, decodeBoxes } from '../../heads/det/coder.js';
+import { CASCADE_STAGE_LOSS_WEIGHTS, stageCoders } from '../../config/detector.js';
+import type { AssignerOptions } from './assign.js';
+import { takeRows } from './boxes.js';
+import { decodeBox, proposalsHost } from './proposals-host.js';
 import { roiAlignTfjs } from '../../core/tfjs/roi-align.js';
-import { type GtInstances, maskTargets, rcnnTargets, rpnTargets } from './targets.js';
+import { type GtInstances, maskTargets, type RcnnTargets, rcnnTargets, rpnTargets } from './targets.js';
 
-/** The loss terms of one batch. */
-export type DetLosses = Record<'loss_rpn_cls' | 'loss_rpn_bbox' | 'loss_cls' | 'loss_bbox' | 'loss_mask', tf.Scalar>;
+/**
+ * The loss terms of one batch, keyed as mmdetection: `loss_rpn_cls`, `loss_rpn_bbox`, then
+ * `loss_cls`, `loss_bbox`, `loss_mask` (Mask R-CNN) or `s{i}.loss_cls` … per cascade stage, each
+ * already multiplied by its stage loss weight.
+ */
+export type DetLosses = Record<string, tf.Scalar>;
 
 /** What one batch holds besides the image tensor. */
 export interface DetBatchTargets {
@@ -38,8 +49,9 @@ export interface DetLossInfo {
   proposals: number[];
 }
 
-function boxLoss(pred: tf.Tensor, target: tf.Tensor, weight: tf.Tensor, avgFactor: number, c: DetTrainConfig['rpn']['loss_bbox']): tf.Tensor {
+function boxLoss(pred: tf.Tensor, target: tf.Tensor, weight: tf.Tensor, avgFactor: number, c: BoxLossConfig): tf.Tensor {
   const opts = { weight, avgFactor, lossWeight: c.loss_weight };
+  if (c.type === 'giou') return giouLoss(pred, target, opts);
   return c.type === 'l1' ? l1Loss(pred, target, opts) : smoothL1Loss(pred, target, { ...opts, beta: c.beta });
 }
 
@@ -56,8 +68,6 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
   const [n, inH, inW] = x.shape as number[];
   if (batch.gts.length !== n || batch.sizes.length !== n) throw new Error(`detector loss: ${n} images but ${batch.gts.length} targets`);
   const v = det.conventions;
-  const roiHead = det.roiHead;
-  if (!(roiHead instanceof RoiHead)) throw new Error(`training supports Mask R-CNN; ${det.config.type} cannot be trained yet`);
   const pyramid = det.neckForward(ops, det.backboneForward(ops, x));
   const heads = pyramid.map((f) => det.rpnHead.forward(ops, f));
 
@@ -112,15 +122,89 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
   const regData = heads.map((h) => h.reg.dataSync());
   const perImage = levelAnchors.map((a) => a.length / 4);
   const rp = cfg.rpn_proposal;
-  const propOpts = { nmsPre: rp.nms_pre, maxPerImg: rp.max_per_img, iouThr: rp.iou_threshold, minSize: rp.min_bbox_size, minSizeInclusive: false, coder: det.proposalOptions.coder };
+  const propOpts = { nmsPre: rp.nms_pre, maxPerImg: rp.max_per_img ?? (det.config.type === 'cascade_mask_rcnn' ? 2000 : 1000), iouThr: rp.iou_threshold, minSize: rp.min_bbox_size, minSizeInclusive: false, coder: det.proposalOptions.coder };
 
+  const proposals: Float32Array[] = [];
+  for (let i = 0; i < n; i++) {
+    const levels = perImage.map((k, l) => ({
+      logits: clsData[l].subarray(i * k, (i + 1) * k),
+      deltas: regData[l].subarray(i * k * 4, (i + 1) * k * 4),
+      anchors: levelAnchors[l],
+    }));
+    proposals.push(proposalsHost(levels, batch.sizes[i], propOpts));
+  }
+  const losses: Record<string, tf.Scalar> = { loss_rpn_cls: lossRpnCls as tf.Scalar, loss_rpn_bbox: lossRpnBbox as tf.Scalar };
+  const stages = rcnnStages(det, cfg);
+  let rois = 0;
+  let roiPos = 0;
+  let props = proposals;
+  stages.forEach((stage, s) => {
+    const last = s === stages.length - 1;
+    const r = rcnnStageLosses(det, ops, pyramid, props, batch, cfg, stage, rng, !last);
+    const prefix = stages.length === 1 ? '' : `s${s}.`;
+    for (const [k, value] of Object.entries(r.losses)) losses[`${prefix}${k}`] = (stage.weight === 1 ? value : tf.mul(value, stage.weight)) as tf.Scalar;
+    if (s === 0) {
+      rois = r.rois;
+      roiPos = r.roiPos;
+    }
+    if (r.next) props = r.next;
+  });
+  if (info) Object.assign(info, { rpnPos, rpnNeg: samples - rpnPos, rois, roiPos, proposals: proposals.map((p) => p.length / 4) });
+  return losses;
+}
+
+/** What one RCNN stage trains: its heads, coder, assigner, box loss and loss weight. */
+interface RcnnStage {
+  bbox: BBoxHead;
+  mask: MaskHead;
+  coder: BoxCoderOptions;
+  assigner: AssignerOptions;
+  lossBbox: BoxLossConfig;
+  /** Regress decoded boxes (against the ground-truth boxes) instead of deltas. */
+  decoded: boolean;
+  weight: number;
+}
+
+/** The RCNN stages of a detector: one for Mask R-CNN, `num_stages` for a cascade. */
+function rcnnStages(det: Detector, cfg: DetTrainConfig): RcnnStage[] {
+  const head = det.roiHead;
+  const coders = stageCoders(det.config) as BoxCoderOptions[];
+  if (head instanceof RoiHead) {
+    if (cfg.cascade_stages) throw new Error('det_train.cascade_stages applies to Cascade R-CNN models');
+    return [{ bbox: head.bbox, mask: head.mask, coder: coders[0], assigner: assignerOptions(cfg.rcnn.assigner), lossBbox: cfg.rcnn.loss_bbox, decoded: false, weight: 1 }];
+  }
+  if (!(head instanceof CascadeRoiHead)) throw new Error(`training does not support the RoI head of ${det.config.type}`);
+  const n = head.bbox.length;
+  const train = cascadeStages(cfg, n);
+  const weights = det.config.type === 'cascade_mask_rcnn' ? det.config.roi_head?.stage_loss_weights : undefined;
+  return train.map((t, s) => ({
+    bbox: head.bbox[s],
+    mask: head.mask[s],
+    coder: coders[s],
+    assigner: cascadeAssigner(t.assigner),
+    lossBbox: t.loss_bbox,
+    decoded: t.reg_decoded_bbox,
+    weight: weights?.[s] ?? CASCADE_STAGE_LOSS_WEIGHTS[s] ?? CASCADE_STAGE_LOSS_WEIGHTS[CASCADE_STAGE_LOSS_WEIGHTS.length - 1],
+  }));
+}
+
+/**
+ * One RCNN stage (mmdetection `_bbox_forward_train` + `_mask_forward_train`): per image sampling
+ * of the proposals (ground truths added) and RoIAlign on its own features; softmax cross-entropy
+ * and the box loss over all sampled RoIs of the batch, per-class mask BCE over the positives.
+ * With `refine` it also returns the next stage's proposals (`refine_bboxes`): every sampled RoI
+ * but the added ground truths, regressed (detached) by its target class, or for a background RoI
+ * by its arg-max foreground class, and clipped to its image.
+ */
+function rcnnStageLosses(det: Detector, ops: TfjsDetOps, pyramid: tf.Tensor[], props: readonly Float32Array[], batch: DetBatchTargets, cfg: DetTrainConfig, stage: RcnnStage, rng: TrainRng, refine: boolean): { losses: Record<'loss_cls' | 'loss_bbox' | 'loss_mask', tf.Tensor>; rois: number; roiPos: number; next: Float32Array[] | null } {
+  const n = props.length;
   const o = det.roiHead.o;
   const numLevels = o.strides.length;
   const scales = o.strides.map((s) => 1 / s);
+  const v = det.conventions;
   const c = det.config.num_classes;
-  const bgFirst = v.background === 'first';
-  const rcnnAssigner = assignerOptions(cfg.rcnn.assigner);
-  const rcnnSampler = samplerOptions(cfg.rcnn.sampler, cfg.rcnn.add_gt_as_proposals);
+  const bgFirst = stage.bbox.o.background === 'first';
+  const sampler = samplerOptions(cfg.rcnn.sampler, cfg.rcnn.add_gt_as_proposals);
   const boxFeats: tf.Tensor[] = [];
   const maskFeats: tf.Tensor[] = [];
   const roiLabels: number[] = [];
@@ -128,27 +212,22 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
   const roiWeights: number[] = [];
   const maskLabels: number[] = [];
   const maskTgts: Float32Array[] = [];
-  const proposalCounts: number[] = [];
+  const sampled: Array<{ image: number; targets: RcnnTargets } | null> = [];
   let roiPos = 0;
   for (let i = 0; i < n; i++) {
-    const levels = perImage.map((k, l) => ({
-      logits: clsData[l].subarray(i * k, (i + 1) * k),
-      deltas: regData[l].subarray(i * k * 4, (i + 1) * k * 4),
-      anchors: levelAnchors[l],
-    }));
-    const props = proposalsHost(levels, batch.sizes[i], propOpts);
-    proposalCounts.push(props.length / 4);
-    const t = rcnnTargets(props, batch.gts[i], rcnnAssigner, rcnnSampler, v.rcnnCoder, rng);
+    const t = rcnnTargets(props[i], batch.gts[i], stage.assigner, sampler, stage.coder, rng);
     const r = t.rois.length / 4;
+    sampled.push(r === 0 ? null : { image: i, targets: t });
     if (r === 0) continue;
     const feats = pyramid.slice(0, numLevels).map((f) => sliceImage(f, i, n));
     const levelOf = (boxes: Float32Array) => tf.tidy(() => mapRoiLevels(ops, tf.tensor2d(boxes, [boxes.length / 4, 4]), numLevels, o.levels).dataSync());
     boxFeats.push(roiAlignTfjs(feats, t.rois, levelOf(t.rois), scales, o.boxRoi));
+    const gtBoxes = stage.decoded ? takeRows(batch.gts[i].boxes, t.posGtInds, 4) : t.bboxTargets;
     for (let k = 0; k < r; k++) {
       const l = t.labels[k];
       roiLabels.push(l < 0 ? (bgFirst ? 0 : c) : bgFirst ? l + 1 : l);
       for (let j = 0; j < 4; j++) {
-        roiTargets.push(k < t.numPos ? t.bboxTargets[4 * k + j] : 0);
+        roiTargets.push(k < t.numPos ? gtBoxes[4 * k + j] : 0);
         roiWeights.push(k < t.numPos ? 1 : 0);
       }
     }
@@ -160,30 +239,31 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
       for (let k = 0; k < t.numPos; k++) maskLabels.push(t.labels[k] + (v.maskWithBackground ? 1 : 0));
     }
   }
-  if (info) Object.assign(info, { rpnPos, rpnNeg: samples - rpnPos, rois: roiLabels.length, roiPos, proposals: proposalCounts });
 
+  const r = roiLabels.length;
   let lossCls: tf.Tensor = tf.scalar(0);
   let lossBbox: tf.Tensor = tf.scalar(0);
   let lossMask: tf.Tensor = tf.scalar(0);
+  let next: Float32Array[] | null = null;
   if (boxFeats.length > 0) {
-    const { cls: logits, reg: deltas } = roiHead.bbox.raw(ops, boxFeats.length === 1 ? boxFeats[0] : tf.concat(boxFeats, 0));
-    const r = roiLabels.length;
+    const { cls: logits, reg } = stage.bbox.raw(ops, boxFeats.length === 1 ? boxFeats[0] : tf.concat(boxFeats, 0));
     lossCls = crossEntropy(logits, tf.tensor1d(roiLabels, 'int32'), { avgFactor: r, lossWeight: cfg.rcnn.loss_cls_weight });
-    // Class-specific deltas of each RoI's label by a one-hot product (gather lacks a wasm gradient).
-    const cols = deltas.shape[1] as number / 4;
-    const regIndex = roiLabels.map((l) => {
-      const fg = bgFirst ? l - 1 : l;
-      if (fg < 0 || fg >= c) return -1;
-      return v.regWithBackground && bgFirst ? fg + 1 : fg;
-    });
+    // Each RoI's deltas of its label by a one-hot product (gather lacks a wasm gradient).
+    const cols = reg.shape[1] as number / 4;
+    const regIndex = roiLabels.map((l) => regColumn(l, stage.bbox, c));
     const hot = tf.cast(tf.equal(tf.expandDims(tf.tensor1d(regIndex, 'int32'), 1), tf.range(0, cols, 1, 'int32')), 'float32');
-    const picked = tf.sum(tf.mul(tf.reshape(deltas, [r, cols, 4]), tf.expandDims(hot, 2)), 1);
+    const picked = tf.sum(tf.mul(tf.reshape(reg, [r, cols, 4]), tf.expandDims(hot, 2)), 1);
+    const allRois = tf.tensor2d(concatRois(sampled), [r, 4]);
+    const pred = stage.decoded ? decodeBoxes(ops, picked, allRois, stage.coder, null) : picked;
     lossBbox = roiPos === 0
-      ? tf.mul(tf.sum(picked), 0)
-      : boxLoss(picked, tf.tensor2d(roiTargets, [r, 4]), tf.tensor2d(roiWeights, [r, 4]), r, cfg.rcnn.loss_bbox);
+      ? tf.mul(tf.sum(pred), 0)
+      : boxLoss(pred, tf.tensor2d(roiTargets, [r, 4]), tf.tensor2d(roiWeights, [r, 4]), r, stage.lossBbox);
+    if (refine) next = refined(sampled, n, logits.dataSync(), reg.dataSync(), stage, c, batch.sizes);
+  } else if (refine) {
+    next = Array.from({ length: n }, () => new Float32Array(0));
   }
   if (maskFeats.length > 0) {
-    const logits = roiHead.mask.raw(ops, maskFeats.length === 1 ? maskFeats[0] : tf.concat(maskFeats, 0));
+    const logits = stage.mask.raw(ops, maskFeats.length === 1 ? maskFeats[0] : tf.concat(maskFeats, 0));
     const p = maskLabels.length;
     const s = cfg.rcnn.mask_size;
     const targets = new Float32Array(p * s * s);
@@ -194,11 +274,54 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
     }
     lossMask = maskCrossEntropy(logits, tf.tensor3d(targets, [p, s, s]), tf.tensor1d(maskLabels, 'int32'), { lossWeight: cfg.rcnn.loss_mask_weight });
   }
-  return {
-    loss_rpn_cls: lossRpnCls as tf.Scalar,
-    loss_rpn_bbox: lossRpnBbox as tf.Scalar,
-    loss_cls: lossCls as tf.Scalar,
-    loss_bbox: lossBbox as tf.Scalar,
-    loss_mask: lossMask as tf.Scalar,
-  };
+  return { losses: { loss_cls: lossCls, loss_bbox: lossBbox, loss_mask: lossMask }, rois: r, roiPos, next };
+}
+
+/** Column group of `fc_reg` that holds the deltas of class label `l` (in `fc_cls` order), or −1 for none. */
+function regColumn(l: number, head: BBoxHead, c: number): number {
+  const bgFirst = head.o.background === 'first';
+  const fg = bgFirst ? l - 1 : l;
+  if (fg < 0 || fg >= c) return -1;
+  if (head.o.classAgnostic) return 0;
+  return head.o.regWithBackground && bgFirst ? fg + 1 : fg;
+}
+
+function concatRois(sampled: ReadonlyArray<{ targets: RcnnTargets } | null>): Float32Array {
+  const parts = sampled.filter((x) => x !== null).map((x) => x.targets.rois);
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let k = 0;
+  for (const p of parts) {
+    out.set(p, k);
+    k += p.length;
+  }
+  return out;
+}
+
+/** The next cascade stage's proposals of each image (see {@link rcnnStageLosses}). */
+function refined(sampled: ReadonlyArray<{ image: number; targets: RcnnTargets } | null>, n: number, logits: ArrayLike<number>, reg: ArrayLike<number>, stage: RcnnStage, c: number, sizes: ReadonlyArray<readonly [number, number]>): Float32Array[] {
+  const out: Float32Array[] = Array.from({ length: n }, () => new Float32Array(0));
+  const k1 = c + 1;
+  const regCols = reg.length / Math.max(1, logits.length / k1);
+  const fgOffset = stage.bbox.o.background === 'first' ? 1 : 0;
+  let row = 0;
+  for (const x of sampled) {
+    if (!x) continue;
+    const t = x.targets;
+    const [h, w] = sizes[x.image];
+    const boxes: number[] = [];
+    for (let k = 0; k < t.labels.length; k++, row++) {
+      if (k < t.numPos && t.posIsGt[k]) continue;
+      let label = t.labels[k];
+      if (label < 0) {
+        label = 0;
+        for (let j = 1; j < c; j++) if (logits[row * k1 + fgOffset + j] > logits[row * k1 + fgOffset + label]) label = j;
+      }
+      const col = regColumn(label + fgOffset, stage.bbox, c);
+      const d = Array.from({ length: 4 }, (_, j) => reg[row * regCols + 4 * col + j]);
+      const b = decodeBox(d, t.rois.subarray(4 * k, 4 * k + 4), stage.coder);
+      boxes.push(Math.min(Math.max(b[0], 0), w), Math.min(Math.max(b[1], 0), h), Math.min(Math.max(b[2], 0), w), Math.min(Math.max(b[3], 0), h));
+    }
+    out[x.image] = Float32Array.from(boxes);
+  }
+  return out;
 }

@@ -70,6 +70,8 @@ export interface RcnnTargets {
   bboxTargets: Float32Array;
   /** [numPos] ground-truth index of each positive. */
   posGtInds: Int32Array;
+  /** [numPos] 1 where the positive is an added ground truth. */
+  posIsGt: Uint8Array;
 }
 
 /** RCNN sampling and box targets of one image (proposals [P·4]). */
@@ -82,7 +84,7 @@ export function rcnnTargets(proposals: Float32Array, gt: GtInstances, assigner: 
   const labels = new Int32Array(order.length).fill(-1);
   for (let k = 0; k < numPos; k++) labels[k] = gt.labels[s.posGtInds[k]];
   const bboxTargets = encodeBoxes(rois.subarray(0, 4 * numPos), takeRows(gt.boxes, s.posGtInds, 4), coder);
-  return { rois, numPos, labels, bboxTargets, posGtInds: s.posGtInds };
+  return { rois, numPos, labels, bboxTargets, posGtInds: s.posGtInds, posIsGt: Uint8Array.from(s.posInds, (i) => s.gtFlags[i]) };
 }
 
 /**

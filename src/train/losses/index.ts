@@ -6,3 +6,4 @@ export {
   binaryCrossEntropy, crossEntropy, maskCrossEntropy,
 } from './cross-entropy.js';
 export { type RegressionLossOptions, l1Loss, smoothL1Loss } from './regression.js';
+export { type GIoULossOptions, giouLoss } from './giou.js';
