@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { ConvNeXt } from '../backbones/convnext.js';
 import { CONVNEXT_V1, CONVNEXT_V2, V1_VARIANTS, V2_VARIANTS, type VariantDims } from '../backbones/variants.js';
+import { type FeatureSpec, levelName } from '../core/feature-spec.js';
 import type { Scope } from '../core/params.js';
 
 const ALL_VARIANTS = [...new Set([...V1_VARIANTS, ...V2_VARIANTS])] as [string, ...string[]];
@@ -54,6 +55,15 @@ export function resolveDims(c: ConvNeXtBackboneConfig): VariantDims {
   const dims = c.dims ?? v?.dims;
   if (!depths || !dims) throw new Error('backbone: no depths/dims');
   return { depths, dims };
+}
+
+/**
+ * The levels a dense consumer (neck) reads from the backbone of `c`, without building it: the
+ * `out_indices` stages (their `norm{i}` outputs), else all four raw stages; stride 4·2^i.
+ */
+export function denseSpecs(c: ConvNeXtBackboneConfig): FeatureSpec[] {
+  const { dims } = resolveDims(c);
+  return (c.out_indices ?? [0, 1, 2, 3]).map((i) => ({ name: levelName(4 << i), channels: dims[i], stride: 4 << i }));
 }
 
 /** Builds the backbone declared by `c` under `scope`. */

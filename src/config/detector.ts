@@ -7,7 +7,9 @@
  */
 import { z } from 'zod';
 import type { AnchorStrideMode } from '../core/det-ops.js';
-import { convnextBackboneSchema } from './backbone.js';
+import { convnextBackboneSchema, type ConvNeXtBackboneConfig, denseSpecs } from './backbone.js';
+import type { RegisteredConfig } from '../core/registry.js';
+import { NECKS } from '../necks/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from './input.js';
 
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
@@ -142,7 +144,8 @@ const detectorFields = {
   num_classes: posInt,
   /** Class names: 'coco' (the 80 COCO classes), or an explicit list. */
   class_names: z.union([z.literal('coco'), z.array(z.string())]).optional(),
-  neck: z.object({ type: z.literal('fpn').optional(), out_channels: posInt.optional(), num_outs: posInt.optional() }).strict().optional(),
+  /** Any registered neck (src/necks/index.ts); unset: an FPN of 256 channels with one extra level. */
+  neck: NECKS.schema().optional(),
   rpn_head: rpnHeadSchema.optional(),
   input: inputSchema,
 };
@@ -150,9 +153,12 @@ const detectorFields = {
 interface CommonDetectorFields {
   num_classes: number;
   class_names?: 'coco' | string[];
-  backbone: { out_indices?: number[] };
-  neck?: { num_outs?: number };
+  backbone: ConvNeXtBackboneConfig;
+  neck?: RegisteredConfig;
 }
+
+/** The neck of a detector config that leaves it unset. */
+export const DEFAULT_NECK: RegisteredConfig = { type: 'fpn', out_channels: 256 };
 
 /** Rules every detector config obeys (class names against the class count, FPN levels). */
 function commonRules(c: CommonDetectorFields, ctx: z.RefinementCtx): void {
@@ -166,10 +172,8 @@ function commonRules(c: CommonDetectorFields, ctx: z.RefinementCtx): void {
   if (outs && outs.length < 2) {
     ctx.addIssue({ code: 'custom', path: ['backbone', 'out_indices'], message: 'an FPN needs at least two backbone levels' });
   }
-  const numOuts = c.neck?.num_outs;
-  const levels = outs ? outs.length : 4;
-  if (numOuts !== undefined && numOuts < levels) {
-    ctx.addIssue({ code: 'custom', path: ['neck', 'num_outs'], message: `num_outs ${numOuts} is less than the ${levels} backbone levels` });
+  if (c.neck && !(outs && outs.length < 2)) {
+    for (const message of NECKS.check(denseSpecs(c.backbone), c.neck)) ctx.addIssue({ code: 'custom', path: ['neck'], message });
   }
 }
 

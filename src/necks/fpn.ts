@@ -5,10 +5,13 @@
  * (kernel 1, stride 2) of the last output. Parameter names as mmdetection:
  * `lateral_convs.i.conv`, `fpn_convs.i.conv`.
  */
+import { z } from 'zod';
+import type { Neck } from '../core/components.js';
 import { type FeatureSpec, levelName, validateFeatureSpecs } from '../core/feature-spec.js';
 import { Conv2d } from '../core/layers.js';
 import type { Ops } from '../core/ops.js';
 import type { Scope } from '../core/params.js';
+import type { ComponentEntry } from '../core/registry.js';
 
 export interface FpnOptions {
   /** Output channels of every level. */
@@ -18,7 +21,7 @@ export interface FpnOptions {
 }
 
 /** FPN over the levels of `inSpecs`; outputs are keyed by level name (p2 … p6). */
-export class Fpn {
+export class Fpn implements Neck {
   readonly inSpecs: readonly FeatureSpec[];
   readonly outSpecs: readonly FeatureSpec[];
   private readonly laterals: Conv2d[] = [];
@@ -57,3 +60,23 @@ export class Fpn {
     return outs;
   }
 }
+
+/** Config of the FPN neck (mmdetection's `FPN`: `out_channels`, `num_outs`). */
+export const fpnSchema = z
+  .object({
+    type: z.literal('fpn'),
+    out_channels: z.number().int().positive().default(256),
+    /** Output levels: the inputs plus max-pool extras; unset: one extra level. */
+    num_outs: z.number().int().positive().optional(),
+  })
+  .strict();
+
+export type FpnConfig = z.output<typeof fpnSchema>;
+
+/** Registry entry of the FPN neck. */
+export const fpnEntry: ComponentEntry<FpnConfig, Neck> = {
+  type: 'fpn',
+  schema: fpnSchema,
+  build: (scope, upstream, o) => new Fpn(scope, upstream, { outChannels: o.out_channels, numOuts: o.num_outs ?? upstream.length + 1 }),
+  check: (upstream, o) => (o.num_outs !== undefined && o.num_outs < upstream.length ? [`num_outs ${o.num_outs} is less than the ${upstream.length} backbone levels`] : []),
+};

@@ -12,7 +12,7 @@ import type { Network } from '../core/model.js';
 import type { Ops } from '../core/ops.js';
 import { Scope } from '../core/params.js';
 import { buildBackbone } from '../config/backbone.js';
-import { bboxHeadConfigs, type BBoxHeadConfig, type ConventionValues, conventionValues, type DetectorConfig, roiAlignValues, stageCoders } from '../config/detector.js';
+import { bboxHeadConfigs, type BBoxHeadConfig, type ConventionValues, conventionValues, DEFAULT_NECK, type DetectorConfig, roiAlignValues, stageCoders } from '../config/detector.js';
 import { anchorGridSpecs } from '../core/det/anchors.js';
 import type { AnchorGridSpec } from '../core/det-ops.js';
 import type { BoxCoderOptions } from '../heads/det/coder.js';
@@ -21,7 +21,8 @@ import { RpnHead } from '../heads/rpn/rpn-head.js';
 import type { BBoxHeadOptions } from '../heads/roi/bbox-head.js';
 import { CascadeRoiHead } from '../heads/roi/cascade-roi-head.js';
 import { RoiHead, type RoiHeadCommon, type RoiHeadLike } from '../heads/roi/roi-head.js';
-import { Fpn } from '../necks/fpn.js';
+import type { Neck } from '../core/components.js';
+import { NECKS } from '../necks/index.js';
 import { COCO_CLASSES } from './detector-classes.js';
 
 /** Raw detector outputs (input-image coordinates, before rescaling and mask pasting). */
@@ -52,7 +53,7 @@ export class Detector {
   readonly backbone: ConvNeXt;
   /** Backbone levels fed to the FPN: `norm{i}` outputs with out_indices, else the raw stages. */
   readonly backboneSpecs: readonly FeatureSpec[];
-  readonly neck: Fpn;
+  readonly neck: Neck;
   readonly rpnHead: RpnHead;
   readonly roiHead: RoiHeadLike;
   readonly conventions: ConventionValues;
@@ -66,11 +67,7 @@ export class Detector {
     this.backbone = buildBackbone(this.scope.child('backbone'), config.backbone);
     this.dense = config.backbone.out_indices !== undefined;
     this.backboneSpecs = this.dense ? this.backbone.featureSpecs : this.backbone.stageSpecs;
-    const neck = config.neck ?? {};
-    this.neck = new Fpn(this.scope.child('neck'), this.backboneSpecs, {
-      outChannels: neck.out_channels ?? 256,
-      numOuts: neck.num_outs ?? this.backboneSpecs.length + 1,
-    });
+    this.neck = NECKS.build(this.scope.child('neck'), this.backboneSpecs, config.neck ?? DEFAULT_NECK);
     const pyramid = this.neck.outSpecs;
     const channels = pyramid[0].channels;
     const numAnchors = v.anchors.ratios.length * v.anchors.scales.length;

@@ -1,0 +1,89 @@
+/**
+ * Component registries: one per component kind (neck, …), each mapping a config's literal `type`
+ * to its entry: the zod schema of its options, how to build it from the upstream component's
+ * feature spec, and (optionally) the spec it will emit, for checks at parse time. A registry's
+ * schema parses any registered type, so a config naming an unknown type or a typo in an option
+ * fails at parse time with its path. Entries registered later (a user's own component) are
+ * parsed and built exactly like the shipped ones.
+ */
+import { z } from 'zod';
+import type { FeatureSpec } from './feature-spec.js';
+import type { Scope } from './params.js';
+
+/** A parsed component config: its `type` and its own options. */
+export interface ComponentConfig {
+  readonly type: string;
+}
+
+/** One registered component type. `O` is its parsed config, `C` the component it builds. */
+export interface ComponentEntry<O extends ComponentConfig, C> {
+  readonly type: O['type'];
+  /** Schema of the config: `type: z.literal(type)`, strict, defaults filled in. */
+  readonly schema: z.ZodType<O>;
+  /** The component under `scope` (parameter names below it), reading its input levels from `upstream`. */
+  build(scope: Scope, upstream: readonly FeatureSpec[], options: O): C;
+  /** Problems with these options on this upstream (cross-component rules), checked after parsing. */
+  check?(upstream: readonly FeatureSpec[], options: O): string[];
+}
+
+/** The config of a component of a registry, as parsed (its own options are known to its entry). */
+export type RegisteredConfig = ComponentConfig & Record<string, unknown>;
+
+export class Registry<C> {
+  private readonly entries = new Map<string, ComponentEntry<ComponentConfig, C>>();
+
+  /** `kind` names the component kind in messages ("neck"). */
+  constructor(readonly kind: string) {}
+
+  /** Adds a type; a type registered twice is an error. Returns the entry. */
+  register<O extends ComponentConfig>(entry: ComponentEntry<O, C>): ComponentEntry<O, C> {
+    if (this.entries.has(entry.type)) throw new Error(`${this.kind} type '${entry.type}' is registered already`);
+    this.entries.set(entry.type, entry as unknown as ComponentEntry<ComponentConfig, C>);
+    return entry;
+  }
+
+  /** Registered type names, sorted. */
+  types(): string[] {
+    return [...this.entries.keys()].sort();
+  }
+
+  /** The entry of `type`, or an error naming the registered ones. */
+  get(type: string): ComponentEntry<ComponentConfig, C> {
+    const e = this.entries.get(type);
+    if (!e) throw new Error(`unknown ${this.kind} type '${type}' (registered: ${this.types().join(', ')})`);
+    return e;
+  }
+
+  /**
+   * Schema of any registered type's config: an unknown `type` is an issue at `type`; otherwise the
+   * entry's schema parses it, its issues at their own paths. Evaluated at parse time, so it sees
+   * entries registered after it was made.
+   */
+  schema(): z.ZodType<RegisteredConfig> {
+    return z.unknown().transform((value, ctx): RegisteredConfig => {
+      const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+      const entry = typeof type === 'string' ? this.entries.get(type) : undefined;
+      if (!entry) {
+        const got = type === undefined ? 'no type' : `unknown type ${JSON.stringify(type)}`;
+        ctx.issues.push({ code: 'custom', path: ['type'], message: `${got}: expected one of ${this.types().map((t) => `'${t}'`).join(', ')}`, input: value });
+        return z.NEVER;
+      }
+      const r = entry.schema.safeParse(value);
+      if (!r.success) {
+        for (const issue of r.error.issues) ctx.issues.push({ ...issue, input: value } as (typeof ctx.issues)[number]);
+        return z.NEVER;
+      }
+      return r.data as RegisteredConfig;
+    });
+  }
+
+  /** Builds the component of `options` (a config this registry's schema parsed). */
+  build(scope: Scope, upstream: readonly FeatureSpec[], options: ComponentConfig): C {
+    return this.get(options.type).build(scope, upstream, options);
+  }
+
+  /** Cross-component problems of `options` on `upstream` (empty when none). */
+  check(upstream: readonly FeatureSpec[], options: ComponentConfig): string[] {
+    return this.get(options.type).check?.(upstream, options) ?? [];
+  }
+}
