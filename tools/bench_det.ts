@@ -2,7 +2,7 @@
  * Mask R-CNN ConvNeXt-T benchmark on the ort engine against the anchor: torchvision's MaskRCNN
  * with the same weights, exported to ONNX opset 11 by tools/export_tv_maskrcnn.py, run in
  * onnxruntime-node. The contenders alternate in one process, each with `--threads` intra-op
- * threads and thread spinning off (design.md §8); medians are reported.
+ * threads and thread spinning off (README, Benchmarks); medians are reported.
  *
  *   /usr/bin/python3 tools/export_tv_maskrcnn.py .work/bench
  *   npx tsx tools/bench_det.ts --dir .work/bench [--runs 5] [--threads 2] [--mode compare|stages|rss|rss-anchor] [--anchor FILE]

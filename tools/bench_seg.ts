@@ -3,7 +3,7 @@
  * `ort` and `tfjs`: median latency of the network (image → logits at the input size) and peak
  * RSS, per engine and input size, each measured in its own child process. With `--anchor`, the
  * PyTorch export of the same network (tools/export_upernet_anchor.py, same weights) runs
- * alternately with ours in one process, thread spinning off (design.md §8), and the ratio of
+ * alternately with ours in one process, thread spinning off (README, Benchmarks), and the ratio of
  * medians is printed.
  *
  *   /usr/bin/python3 tools/export_upernet_anchor.py --size 576 --onnx /tmp/anchor.onnx --weights /tmp/upernet.safetensors

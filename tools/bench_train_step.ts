@@ -1,7 +1,7 @@
 /**
- * Training-step benchmark (issue 6 §6): forward + backward + AdamW update of a ConvNeXt classifier
+ * Training-step benchmark: forward + backward + AdamW update of a ConvNeXt classifier
  * (cross-entropy on a fixed batch) on the TensorFlow.js wasm and cpu backends, alternating the two
- * in one process (design.md §8), medians. Also the forward pass alone (training mode) for context.
+ * in one process (README, Benchmarks), medians. Also the forward pass alone (training mode) for context.
  *
  *   npx tsx tools/bench_train_step.ts                                  # test_convnextv2-narrow_cls7, 2×64×64
  *   npx tsx tools/bench_train_step.ts --config convnext-t_in1k --size 224 --batch 1 --runs 3 --warmup 1

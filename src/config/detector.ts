@@ -1,12 +1,13 @@
 /**
  * Config schema of Mask R-CNN (ConvNeXt + FPN + RPN + box and mask heads) and its resolution into
  * constructor options. Every numeric convention where mmdetection and torchvision differ
- * (design.md §5) is a config value; `conventions` picks the set that unset values come from:
+ * (the conventions table of the README) is a config value; `conventions` picks the set that unset values come from:
  * `mmdet` (the ConvNeXt release's, the default) or `torchvision`. Channel counts and strides are
  * never written here: they come from the backbone's FeatureSpec.
  */
 import { z } from 'zod';
 import type { AnchorStrideMode } from '../core/det-ops.js';
+import type { BoxCoderOptions } from '../heads/det/coder.js';
 import { convnextBackboneSchema, type ConvNeXtBackboneConfig, denseSpecs } from './backbone.js';
 import type { RegisteredConfig } from '../core/registry.js';
 import { NECKS } from '../necks/index.js';
@@ -256,15 +257,11 @@ export function bboxHeadConfigs(c: DetectorConfig): BBoxHeadConfig[] {
   return Array.from({ length: n }, (_, s) => (Array.isArray(bh) ? bh[s] : bh ?? {}));
 }
 
-export type CoderValues =
-  | { type: 'mmdet'; means: [number, number, number, number]; stds: [number, number, number, number]; clip: number }
-  | { type: 'torchvision'; weights: [number, number, number, number]; clip: number };
-
 /** Every convention-dependent value, fully specified. */
 export interface ConventionValues {
   anchors: { scales: number[]; ratios: number[]; round: boolean; centerOffset: number; strideMode: AnchorStrideMode };
-  rpnCoder: CoderValues;
-  rcnnCoder: CoderValues;
+  rpnCoder: BoxCoderOptions;
+  rcnnCoder: BoxCoderOptions;
   rpnTest: { nmsPre: number; maxPerImg: number; iouThr: number; minSize: number; minSizeInclusive: boolean };
   roiAlign: { samplingRatio: number; aligned: boolean };
   levelMapper: { type: 'mmdet'; finestScale: number } | { type: 'torchvision'; canonicalScale: number; canonicalLevel: number };
@@ -358,13 +355,13 @@ export function conventionValues(c: DetectorConfig): ConventionValues {
   };
 }
 
-function coder(c: z.output<typeof coderSchema> | undefined, dflt: CoderValues): CoderValues {
+function coder(c: z.output<typeof coderSchema> | undefined, dflt: BoxCoderOptions): BoxCoderOptions {
   if (!c) return dflt;
   if (c.type === 'mmdet') {
-    const base = dflt.type === 'mmdet' ? dflt : MMDET_CONVENTIONS.rcnnCoder as Extract<CoderValues, { type: 'mmdet' }>;
+    const base = dflt.type === 'mmdet' ? dflt : MMDET_CONVENTIONS.rcnnCoder as Extract<BoxCoderOptions, { type: 'mmdet' }>;
     return { type: 'mmdet', means: c.means ?? base.means, stds: c.stds ?? base.stds, clip: c.clip ?? base.clip };
   }
-  const base = dflt.type === 'torchvision' ? dflt : TORCHVISION_CONVENTIONS.rcnnCoder as Extract<CoderValues, { type: 'torchvision' }>;
+  const base = dflt.type === 'torchvision' ? dflt : TORCHVISION_CONVENTIONS.rcnnCoder as Extract<BoxCoderOptions, { type: 'torchvision' }>;
   return { type: 'torchvision', weights: c.weights ?? base.weights, clip: c.clip ?? base.clip };
 }
 
@@ -373,13 +370,13 @@ function coder(c: z.output<typeof coderSchema> | undefined, dflt: CoderValues): 
  * `bbox_coder`, else mmdetection's coder with the stage's target stds (CASCADE_STAGE_STDS, halved
  * again for every stage past the third).
  */
-export function stageCoders(c: DetectorConfig): CoderValues[] {
+export function stageCoders(c: DetectorConfig): BoxCoderOptions[] {
   const v = conventionValues(c);
   if (c.type === 'mask_rcnn') return [v.rcnnCoder];
   return bboxHeadConfigs(c).map((h, s) => {
     const k = Math.min(s, CASCADE_STAGE_STDS.length - 1);
     const stds = CASCADE_STAGE_STDS[k].map((x) => x / 2 ** (s - k)) as [number, number, number, number];
-    const dflt: CoderValues = v.rcnnCoder.type === 'mmdet' ? { ...v.rcnnCoder, stds } : v.rcnnCoder;
+    const dflt: BoxCoderOptions = v.rcnnCoder.type === 'mmdet' ? { ...v.rcnnCoder, stds } : v.rcnnCoder;
     return coder(h.bbox_coder, dflt);
   });
 }

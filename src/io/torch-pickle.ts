@@ -5,7 +5,7 @@
  */
 import { UserError } from '../core/errors.js';
 import { shapeStr } from '../core/host-tensor.js';
-import { DTYPE_SIZE, type StoredDType } from './dtypes.js';
+import type { StoredDType } from './dtypes.js';
 import { PickleGlobal, isTuple, type GlobalHandler, type PickleContext } from './pickle.js';
 
 /** Storage classes (typed storages; legacy CUDA files name `torch.cuda.*Storage`). */

@@ -15,7 +15,6 @@ import { buildBackbone } from '../config/backbone.js';
 import { bboxHeadConfigs, type BBoxHeadConfig, type ConventionValues, conventionValues, DEFAULT_NECK, type DetectorConfig, roiAlignValues, stageCoders } from '../config/detector.js';
 import { anchorGridSpecs } from '../core/det/anchors.js';
 import type { AnchorGridSpec } from '../core/det-ops.js';
-import type { BoxCoderOptions } from '../heads/det/coder.js';
 import { type ProposalOptions, proposals } from '../heads/rpn/proposals.js';
 import { RpnHead } from '../heads/rpn/rpn-head.js';
 import type { BBoxHeadOptions } from '../heads/roi/bbox-head.js';
@@ -73,7 +72,7 @@ export class Detector {
     const numAnchors = v.anchors.ratios.length * v.anchors.scales.length;
     this.rpnHead = new RpnHead(this.scope.child('rpn_head'), channels, config.rpn_head?.feat_channels ?? channels, numAnchors);
     this.anchorGrids = anchorGridSpecs({ ...v.anchors, strides: pyramid.map((s) => s.stride) });
-    this.proposalOptions = { ...v.rpnTest, coder: v.rpnCoder as BoxCoderOptions };
+    this.proposalOptions = { ...v.rpnTest, coder: v.rpnCoder };
     const roiStrides = this.neck.inSpecs.map((s) => s.stride);
     const numClasses = config.num_classes;
     const mh = config.roi_head?.mask_head ?? {};
@@ -94,7 +93,7 @@ export class Detector {
     };
     const cascade = config.type === 'cascade_mask_rcnn';
     const heads = bboxHeadConfigs(config).map((bh) => bboxHeadOptions(bh, cascade, channels, roiAlignValues(config, 'bbox').output, numClasses, v));
-    const coders = stageCoders(config) as BoxCoderOptions[];
+    const coders = stageCoders(config);
     this.roiHead = cascade
       ? new CascadeRoiHead(this.scope.child('roi_head'), { ...common, stages: heads.map((bbox, s) => ({ bbox, coder: coders[s] })) })
       : new RoiHead(this.scope.child('roi_head'), { ...common, bbox: heads[0], coder: coders[0] });

@@ -2,7 +2,7 @@
  * `convnext bench`: median latency and peak memory of a model on one engine; with `--compare
  * FILE.onnx`, another ONNX model (e.g. torchvision's export) runs alternately in the same process
  * and the ratio of medians is printed. Thread spinning is off so alternating sessions do not steal
- * each other's cores (design.md §8). The ort graph is built for the benchmark's input size, like
+ * each other's cores (README, Benchmarks). The ort graph is built for the benchmark's input size, like
  * a fixed-size export (`--dynamic` times the dynamic-size graph instead).
  */
 import type { Command } from 'commander';

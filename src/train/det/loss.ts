@@ -168,7 +168,7 @@ interface RcnnStage {
 /** The RCNN stages of a detector: one for Mask R-CNN, `num_stages` for a cascade. */
 function rcnnStages(det: Detector, cfg: DetTrainConfig): RcnnStage[] {
   const head = det.roiHead;
-  const coders = stageCoders(det.config) as BoxCoderOptions[];
+  const coders = stageCoders(det.config);
   if (head instanceof RoiHead) {
     if (cfg.cascade_stages) throw new Error('det_train.cascade_stages applies to Cascade R-CNN models');
     return [{ bbox: head.bbox, mask: head.mask, coder: coders[0], assigner: assignerOptions(cfg.rcnn.assigner), lossBbox: cfg.rcnn.loss_bbox, decoded: false, weight: 1 }];
