@@ -24,10 +24,13 @@ export interface EngineOptions {
   inputShape?: readonly number[];
   /** Receives one-line notes such as the chosen backend. */
   log?: (line: string) => void;
+  /** Name of the ONNX graph (ort engine). */
+  graphName?: string;
 }
 
 export interface Runner {
-  run(input: HostTensor): Promise<Record<string, HostTensor>>;
+  /** One NCHW image batch, plus the network's table inputs by name; outputs by name (NCHW or tables). */
+  run(input: HostTensor, tables?: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>>;
   dispose(): Promise<void> | void;
 }
 
@@ -37,5 +40,5 @@ export async function createRunner(engine: EngineName, net: Network, weights: We
     await initBackend(opts.backend ?? 'auto', opts.log);
     return new TfjsRunner(net, weights);
   }
-  return OrtRunner.create(net, weights, { threads: opts.threads, spinning: opts.spinning, inputShape: opts.inputShape });
+  return OrtRunner.create(net, weights, { threads: opts.threads, spinning: opts.spinning, inputShape: opts.inputShape, name: opts.graphName });
 }

@@ -4,20 +4,11 @@
  * and three outputs: `dets` [D, 6] (x1, y1, x2, y2, score, label), `masks` [D, 1, 28, 28]
  * (probabilities of each detection's class) and `proposals` [P, 5]. Height and width are dynamic.
  */
-import * as tf from '@tensorflow/tfjs-core';
-import * as ort from 'onnxruntime-node';
-import type { EngineName, EngineOptions } from '../core/engine.js';
+import { createRunner, type EngineName, type EngineOptions, type Runner } from '../core/engine.js';
 import type { HostTensor } from '../core/host-tensor.js';
-import { GraphBuilder } from '../core/ort/graph.js';
-import { OrtDetOps } from '../core/ort/det-ops.js';
-import { sessionOptions } from '../core/ort/runner.js';
-import { initBackend } from '../core/tfjs/backend.js';
-import { TfjsDetOps } from '../core/tfjs/det-ops.js';
-import { detToHost } from '../core/tfjs/host.js';
-import { TfjsParams } from '../core/tfjs/params.js';
-import { fromHost } from '../core/tfjs/host.js';
+import { buildOnnx } from '../core/ort/build.js';
 import type { WeightMap } from '../core/weights.js';
-import { type Detector, packOutputs } from './detector.js';
+import type { Detector } from './detector.js';
 
 /** Host outputs of one image (see the module comment for layouts). */
 export interface RawDetections {
@@ -34,13 +25,7 @@ export interface DetectorRunner {
 
 /** Serialised ONNX graph of the whole detector (opset 17, dynamic H and W). */
 export function buildDetectorOnnx(det: Detector, weights: WeightMap, opts: { size?: readonly [number, number] } = {}): Uint8Array {
-  const g = new GraphBuilder();
-  const x = g.input('input', [1, det.config.backbone.in_channels, opts.size?.[0] ?? 'height', opts.size?.[1] ?? 'width']);
-  const size = g.input('image_size', [2]);
-  const ops = new OrtDetOps(g, weights);
-  const outs = packOutputs(ops, det.forward(ops, x, size));
-  for (const name of ['dets', 'masks', 'proposals']) g.output(name, ops.materialize(outs[name]));
-  return g.toBytes(det.config.type);
+  return buildOnnx(det.runnerNetwork(), weights, { size: opts.size, name: det.config.type });
 }
 
 function checkInput(image: HostTensor, imageSize: readonly [number, number]): void {
@@ -51,53 +36,15 @@ function checkInput(image: HostTensor, imageSize: readonly [number, number]): vo
   }
 }
 
-class OrtDetectorRunner implements DetectorRunner {
-  constructor(readonly session: ort.InferenceSession) {}
-
-  async run(image: HostTensor, imageSize: readonly [number, number]): Promise<RawDetections> {
-    checkInput(image, imageSize);
-    const res = await this.session.run({
-      input: new ort.Tensor('float32', image.data, image.shape),
-      image_size: new ort.Tensor('float32', Float32Array.from(imageSize), [2]),
-    });
-    const host = (name: string): HostTensor => ({ shape: res[name].dims.map(Number), data: res[name].data as Float32Array });
-    return { dets: host('dets'), masks: host('masks'), proposals: host('proposals') };
-  }
-
-  async dispose(): Promise<void> {
-    await this.session.release();
-  }
-}
-
-class TfjsDetectorRunner implements DetectorRunner {
-  private readonly params: TfjsParams;
-
-  constructor(readonly det: Detector, weights: WeightMap) {
-    this.params = new TfjsParams(weights);
-  }
-
-  async run(image: HostTensor, imageSize: readonly [number, number]): Promise<RawDetections> {
-    checkInput(image, imageSize);
-    const ops = new TfjsDetOps(this.params, false);
-    const outs = tf.tidy(() => packOutputs(ops, this.det.forward(ops, fromHost(image), tf.tensor1d([...imageSize]))));
-    try {
-      return { dets: await detToHost(outs.dets), masks: await detToHost(outs.masks), proposals: await detToHost(outs.proposals) };
-    } finally {
-      for (const v of Object.values(outs)) v.dispose();
-    }
-  }
-
-  dispose(): void {
-    this.params.dispose();
-  }
-}
-
-/** Prepares the detector with `weights` on the named engine. */
+/** Prepares the detector with `weights` on the named engine (through the engines' generic runners). */
 export async function createDetectorRunner(engine: EngineName, det: Detector, weights: WeightMap, opts: EngineOptions = {}): Promise<DetectorRunner> {
-  if (engine === 'tfjs') {
-    await initBackend(opts.backend ?? 'auto', opts.log);
-    return new TfjsDetectorRunner(det, weights);
-  }
-  const session = await ort.InferenceSession.create(buildDetectorOnnx(det, weights), sessionOptions({ threads: opts.threads, spinning: opts.spinning }));
-  return new OrtDetectorRunner(session);
+  const runner: Runner = await createRunner(engine, det.runnerNetwork(), weights, { ...opts, graphName: det.config.type });
+  return {
+    async run(image, imageSize) {
+      checkInput(image, imageSize);
+      const out = await runner.run(image, { image_size: { shape: [2], data: Float32Array.from(imageSize) } });
+      return { dets: out.dets, masks: out.masks, proposals: out.proposals };
+    },
+    dispose: () => runner.dispose(),
+  };
 }

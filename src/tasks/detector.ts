@@ -145,6 +145,24 @@ export class Detector {
       },
     };
   }
+
+  /**
+   * The detector as a {@link Network} with a second input, the table `image_size` [2] (valid
+   * height and width inside the padded `input`): what the detector runners and their graph run.
+   */
+  runnerNetwork(): Network {
+    return {
+      ...this.network(),
+      batch: 1,
+      tables: { image_size: [2] },
+      forward: <T>(ops: Ops<T>, x: T, tables?: Readonly<Record<string, T>>) => {
+        const size = tables?.image_size;
+        if (size === undefined) throw new Error('detector: the image_size input is missing');
+        const d = detOps(ops);
+        return packOutputs(d, this.forward(d, x, size));
+      },
+    };
+  }
 }
 
 /**

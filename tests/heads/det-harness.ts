@@ -8,7 +8,7 @@ import { GraphBuilder } from '../../src/core/ort/graph.js';
 import { OrtDetOps } from '../../src/core/ort/det-ops.js';
 import { initBackend } from '../../src/core/tfjs/backend.js';
 import { TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
-import { detToHost } from '../../src/core/tfjs/host.js';
+import { toHost } from '../../src/core/tfjs/host.js';
 import { TfjsParams } from '../../src/core/tfjs/params.js';
 import { fromHost } from '../../src/core/tfjs/host.js';
 import type { WeightMap } from '../../src/core/weights.js';
@@ -36,7 +36,7 @@ export async function runDet(engine: EngineName, inputs: Record<string, HostTens
   const ops = new TfjsDetOps(params, false);
   const outs = tf.tidy(() => fn(ops, Object.fromEntries(Object.entries(inputs).map(([k, v]) => [k, fromHost(v)]))));
   const host: Record<string, HostTensor> = {};
-  for (const [k, v] of Object.entries(outs)) host[k] = await detToHost(v);
+  for (const [k, v] of Object.entries(outs)) host[k] = await toHost(v);
   for (const v of Object.values(outs)) v.dispose();
   params.dispose();
   return host;

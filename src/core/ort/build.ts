@@ -9,18 +9,24 @@ export interface BuildOptions {
   size?: readonly [number, number];
   /** Fixed batch size; dynamic ('batch') when omitted. */
   batch?: number;
+  /** The graph's name. */
+  name?: string;
 }
 
-/** Serialised ONNX model with one input `input` (N, C, H, W) and the network's named outputs. */
+/**
+ * Serialised ONNX model with the input `input` (N, C, H, W), the network's table inputs (by name)
+ * and its named outputs.
+ */
 export function buildOnnx(net: Network, weights: WeightMap, opts: BuildOptions = {}): Uint8Array {
   const g = new GraphBuilder();
-  const x = g.input('input', [opts.batch ?? 'batch', net.inputChannels, opts.size?.[0] ?? 'height', opts.size?.[1] ?? 'width']);
+  const x = g.input('input', [opts.batch ?? net.batch ?? 'batch', net.inputChannels, opts.size?.[0] ?? 'height', opts.size?.[1] ?? 'width']);
+  const tables = Object.fromEntries(Object.entries(net.tables ?? {}).map(([name, shape]) => [name, g.input(name, [...shape])]));
   const ops = new OrtDetOps(g, weights);
-  const outs = net.forward(ops, x);
+  const outs = net.forward(ops, x, tables);
   for (const name of Object.keys(net.outputs)) {
     const v = outs[name];
     if (!v) throw new Error(`network did not produce output ${name}`);
     g.output(name, ops.materialize(v));
   }
-  return g.toBytes();
+  return g.toBytes(opts.name);
 }

@@ -12,6 +12,8 @@ export interface OrtRunnerOptions {
   spinning?: boolean;
   /** Build a fixed-size graph for this input shape [N, C, H, W] (dynamic when omitted). */
   inputShape?: readonly number[];
+  /** The graph's name. */
+  name?: string;
 }
 
 /** Session options shared by every session the project creates. */
@@ -22,9 +24,10 @@ export function sessionOptions(o: OrtRunnerOptions = {}): ort.InferenceSession.S
   return opts;
 }
 
-/** Runs an existing ONNX session with one NCHW input; outputs by name. */
-export async function runSession(session: ort.InferenceSession, input: HostTensor): Promise<Record<string, HostTensor>> {
-  const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.shape) };
+/** Runs an existing ONNX session with its NCHW input (the first) and named table inputs; outputs by name. */
+export async function runSession(session: ort.InferenceSession, input: HostTensor, tables: Readonly<Record<string, HostTensor>> = {}): Promise<Record<string, HostTensor>> {
+  const feeds: Record<string, ort.Tensor> = { [session.inputNames[0]]: new ort.Tensor('float32', input.data, input.shape) };
+  for (const [name, t] of Object.entries(tables)) feeds[name] = new ort.Tensor('float32', t.data, t.shape);
   const res = await session.run(feeds);
   const out: Record<string, HostTensor> = {};
   for (const name of session.outputNames) {
@@ -43,17 +46,17 @@ export class OrtRunner {
     if (s && (s.length !== 4 || s[1] !== net.inputChannels)) {
       throw new Error(`ort runner: input shape [${s.join(', ')}] is not [N, ${net.inputChannels}, H, W]`);
     }
-    const model = buildOnnx(net, weights, s ? { batch: s[0], size: [s[2], s[3]] } : {});
+    const model = buildOnnx(net, weights, s ? { batch: s[0], size: [s[2], s[3]], name: opts.name } : { name: opts.name });
     const session = await ort.InferenceSession.create(model, sessionOptions(opts));
     return new OrtRunner(session, s);
   }
 
-  async run(input: HostTensor): Promise<Record<string, HostTensor>> {
+  async run(input: HostTensor, tables: Readonly<Record<string, HostTensor>> = {}): Promise<Record<string, HostTensor>> {
     const s = this.inputShape;
     if (s && input.shape.join(',') !== s.join(',')) {
       throw new Error(`ort runner: built for input [${s.join(', ')}], got [${input.shape.join(', ')}]`);
     }
-    return runSession(this.session, input);
+    return runSession(this.session, input, tables);
   }
 
   async dispose(): Promise<void> {

@@ -16,11 +16,11 @@ export class TfjsRunner {
   }
 
   /** Forward pass in inference mode; all intermediate tensors are released. */
-  async run(input: HostTensor): Promise<Record<string, HostTensor>> {
+  async run(input: HostTensor, tables: Readonly<Record<string, HostTensor>> = {}): Promise<Record<string, HostTensor>> {
     const ops = new TfjsDetOps(this.params, false);
     const outs = tf.tidy(() => {
       const x = fromHost(input);
-      return this.net.forward(ops, x);
+      return this.net.forward(ops, x, Object.fromEntries(Object.entries(tables).map(([k, t]) => [k, fromHost(t)])));
     });
     const result: Record<string, HostTensor> = {};
     try {
