@@ -36,7 +36,7 @@ import { batchLosses } from '../src/train/batch-losses.js';
 import { resolveRecipe } from '../configs/index.js';
 import { detDataPaths, detTrainData, segTrainData } from '../src/train/data.js';
 import { installTrainGradients } from '../src/train/grad-fixes.js';
-import { TrainRng } from '../src/train/rng.js';
+import { TrainRng } from '../src/data/rng.js';
 
 function arg(name: string, dflt: string): string {
   const i = process.argv.indexOf(`--${name}`);

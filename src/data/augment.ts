@@ -7,7 +7,7 @@
 import { type RgbImage, resizeRgb } from '../io/image.js';
 import { resizedSize } from '../tasks/detector-input.js';
 import { flipRgb } from '../tasks/segmentor-preprocess.js';
-import type { TrainRng } from '../train/rng.js';
+import type { TrainRng } from './rng.js';
 
 /** A detection sample: image, boxes [G·4] (x1, y1, x2, y2), labels [G], masks (image-sized). */
 export interface DetSample {

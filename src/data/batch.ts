@@ -5,7 +5,7 @@
  * segmentation labels are padded with the ignore index.
  */
 import type { HostTensor } from '../core/host-tensor.js';
-import type { GtInstances } from '../train/det/targets.js';
+import type { GtInstances } from './instances.js';
 import type { DetSample, SegTrainSample } from './augment.js';
 
 /** A collated detection batch. */

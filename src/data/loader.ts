@@ -7,7 +7,7 @@
  * random generator. So batch k is a pure function of (seed, k): resuming at step k reproduces the
  * batches an uninterrupted run would see, whatever was prefetched.
  */
-import { TrainRng } from '../train/rng.js';
+import { TrainRng } from './rng.js';
 
 /** Mixes two integers into a 32-bit seed (murmur-style finaliser). */
 export function mixSeed(a: number, b: number): number {

@@ -5,7 +5,7 @@
  * values clipped to 0…255 after each step, as mmseg's `convert`.
  */
 import type { RgbImage } from '../io/image.js';
-import type { TrainRng } from '../train/rng.js';
+import type { TrainRng } from './rng.js';
 
 export interface PhotometricOptions {
   brightnessDelta: number;

@@ -8,7 +8,7 @@
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import { readRgb } from '../io/image.js';
-import type { TrainRng } from '../train/rng.js';
+import type { TrainRng } from './rng.js';
 import { type DetSample, drawScale, dropTinyObjects, flipDet, flipSeg, randomCropSeg, resizeDet, resizeSeg, type SegTrainSample } from './augment.js';
 import { type DetRecord, objectMask } from './coco-train.js';
 import { photometricDistort } from './photometric.js';

@@ -5,7 +5,7 @@
  * against the config's classes as each map is read.
  */
 import { UserError } from '../core/errors.js';
-import { listSegSamples, readLabelMap, type SegSample } from '../tasks/segmentor-eval.js';
+import { listSegSamples, readLabelMap, type SegSample } from '../io/seg-dataset.js';
 
 export type { SegSample };
 

@@ -10,7 +10,7 @@ import { Detector } from '../tasks/detector.js';
 import type { Segmentor } from '../tasks/segmentor.js';
 import type { DetTrainConfig } from './det/config.js';
 import { detectorLosses } from './det/loss.js';
-import type { TrainRng } from './rng.js';
+import type { TrainRng } from '../data/rng.js';
 import { segmentorLosses } from './seg/loss.js';
 
 /**

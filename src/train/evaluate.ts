@@ -17,7 +17,8 @@ import { readRgb } from '../io/image.js';
 import { classCategoryIds } from '../data/coco-train.js';
 import { DetectorPredictor, toCocoResults } from '../tasks/detector-predict.js';
 import { Segmentor } from '../tasks/segmentor.js';
-import { evaluateSegmentation, listSegSamples } from '../tasks/segmentor-eval.js';
+import { evaluateSegmentation } from '../tasks/segmentor-eval.js';
+import { listSegSamples } from '../io/seg-dataset.js';
 import { SegmentorPredictor } from '../tasks/segmentor-predict.js';
 
 /** Metrics by name (COCO: bbox_AP, bbox_AP50, …, segm_AP, …; segmentation: mIoU, aAcc, mAcc), fractions. */

@@ -31,7 +31,7 @@ import { detDataPaths, detTrainData, segTrainData, type TrainData } from './data
 import { evaluateDetector, evaluateSegmentor, type Metrics } from './evaluate.js';
 import { buildOptimizer } from './optim/config.js';
 import { installTrainGradients } from './grad-fixes.js';
-import { TrainRng } from './rng.js';
+import { TrainRng } from '../data/rng.js';
 import { trainStep } from './step.js';
 
 export interface TrainRunOptions {

@@ -11,7 +11,7 @@ import { collateDet, collateSeg, paddedSize } from '../../src/data/batch.js';
 import { Prefetcher, SampleStream } from '../../src/data/loader.js';
 import { photometricDistort } from '../../src/data/photometric.js';
 import type { RgbImage } from '../../src/io/image.js';
-import { TrainRng } from '../../src/train/rng.js';
+import { TrainRng } from '../../src/data/rng.js';
 
 function image(w: number, h: number, f: (x: number, y: number, c: number) => number = () => 100): RgbImage {
   const data = new Uint8Array(w * h * 3);

@@ -13,8 +13,8 @@ import { loadDetDataset } from '../../src/data/coco-train.js';
 import { detPipelineSchema, loadDetSample, loadSegSample, segPipelineSchema } from '../../src/data/pipeline.js';
 import { loadSegDataset, readTrainLabels } from '../../src/data/seg-folder.js';
 import { writeSynthDataset } from '../../src/data/synth/write.js';
-import { encodeLabelPng } from '../../src/tasks/segmentor-png.js';
-import { TrainRng } from '../../src/train/rng.js';
+import { encodeLabelPng } from '../../src/io/label-png.js';
+import { TrainRng } from '../../src/data/rng.js';
 
 const SHAPES = ['circle', 'square', 'triangle', 'star'];
 const tmp = mkdtempSync(join(tmpdir(), 'convnext-data-'));

@@ -16,7 +16,7 @@ import { loadCocoDataset } from '../../src/eval/coco/dataset.js';
 import { decodeRle, rleArea, rleToBbox } from '../../src/eval/coco/rle.js';
 import { segmentationToRle } from '../../src/eval/coco/segm.js';
 import { readRgb } from '../../src/io/image.js';
-import { decodeLabelPng } from '../../src/tasks/segmentor-png.js';
+import { decodeLabelPng } from '../../src/io/label-png.js';
 
 const root = mkdtempSync(join(tmpdir(), 'convnext-synth-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

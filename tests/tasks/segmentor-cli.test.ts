@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { evalSegmentation } from '../../src/cli/commands/eval-seg.js';
 import { segmentImages, type SegmentFlags } from '../../src/cli/commands/segment.js';
-import { decodeLabelPng, encodeLabelPng } from '../../src/tasks/segmentor-png.js';
+import { decodeLabelPng, encodeLabelPng } from '../../src/io/label-png.js';
 import { FIXTURES } from '../helpers.js';
 
 const WEIGHTS = join(FIXTURES, 'seg', 'seg.weights.safetensors');

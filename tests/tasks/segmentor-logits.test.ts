@@ -10,7 +10,7 @@ import {
   accumulateSoftmax, argmax, axisWeights, resizeArgmax, resizeScores, type ScoreMap, slideInference, slideWindows,
 } from '../../src/tasks/segmentor-logits.js';
 import { flipRgb, rescaleSize, resizeRgbBilinear } from '../../src/tasks/segmentor-preprocess.js';
-import { decodeLabelPng, encodeLabelPng } from '../../src/tasks/segmentor-png.js';
+import { decodeLabelPng, encodeLabelPng } from '../../src/io/label-png.js';
 
 describe('slideWindows', () => {
   it('follows mmseg: grids = max(H − crop + stride − 1, 0) // stride + 1, last window shifted back', () => {

@@ -23,7 +23,7 @@ import { detTrainSchema } from '../../src/train/det/config.js';
 import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
 import type { GtInstances } from '../../src/train/det/targets.js';
 import { installTrainGradients } from '../../src/train/grad-fixes.js';
-import { TrainRng } from '../../src/train/rng.js';
+import { TrainRng } from '../../src/data/rng.js';
 import { compare, FIXTURES, PARITY_REL_TOL } from '../helpers.js';
 
 let fx: Map<string, HostTensor>;

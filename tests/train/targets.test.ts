@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { prepareTraining } from '../../src/core/tfjs/grad/index.js';
 import { maskTargets, rcnnTargets, rpnTargets, type GtInstances } from '../../src/train/det/targets.js';
-import { TrainRng } from '../../src/train/rng.js';
+import { TrainRng } from '../../src/data/rng.js';
 
 const MMDET_RPN = { type: 'mmdet' as const, means: [0, 0, 0, 0] as const, stds: [1, 1, 1, 1] as const, clip: 4.135 };
 const MMDET_RCNN = { type: 'mmdet' as const, means: [0, 0, 0, 0] as const, stds: [0.1, 0.1, 0.2, 0.2] as const, clip: 4.135 };

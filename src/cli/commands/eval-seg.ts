@@ -6,7 +6,8 @@
 import { formatMIoU, mIoUToJson } from '../../eval/miou-format.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { Segmentor } from '../../tasks/segmentor.js';
-import { evaluateSegmentation, listSegSamples } from '../../tasks/segmentor-eval.js';
+import { evaluateSegmentation } from '../../tasks/segmentor-eval.js';
+import { listSegSamples } from '../../io/seg-dataset.js';
 import { SegmentorPredictor } from '../../tasks/segmentor-predict.js';
 import { engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';

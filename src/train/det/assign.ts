@@ -5,7 +5,7 @@
  * `num · posFraction` positives chosen at random, negatives fill the rest of `num`, ground truths
  * optionally prepended as proposals). Everything runs on the host with a seeded generator.
  */
-import type { TrainRng } from '../rng.js';
+import type { TrainRng } from '../../data/rng.js';
 import { iouMatrix } from './boxes.js';
 
 export interface AssignerOptions {

@@ -12,7 +12,7 @@ import { gridAnchorsHost } from '../../core/det/anchors.js';
 import { mapRoiLevels } from '../../heads/roi/levels.js';
 import type { Detector } from '../../tasks/detector.js';
 import { binaryCrossEntropy, crossEntropy, giouLoss, l1Loss, maskCrossEntropy, smoothL1Loss } from '../losses/index.js';
-import type { TrainRng } from '../rng.js';
+import type { TrainRng } from '../../data/rng.js';
 import { assignerOptions, type BoxLossConfig, cascadeAssigner, cascadeStages, type DetTrainConfig, samplerOptions } from './config.js';
 import { RoiHead } from '../../heads/roi/roi-head.js';
 import { CascadeRoiHead } from '../../heads/roi/cascade-roi-head.js';

@@ -11,21 +11,13 @@
  */
 import type { BoxCoderOptions } from '../../heads/det/coder.js';
 import { roiAlignForward } from '../../core/det/roi-align-host.js';
-import type { TrainRng } from '../rng.js';
+import type { TrainRng } from '../../data/rng.js';
 import { type AssignerOptions, maxIouAssign, randomSample, type SamplerOptions } from './assign.js';
 import { encodeBoxes, takeRows } from './boxes.js';
+import type { GtInstances } from '../../data/instances.js';
 
-/** Ground truth of one (augmented) image. */
-export interface GtInstances {
-  /** [G·4] x1, y1, x2, y2 in input pixels. */
-  boxes: Float32Array;
-  /** [G] 0-based classes. */
-  labels: Int32Array;
-  /** G binary masks of `maskHeight` × `maskWidth`, row-major (1 inside). */
-  masks: Uint8Array[];
-  maskHeight: number;
-  maskWidth: number;
-}
+export type { GtInstances } from '../../data/instances.js';
+
 
 export interface RpnTargets {
   /** Per anchor: objectness target (1 positive, 0 otherwise). */
