@@ -18,13 +18,13 @@ export { resolveConfig, configNames, NAMED_CONFIGS } from '../configs/index.js';
 export { CONVNEXT_V1, CONVNEXT_V2 } from './backbones/variants.js';
 export { ConvNeXt } from './backbones/convnext.js';
 
-export { Classifier } from './tasks/classifier.js';
+export { Classifier } from './tasks/classification/classifier.js';
 export { featureModel, type FeatureModel } from './tasks/features.js';
 export { mainNetwork } from './tasks/networks.js';
-export { Segmentor, segmentorNetwork } from './tasks/segmentor.js';
-export { SegmentorPredictor, type SegPrediction } from './tasks/segmentor-predict.js';
-export { Detector } from './tasks/detector.js';
-export { DetectorPredictor, toCocoResults, type DetectionResult, type Instance } from './tasks/detector-predict.js';
+export { Segmentor, segmentorNetwork } from './tasks/segmentation/segmentor.js';
+export { SegmentorPredictor, type SegPrediction } from './tasks/segmentation/segmentor-predict.js';
+export { Detector } from './tasks/detection/detector.js';
+export { DetectorPredictor, toCocoResults, type DetectionResult, type Instance } from './tasks/detection/detector-predict.js';
 
 export { loadWeights, type LoadedWeights } from './io/load-weights.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';

@@ -12,8 +12,8 @@ import { sessionOptions } from '../src/core/ort/runner.js';
 import { initWeights } from '../src/core/weights.js';
 import type { DetectorConfig } from '../src/config/detector.js';
 import { resolveConfig } from '../configs/index.js';
-import { Detector } from '../src/tasks/detector.js';
-import { buildDetectorOnnx } from '../src/tasks/detector-runner.js';
+import { Detector } from '../src/tasks/detection/detector.js';
+import { buildDetectorOnnx } from '../src/tasks/detection/detector-runner.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {

@@ -24,9 +24,9 @@ import { bindWeights, type WeightMap } from '../src/core/weights.js';
 import type { DetectorConfig } from '../src/config/detector.js';
 import { resolveConfig } from '../configs/index.js';
 import { readSafetensors } from '../src/io/safetensors.js';
-import { Detector } from '../src/tasks/detector.js';
-import { buildDetectorOnnx } from '../src/tasks/detector-runner.js';
-import { pasteMask } from '../src/tasks/detector-paste.js';
+import { Detector } from '../src/tasks/detection/detector.js';
+import { buildDetectorOnnx } from '../src/tasks/detection/detector-runner.js';
+import { pasteMask } from '../src/tasks/detection/detector-paste.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {

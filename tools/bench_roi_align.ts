@@ -20,8 +20,8 @@ import { TfjsParams } from '../src/core/tfjs/params.js';
 import { initWeights } from '../src/core/weights.js';
 import type { DetectorConfig } from '../src/config/detector.js';
 import { resolveConfig } from '../configs/index.js';
-import { Detector } from '../src/tasks/detector.js';
-import { createDetectorRunner } from '../src/tasks/detector-runner.js';
+import { Detector } from '../src/tasks/detection/detector.js';
+import { createDetectorRunner } from '../src/tasks/detection/detector-runner.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {

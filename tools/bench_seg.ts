@@ -25,7 +25,7 @@ import { runSession, sessionOptions } from '../src/core/ort/runner.js';
 import { bindWeights, initWeights, type WeightMap } from '../src/core/weights.js';
 import { resolveConfig } from '../configs/index.js';
 import { loadWeights } from '../src/io/load-weights.js';
-import { Segmentor } from '../src/tasks/segmentor.js';
+import { Segmentor } from '../src/tasks/segmentation/segmentor.js';
 
 interface Job {
   config: string;

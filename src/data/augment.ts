@@ -5,8 +5,8 @@
  * horizontal flip, random crop with `cat_max_ratio` (segmentation), photometric distortion.
  */
 import { type RgbImage, resizeRgb } from '../io/image.js';
-import { resizedSize } from '../tasks/detector-input.js';
-import { flipRgb } from '../tasks/segmentor-preprocess.js';
+import { resizedSize } from '../tasks/detection/detector-input.js';
+import { flipRgb } from '../tasks/segmentation/segmentor-preprocess.js';
 import type { TrainRng } from './rng.js';
 
 /** A detection sample: image, boxes [G·4] (x1, y1, x2, y2), labels [G], masks (image-sized). */

@@ -8,10 +8,10 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
-import { loadCocoDataset } from '../eval/coco/dataset.js';
-import { decodeRle } from '../eval/coco/rle.js';
-import { segmentationToRle } from '../eval/coco/segm.js';
-import type { CocoDataset, Segmentation } from '../eval/coco/types.js';
+import { loadCocoDataset } from '../io/coco/dataset.js';
+import { decodeRle } from '../io/coco/rle.js';
+import { segmentationToRle } from '../io/coco/segm.js';
+import type { CocoDataset, Segmentation } from '../io/coco/types.js';
 
 /** One object of a training image. */
 export interface DetObject {

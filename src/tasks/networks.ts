@@ -10,10 +10,10 @@ import { cascadeMaskRcnnSchema, maskRcnnSchema } from '../config/detector.js';
 import { featuresSchema } from '../config/features.js';
 import type { ModelConfig, ModelType } from '../config/models.js';
 import { segmentorSchema } from '../config/segmentor.js';
-import { Classifier } from './classifier.js';
-import { Detector } from './detector.js';
+import { Classifier } from './classification/classifier.js';
+import { Detector } from './detection/detector.js';
 import { featureModel } from './features.js';
-import { segmentorNetwork } from './segmentor.js';
+import { segmentorNetwork } from './segmentation/segmentor.js';
 
 type ConfigOf<K extends ModelType> = Extract<ModelConfig, { type: K }>;
 

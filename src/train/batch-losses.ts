@@ -6,8 +6,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfjsDetOps } from '../core/tfjs/det-ops.js';
 import type { DetBatch, SegBatch } from '../data/batch.js';
-import { Detector } from '../tasks/detector.js';
-import type { Segmentor } from '../tasks/segmentor.js';
+import { Detector } from '../tasks/detection/detector.js';
+import type { Segmentor } from '../tasks/segmentation/segmentor.js';
 import type { DetTrainConfig } from './det/config.js';
 import { detectorLosses } from './det/loss.js';
 import type { TrainRng } from '../data/rng.js';

@@ -11,7 +11,7 @@ import { loadDetDataset } from '../data/coco-train.js';
 import { SampleStream } from '../data/loader.js';
 import { loadDetSample, loadSegSample } from '../data/pipeline.js';
 import { loadSegDataset } from '../data/seg-folder.js';
-import { Detector } from '../tasks/detector.js';
+import { Detector } from '../tasks/detection/detector.js';
 import type { TrainRecipe } from './config.js';
 import type { DetDataPaths } from './evaluate.js';
 

@@ -10,16 +10,16 @@ import type { WeightMap } from '../core/weights.js';
 import type { DetectorConfig } from '../config/detector.js';
 import type { SegmentorConfig } from '../config/segmentor.js';
 import { defaultParams, evaluateCoco, type IouType } from '../eval/coco/cocoeval.js';
-import { loadCocoDataset, prepareDetections } from '../eval/coco/dataset.js';
+import { loadCocoDataset, prepareDetections } from '../io/coco/dataset.js';
 import { STAT_NAMES } from '../eval/coco/format.js';
-import type { CocoDataset, CocoResult } from '../eval/coco/types.js';
+import type { CocoDataset, CocoResult } from '../io/coco/types.js';
 import { readRgb } from '../io/image.js';
 import { classCategoryIds } from '../data/coco-train.js';
-import { DetectorPredictor, toCocoResults } from '../tasks/detector-predict.js';
-import { Segmentor } from '../tasks/segmentor.js';
-import { evaluateSegmentation } from '../tasks/segmentor-eval.js';
+import { DetectorPredictor, toCocoResults } from '../tasks/detection/detector-predict.js';
+import { Segmentor } from '../tasks/segmentation/segmentor.js';
+import { evaluateSegmentation } from '../tasks/segmentation/segmentor-eval.js';
 import { listSegSamples } from '../io/seg-dataset.js';
-import { SegmentorPredictor } from '../tasks/segmentor-predict.js';
+import { SegmentorPredictor } from '../tasks/segmentation/segmentor-predict.js';
 
 /** Metrics by name (COCO: bbox_AP, bbox_AP50, …, segm_AP, …; segmentation: mIoU, aAcc, mAcc), fractions. */
 export type Metrics = Record<string, number>;

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createRunner, ENGINES, type Runner } from '../../src/core/engine.js';
 import { bindWeights } from '../../src/core/weights.js';
 import { resolveConfig } from '../../configs/index.js';
-import { Classifier } from '../../src/tasks/classifier.js';
+import { Classifier } from '../../src/tasks/classification/classifier.js';
 import { featureModel } from '../../src/tasks/features.js';
 import { loadWeights } from '../../src/io/load-weights.js';
 import { compare, FIXTURES, loadIo, PARITY_REL_TOL } from '../helpers.js';

@@ -12,9 +12,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runSynth } from '../../src/cli/commands/synth.js';
 import { UserError } from '../../src/core/errors.js';
 import { generateScene, imageName, insidePolygon, SCENE_DEFAULTS, writeSynthDataset } from '../../src/data/synth/index.js';
-import { loadCocoDataset } from '../../src/eval/coco/dataset.js';
-import { decodeRle, rleArea, rleToBbox } from '../../src/eval/coco/rle.js';
-import { segmentationToRle } from '../../src/eval/coco/segm.js';
+import { loadCocoDataset } from '../../src/io/coco/dataset.js';
+import { decodeRle, rleArea, rleToBbox } from '../../src/io/coco/rle.js';
+import { segmentationToRle } from '../../src/io/coco/segm.js';
 import { readRgb } from '../../src/io/image.js';
 import { decodeLabelPng } from '../../src/io/label-png.js';
 

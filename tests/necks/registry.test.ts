@@ -17,8 +17,8 @@ import { ShapeOps, type ShapeSym } from '../../src/core/shape/ops.js';
 import { initWeights } from '../../src/core/weights.js';
 import type { HostTensor } from '../../src/core/host-tensor.js';
 import { NECKS } from '../../src/necks/index.js';
-import { Detector } from '../../src/tasks/detector.js';
-import { createDetectorRunner, type DetectorRunner, type RawDetections } from '../../src/tasks/detector-runner.js';
+import { Detector } from '../../src/tasks/detection/detector.js';
+import { createDetectorRunner, type DetectorRunner, type RawDetections } from '../../src/tasks/detection/detector-runner.js';
 import { toyNeckEntry } from './toy-neck.js';
 
 const TOY = ['neck={"type":"toy_proj","out_channels":24,"extra":1}'];

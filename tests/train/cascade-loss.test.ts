@@ -24,7 +24,7 @@ import { TfjsParams } from '../../src/core/tfjs/params.js';
 import { bindWeights, type WeightMap } from '../../src/core/weights.js';
 import { isDetectorConfig } from '../../src/config/detector.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
-import { Detector } from '../../src/tasks/detector.js';
+import { Detector } from '../../src/tasks/detection/detector.js';
 import { detTrainSchema } from '../../src/train/det/config.js';
 import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
 import type { GtInstances } from '../../src/train/det/targets.js';

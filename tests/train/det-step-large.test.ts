@@ -15,7 +15,7 @@ import { TfjsParams } from '../../src/core/tfjs/params.js';
 import { fromHost } from '../../src/core/tfjs/host.js';
 import { initWeights } from '../../src/core/weights.js';
 import { resolveConfig } from '../../configs/index.js';
-import { Detector } from '../../src/tasks/detector.js';
+import { Detector } from '../../src/tasks/detection/detector.js';
 import { detTrainSchema } from '../../src/train/det/config.js';
 import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
 import type { GtInstances } from '../../src/train/det/targets.js';

@@ -19,7 +19,7 @@ import { bindWeights } from '../../src/core/weights.js';
 import { resolveConfig } from '../../configs/index.js';
 import type { SegmentorConfig } from '../../src/config/segmentor.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
-import { Segmentor } from '../../src/tasks/segmentor.js';
+import { Segmentor } from '../../src/tasks/segmentation/segmentor.js';
 import { installTrainGradients } from '../../src/train/grad-fixes.js';
 import { crossEntropy } from '../../src/train/losses/index.js';
 import { segmentorLosses } from '../../src/train/seg/loss.js';

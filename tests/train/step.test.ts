@@ -12,7 +12,7 @@ import { TfjsParams } from '../../src/core/tfjs/params.js';
 import { fromHost } from '../../src/core/tfjs/host.js';
 import { initWeights } from '../../src/core/weights.js';
 import { resolveConfig } from '../../configs/index.js';
-import { Classifier } from '../../src/tasks/classifier.js';
+import { Classifier } from '../../src/tasks/classification/classifier.js';
 import { crossEntropy } from '../../src/train/losses/index.js';
 import { buildOptimizer, optimizerSchema, scheduleSchema } from '../../src/train/optim/index.js';
 import { trainStep } from '../../src/train/step.js';

@@ -2,8 +2,8 @@
 import type { Command } from 'commander';
 import { UserError } from '../../core/errors.js';
 import { createRunner } from '../../core/engine.js';
-import { Classifier } from '../../tasks/classifier.js';
-import { topK } from '../../tasks/topk.js';
+import { Classifier } from '../../tasks/classification/classifier.js';
+import { topK } from '../../tasks/classification/topk.js';
 import { classificationInput, readRgb } from '../../io/image.js';
 import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, positiveInt, weightsFor } from '../common.js';
 

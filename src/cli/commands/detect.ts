@@ -9,14 +9,14 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { type DetectorConfig, isDetectorConfig } from '../../config/detector.js';
-import type { CocoResult } from '../../eval/coco/types.js';
+import type { CocoResult } from '../../io/coco/types.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readRgb } from '../../io/image.js';
 import { imageFiles, outputStems } from '../../io/image-files.js';
 
-import { Detector } from '../../tasks/detector.js';
-import { DetectorPredictor, toCocoResults } from '../../tasks/detector-predict.js';
-import { renderOverlay } from '../../tasks/detector-overlay.js';
+import { Detector } from '../../tasks/detection/detector.js';
+import { DetectorPredictor, toCocoResults } from '../../tasks/detection/detector-predict.js';
+import { renderOverlay } from '../../tasks/detection/detector-overlay.js';
 import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
 

@@ -9,13 +9,13 @@ import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { type DetectorConfig, isDetectorConfig } from '../../config/detector.js';
 import { defaultParams, evaluateCoco, type IouType } from '../../eval/coco/cocoeval.js';
-import { loadCocoDataset, loadCocoResults, prepareDetections } from '../../eval/coco/dataset.js';
+import { loadCocoDataset, loadCocoResults, prepareDetections } from '../../io/coco/dataset.js';
 import { cocoResultToJson, formatCocoPerCategory, formatCocoSummary } from '../../eval/coco/format.js';
-import type { CocoDataset, CocoResult } from '../../eval/coco/types.js';
+import type { CocoDataset, CocoResult } from '../../io/coco/types.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readRgb } from '../../io/image.js';
-import { Detector } from '../../tasks/detector.js';
-import { DetectorPredictor, toCocoResults } from '../../tasks/detector-predict.js';
+import { Detector } from '../../tasks/detection/detector.js';
+import { DetectorPredictor, toCocoResults } from '../../tasks/detection/detector-predict.js';
 import { configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
 

@@ -5,10 +5,10 @@
  */
 import { formatMIoU, mIoUToJson } from '../../eval/miou-format.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { Segmentor } from '../../tasks/segmentor.js';
-import { evaluateSegmentation } from '../../tasks/segmentor-eval.js';
+import { Segmentor } from '../../tasks/segmentation/segmentor.js';
+import { evaluateSegmentation } from '../../tasks/segmentation/segmentor-eval.js';
 import { listSegSamples } from '../../io/seg-dataset.js';
-import { SegmentorPredictor } from '../../tasks/segmentor-predict.js';
+import { SegmentorPredictor } from '../../tasks/segmentation/segmentor-predict.js';
 import { engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
 import { segmentorConfig } from './segment.js';

@@ -19,9 +19,9 @@
  */
 import { UserError } from '../../core/errors.js';
 import { npMean } from '../npmath.js';
-import { bboxIou, rleIou, type Rle } from './rle.js';
-import { segmentationToRle } from './segm.js';
-import type { CocoAnnotation, CocoDataset, CocoDetection } from './types.js';
+import { bboxIou, rleIou, type Rle } from '../../io/coco/rle.js';
+import { segmentationToRle } from '../../io/coco/segm.js';
+import type { CocoAnnotation, CocoDataset, CocoDetection } from '../../io/coco/types.js';
 
 /** What overlap the IoU is computed on. */
 export type IouType = 'bbox' | 'segm';

@@ -1,7 +1,7 @@
 /** COCO evaluation: RLE masks, dataset / results loading, COCOeval, summaries. */
-export * from './rle.js';
-export * from './types.js';
-export * from './segm.js';
-export * from './dataset.js';
+export * from '../../io/coco/rle.js';
+export * from '../../io/coco/types.js';
+export * from '../../io/coco/segm.js';
+export * from '../../io/coco/dataset.js';
 export * from './cocoeval.js';
 export * from './format.js';

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { TfjsDetOps } from '../../core/tfjs/det-ops.js';
 import { gridAnchorsHost } from '../../core/det/anchors.js';
 import { mapRoiLevels } from '../../heads/roi/levels.js';
-import type { Detector } from '../../tasks/detector.js';
+import type { Detector } from '../../tasks/detection/detector.js';
 import { binaryCrossEntropy, crossEntropy, giouLoss, l1Loss, maskCrossEntropy, smoothL1Loss } from '../losses/index.js';
 import type { TrainRng } from '../../data/rng.js';
 import { assignerOptions, type BoxLossConfig, cascadeAssigner, cascadeStages, type DetTrainConfig, samplerOptions } from './config.js';

@@ -7,7 +7,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfjsOps } from '../../core/tfjs/ops.js';
-import type { Segmentor } from '../../tasks/segmentor.js';
+import type { Segmentor } from '../../tasks/segmentation/segmentor.js';
 import { crossEntropy } from '../losses/index.js';
 
 export type SegLosses = Record<string, tf.Scalar>;

@@ -20,7 +20,7 @@ import { bindWeights } from '../../../src/core/weights.js';
 import { resolveConfig } from '../../../configs/index.js';
 import { loadWeights } from '../../../src/io/load-weights.js';
 import { readSafetensors } from '../../../src/io/safetensors.js';
-import { Classifier } from '../../../src/tasks/classifier.js';
+import { Classifier } from '../../../src/tasks/classification/classifier.js';
 import { crossEntropy } from '../../../src/train/losses/index.js';
 import { compare, FIXTURES, PARITY_REL_TOL } from '../../helpers.js';
 

@@ -5,7 +5,7 @@ import { initBackend } from '../../../src/core/tfjs/backend.js';
 import { TfjsRunner } from '../../../src/core/tfjs/runner.js';
 import { initWeights } from '../../../src/core/weights.js';
 import { resolveConfig } from '../../../configs/index.js';
-import { Classifier } from '../../../src/tasks/classifier.js';
+import { Classifier } from '../../../src/tasks/classification/classifier.js';
 import { featureModel } from '../../../src/tasks/features.js';
 import { classifierConfig } from '../../helpers.js';
 

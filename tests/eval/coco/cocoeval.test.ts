@@ -4,9 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { defaultParams, evaluateCoco, type IouType } from '../../../src/eval/coco/cocoeval.js';
 import {
   loadCocoDataset, loadCocoResults, parseCocoDataset, prepareDetections,
-} from '../../../src/eval/coco/dataset.js';
+} from '../../../src/io/coco/dataset.js';
 import { formatCocoSummary } from '../../../src/eval/coco/format.js';
-import type { CocoDataset, CocoResult } from '../../../src/eval/coco/types.js';
+import type { CocoDataset, CocoResult } from '../../../src/io/coco/types.js';
 import { npMean } from '../../../src/eval/npmath.js';
 import { pyFixed } from '../../../src/eval/numfmt.js';
 

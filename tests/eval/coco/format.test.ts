@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateCoco } from '../../../src/eval/coco/cocoeval.js';
-import { parseCocoDataset, prepareDetections } from '../../../src/eval/coco/dataset.js';
+import { parseCocoDataset, prepareDetections } from '../../../src/io/coco/dataset.js';
 import { cocoResultToJson, formatCocoPerCategory, formatCocoSummary } from '../../../src/eval/coco/format.js';
 
 // One small box (area 100) found exactly; category "b" has no ground truth.

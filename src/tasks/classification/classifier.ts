@@ -1,11 +1,11 @@
 /** The classifier model: ConvNeXt trunk + classification head, and its feature-extraction view. */
-import { ClassifierHead, type ConvNeXt } from '../backbones/convnext.js';
-import type { Network } from '../core/model.js';
-import type { Ops } from '../core/ops.js';
-import { Scope } from '../core/params.js';
-import { buildBackbone } from '../config/backbone.js';
-import type { ClassifierConfig } from '../config/classifier.js';
-import { IMAGENET1K_CLASSES } from '../config/imagenet-classes.js';
+import { ClassifierHead, type ConvNeXt } from '../../backbones/convnext.js';
+import type { Network } from '../../core/model.js';
+import type { Ops } from '../../core/ops.js';
+import { Scope } from '../../core/params.js';
+import { buildBackbone } from '../../config/backbone.js';
+import type { ClassifierConfig } from '../../config/classifier.js';
+import { IMAGENET1K_CLASSES } from '../../config/imagenet-classes.js';
 
 /** An image classifier built from a validated config; `network()` gives its logits network. */
 export class Classifier {

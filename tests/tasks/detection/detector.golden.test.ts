@@ -8,16 +8,16 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { ENGINES } from '../../src/core/engine.js';
-import { bindWeights } from '../../src/core/weights.js';
-import { resolveConfig } from '../../configs/index.js';
-import type { DetectorConfig } from '../../src/config/detector.js';
-import { Detector } from '../../src/tasks/detector.js';
-import { createDetectorRunner, type DetectorRunner } from '../../src/tasks/detector-runner.js';
-import { pasteMask, regionToFull } from '../../src/tasks/detector-paste.js';
-import { loadWeights } from '../../src/io/load-weights.js';
-import type { HostTensor } from '../../src/core/host-tensor.js';
-import { FIXTURES, loadIo } from '../helpers.js';
+import { ENGINES } from '../../../src/core/engine.js';
+import { bindWeights } from '../../../src/core/weights.js';
+import { resolveConfig } from '../../../configs/index.js';
+import type { DetectorConfig } from '../../../src/config/detector.js';
+import { Detector } from '../../../src/tasks/detection/detector.js';
+import { createDetectorRunner, type DetectorRunner } from '../../../src/tasks/detection/detector-runner.js';
+import { pasteMask, regionToFull } from '../../../src/tasks/detection/detector-paste.js';
+import { loadWeights } from '../../../src/io/load-weights.js';
+import type { HostTensor } from '../../../src/core/host-tensor.js';
+import { FIXTURES, loadIo } from '../../helpers.js';
 
 const DIR = join(FIXTURES, 'det');
 const CASES = ['64x96', '75x101'];

@@ -11,10 +11,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { evalSegmentation } from '../../src/cli/commands/eval-seg.js';
-import { segmentImages, type SegmentFlags } from '../../src/cli/commands/segment.js';
-import { decodeLabelPng, encodeLabelPng } from '../../src/io/label-png.js';
-import { FIXTURES } from '../helpers.js';
+import { evalSegmentation } from '../../../src/cli/commands/eval-seg.js';
+import { segmentImages, type SegmentFlags } from '../../../src/cli/commands/segment.js';
+import { decodeLabelPng, encodeLabelPng } from '../../../src/io/label-png.js';
+import { FIXTURES } from '../../helpers.js';
 
 const WEIGHTS = join(FIXTURES, 'seg', 'seg.weights.safetensors');
 const CONFIG = 'test_upernet_convnext-narrow_cls5';
@@ -93,7 +93,7 @@ describe('convnext segment', () => {
   });
 
   it('exits non-zero from the command line when a file in the folder fails, after writing the others', () => {
-    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const root = fileURLToPath(new URL('../../../', import.meta.url));
     const out = join(dir, 'out-cli');
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/cli/main.ts'), 'segment', '-c', CONFIG, '-w', WEIGHTS, '--image', join(dir, 'images'), '-o', out, '--no-overlay'], { cwd: root, encoding: 'utf8' });
     expect(r.status).toBe(2);

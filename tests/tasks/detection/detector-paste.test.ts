@@ -7,10 +7,10 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import type { HostTensor } from '../../src/core/host-tensor.js';
-import { pasteGridSample, pasteMask, pasteTorchvision, type ProbRegion, regionArea, regionToFull } from '../../src/tasks/detector-paste.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
-import { FIXTURES } from '../helpers.js';
+import type { HostTensor } from '../../../src/core/host-tensor.js';
+import { pasteGridSample, pasteMask, pasteTorchvision, type ProbRegion, regionArea, regionToFull } from '../../../src/tasks/detection/detector-paste.js';
+import { readSafetensors } from '../../../src/io/safetensors.js';
+import { FIXTURES } from '../../helpers.js';
 
 let ref: Map<string, HostTensor>;
 beforeAll(async () => {

@@ -4,9 +4,9 @@
  * 0.5) and a JSON summary of class pixel fractions.
  */
 import sharp from 'sharp';
-import type { RgbImage } from '../io/image.js';
+import type { RgbImage } from '../../io/image.js';
 import type { Labels } from './segmentor-logits.js';
-import { encodeLabelPng } from '../io/label-png.js';
+import { encodeLabelPng } from '../../io/label-png.js';
 import type { Rgb } from './segmentor.js';
 
 /** The label map as a grayscale PNG (8-bit up to 256 classes, else 16-bit). */

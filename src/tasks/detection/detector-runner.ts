@@ -4,10 +4,10 @@
  * and three outputs: `dets` [D, 6] (x1, y1, x2, y2, score, label), `masks` [D, 1, 28, 28]
  * (probabilities of each detection's class) and `proposals` [P, 5]. Height and width are dynamic.
  */
-import { createRunner, type EngineName, type EngineOptions, type Runner } from '../core/engine.js';
-import type { HostTensor } from '../core/host-tensor.js';
-import { buildOnnx } from '../core/ort/build.js';
-import type { WeightMap } from '../core/weights.js';
+import { createRunner, type EngineName, type EngineOptions, type Runner } from '../../core/engine.js';
+import type { HostTensor } from '../../core/host-tensor.js';
+import { buildOnnx } from '../../core/ort/build.js';
+import type { WeightMap } from '../../core/weights.js';
 import type { Detector } from './detector.js';
 
 /** Host outputs of one image (see the module comment for layouts). */

@@ -5,8 +5,8 @@
  * of `size_divisor`. Pixels are resized by sharp (bilinear), not by OpenCV or
  * `F.interpolate`, so resized inputs differ from the Python tools' by interpolation detail.
  */
-import type { HostTensor } from '../core/host-tensor.js';
-import { type RgbImage, resizeRgb, toTensor } from '../io/image.js';
+import type { HostTensor } from '../../core/host-tensor.js';
+import { type RgbImage, resizeRgb, toTensor } from '../../io/image.js';
 
 /** The input settings a detector reads. */
 export interface DetInputOptions {

@@ -8,18 +8,18 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { createRunner, ENGINES } from '../../src/core/engine.js';
-import type { HostTensor } from '../../src/core/host-tensor.js';
-import { bindWeights, type WeightMap } from '../../src/core/weights.js';
-import { resolveConfig } from '../../configs/index.js';
-import type { SegmentorConfig } from '../../src/config/segmentor.js';
-import { loadWeights } from '../../src/io/load-weights.js';
-import type { RgbImage } from '../../src/io/image.js';
-import { Segmentor, segmentorNetwork } from '../../src/tasks/segmentor.js';
-import { argmax, type Labels, resizeScores, type ScoreMap, topLeft } from '../../src/tasks/segmentor-logits.js';
-import { SegmentorPredictor } from '../../src/tasks/segmentor-predict.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
-import { compare, FIXTURES, PARITY_REL_TOL } from '../helpers.js';
+import { createRunner, ENGINES } from '../../../src/core/engine.js';
+import type { HostTensor } from '../../../src/core/host-tensor.js';
+import { bindWeights, type WeightMap } from '../../../src/core/weights.js';
+import { resolveConfig } from '../../../configs/index.js';
+import type { SegmentorConfig } from '../../../src/config/segmentor.js';
+import { loadWeights } from '../../../src/io/load-weights.js';
+import type { RgbImage } from '../../../src/io/image.js';
+import { Segmentor, segmentorNetwork } from '../../../src/tasks/segmentation/segmentor.js';
+import { argmax, type Labels, resizeScores, type ScoreMap, topLeft } from '../../../src/tasks/segmentation/segmentor-logits.js';
+import { SegmentorPredictor } from '../../../src/tasks/segmentation/segmentor-predict.js';
+import { readSafetensors } from '../../../src/io/safetensors.js';
+import { compare, FIXTURES, PARITY_REL_TOL } from '../../helpers.js';
 
 const DIR = join(FIXTURES, 'seg');
 const MIN_AGREEMENT = 0.9999;

@@ -4,16 +4,16 @@
  * batch to per-class logits at the input resolution (bilinear, align_corners=False), for any
  * input height and width.
  */
-import type { ConvNeXt } from '../backbones/convnext.js';
-import type { FeatureSpec } from '../core/feature-spec.js';
-import type { Network, OutputRanks } from '../core/model.js';
-import type { Ops } from '../core/ops.js';
-import { Scope } from '../core/params.js';
-import { ADE20K_CLASSES, ADE20K_PALETTE } from '../config/ade20k-classes.js';
-import { buildBackbone } from '../config/backbone.js';
-import type { SegmentorConfig } from '../config/segmentor.js';
-import { FCNHead } from '../heads/seg/fcn-head.js';
-import { UPerHead } from '../heads/seg/uper-head.js';
+import type { ConvNeXt } from '../../backbones/convnext.js';
+import type { FeatureSpec } from '../../core/feature-spec.js';
+import type { Network, OutputRanks } from '../../core/model.js';
+import type { Ops } from '../../core/ops.js';
+import { Scope } from '../../core/params.js';
+import { ADE20K_CLASSES, ADE20K_PALETTE } from '../../config/ade20k-classes.js';
+import { buildBackbone } from '../../config/backbone.js';
+import type { SegmentorConfig } from '../../config/segmentor.js';
+import { FCNHead } from '../../heads/seg/fcn-head.js';
+import { UPerHead } from '../../heads/seg/uper-head.js';
 
 export type Rgb = readonly [number, number, number];
 

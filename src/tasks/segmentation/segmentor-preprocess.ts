@@ -2,7 +2,7 @@
  * Test-time image preprocessing of mmsegmentation's pipeline: keep-ratio rescale into
  * `img_scale` (mmcv.rescale_size), bilinear resize of the 8-bit image, horizontal flip.
  */
-import type { RgbImage } from '../io/image.js';
+import type { RgbImage } from '../../io/image.js';
 import { axisWeights } from './segmentor-logits.js';
 
 /**

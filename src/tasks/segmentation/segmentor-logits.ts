@@ -4,7 +4,7 @@
  * logits to the original size (align_corners=False, PyTorch's source-index rule), argmax, and
  * the softmax averaging of test-time augmentation. Logits are [C, H, W] planes (batch 1).
  */
-import type { HostTensor } from '../core/host-tensor.js';
+import type { HostTensor } from '../../core/host-tensor.js';
 
 /** Per-class score planes of one image: `data` is C × height × width, row-major. */
 export interface ScoreMap {

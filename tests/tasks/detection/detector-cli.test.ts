@@ -10,11 +10,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decompressRle, rleArea } from '../../src/eval/coco/rle.js';
-import type { CocoResult } from '../../src/eval/coco/types.js';
-import { FIXTURES } from '../helpers.js';
+import { decompressRle, rleArea } from '../../../src/io/coco/rle.js';
+import type { CocoResult } from '../../../src/io/coco/types.js';
+import { FIXTURES } from '../../helpers.js';
 
-const BIN = fileURLToPath(new URL('../../bin/convnext.js', import.meta.url));
+const BIN = fileURLToPath(new URL('../../../bin/convnext.js', import.meta.url));
 const W = join(FIXTURES, 'det', 'tv_maskrcnn.pth');
 const CFG = 'test_mask-rcnn_convnext-narrow_tv';
 const tmp = mkdtempSync(join(tmpdir(), 'convnext-det-'));

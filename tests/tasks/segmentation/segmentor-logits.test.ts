@@ -8,9 +8,9 @@ import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import {
   accumulateSoftmax, argmax, axisWeights, resizeArgmax, resizeScores, type ScoreMap, slideInference, slideWindows,
-} from '../../src/tasks/segmentor-logits.js';
-import { flipRgb, rescaleSize, resizeRgbBilinear } from '../../src/tasks/segmentor-preprocess.js';
-import { decodeLabelPng, encodeLabelPng } from '../../src/io/label-png.js';
+} from '../../../src/tasks/segmentation/segmentor-logits.js';
+import { flipRgb, rescaleSize, resizeRgbBilinear } from '../../../src/tasks/segmentation/segmentor-preprocess.js';
+import { decodeLabelPng, encodeLabelPng } from '../../../src/io/label-png.js';
 
 describe('slideWindows', () => {
   it('follows mmseg: grids = max(H − crop + stride − 1, 0) // stride + 1, last window shifted back', () => {

@@ -5,12 +5,12 @@
  * their path.
  */
 import { describe, expect, it } from 'vitest';
-import { validateConfig } from '../../src/config/resolve.js';
-import { configNames, resolveConfig } from '../../configs/index.js';
-import { ShapeOps, type ShapeSym } from '../../src/core/shape/ops.js';
-import type { SegmentorConfig } from '../../src/config/segmentor.js';
-import { Segmentor } from '../../src/tasks/segmentor.js';
-import { segmentationConfigs } from '../../configs/segmentation.js';
+import { validateConfig } from '../../../src/config/resolve.js';
+import { configNames, resolveConfig } from '../../../configs/index.js';
+import { ShapeOps, type ShapeSym } from '../../../src/core/shape/ops.js';
+import type { SegmentorConfig } from '../../../src/config/segmentor.js';
+import { Segmentor } from '../../../src/tasks/segmentation/segmentor.js';
+import { segmentationConfigs } from '../../../configs/segmentation.js';
 
 function seg(name: string): SegmentorConfig {
   const cfg = resolveConfig(name);

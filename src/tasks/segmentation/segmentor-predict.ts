@@ -4,11 +4,11 @@
  * the original size (bilinear, align_corners=False), argmax. With test-time augmentation, the
  * softmax of every (scale, flip) pass is resized to the original size, flipped back and averaged.
  */
-import { UserError } from '../core/errors.js';
-import { createRunner, type EngineName, type EngineOptions, type Runner } from '../core/engine.js';
-import type { HostTensor } from '../core/host-tensor.js';
-import type { WeightMap } from '../core/weights.js';
-import { type RgbImage, toTensor } from '../io/image.js';
+import { UserError } from '../../core/errors.js';
+import { createRunner, type EngineName, type EngineOptions, type Runner } from '../../core/engine.js';
+import type { HostTensor } from '../../core/host-tensor.js';
+import type { WeightMap } from '../../core/weights.js';
+import { type RgbImage, toTensor } from '../../io/image.js';
 import {
   accumulateSoftmax, argmax, type Labels, padTensor, resizeArgmax, resizeScores, type ScoreMap, slideInference, topLeft,
 } from './segmentor-logits.js';

@@ -2,10 +2,10 @@
  * Semantic-segmentation evaluation: the loop that segments each sample of a dataset folder
  * (src/io/seg-dataset.ts) and accumulates mmseg's IoU statistics.
  */
-import { UserError } from '../core/errors.js';
-import { MIoUAccumulator, type MIoUResult } from '../eval/miou.js';
-import { readRgb } from '../io/image.js';
-import { readLabelMap, type SegSample } from '../io/seg-dataset.js';
+import { UserError } from '../../core/errors.js';
+import { MIoUAccumulator, type MIoUResult } from '../../eval/miou.js';
+import { readRgb } from '../../io/image.js';
+import { readLabelMap, type SegSample } from '../../io/seg-dataset.js';
 import type { SegmentOptions, SegmentorPredictor } from './segmentor-predict.js';
 
 

@@ -18,18 +18,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs-core';
-import { buildOnnx } from '../../src/core/ort/build.js';
-import { sessionOptions } from '../../src/core/ort/runner.js';
-import { ENGINES } from '../../src/core/engine.js';
-import type { HostTensor } from '../../src/core/host-tensor.js';
-import { bindWeights } from '../../src/core/weights.js';
-import type { DetectorConfig } from '../../src/config/detector.js';
-import { resolveConfig } from '../../configs/index.js';
-import { loadWeights } from '../../src/io/load-weights.js';
-import { Detector } from '../../src/tasks/detector.js';
-import { createDetectorRunner, type DetectorRunner } from '../../src/tasks/detector-runner.js';
-import { pasteMask, regionToFull } from '../../src/tasks/detector-paste.js';
-import { FIXTURES, loadIo } from '../helpers.js';
+import { buildOnnx } from '../../../src/core/ort/build.js';
+import { sessionOptions } from '../../../src/core/ort/runner.js';
+import { ENGINES } from '../../../src/core/engine.js';
+import type { HostTensor } from '../../../src/core/host-tensor.js';
+import { bindWeights } from '../../../src/core/weights.js';
+import type { DetectorConfig } from '../../../src/config/detector.js';
+import { resolveConfig } from '../../../configs/index.js';
+import { loadWeights } from '../../../src/io/load-weights.js';
+import { Detector } from '../../../src/tasks/detection/detector.js';
+import { createDetectorRunner, type DetectorRunner } from '../../../src/tasks/detection/detector-runner.js';
+import { pasteMask, regionToFull } from '../../../src/tasks/detection/detector-paste.js';
+import { FIXTURES, loadIo } from '../../helpers.js';
 
 const DIR = join(FIXTURES, 'det');
 const CASES = ['75x101', '150x213'];
@@ -167,8 +167,8 @@ describe('Cascade Mask R-CNN deployment', () => {
 
   it('convnext detect runs a cascade config on an image and writes its JSON and overlay', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'convnext-cascade-'));
-    const bin = fileURLToPath(new URL('../../bin/convnext.js', import.meta.url));
-    const image = fileURLToPath(new URL('../../assets/demo/chelsea.jpg', import.meta.url));
+    const bin = fileURLToPath(new URL('../../../bin/convnext.js', import.meta.url));
+    const image = fileURLToPath(new URL('../../../assets/demo/chelsea.jpg', import.meta.url));
     expect(existsSync(image), 'bundled sample photo').toBe(true);
     const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
       execFile(process.execPath, [bin, 'detect', '-c', 'test_cascade-mask-rcnn_convnext-narrow', '-w', join(DIR, 'cascade.pth'), '--image', image, '-o', tmp, '--score-thr', '0.2'],

@@ -5,23 +5,23 @@
  * box and mask heads (`roi_head.bbox_head[.{s}].*`, `roi_head.mask_head[.{s}].*`). Model code
  * runs on any engine implementing {@link DetOps}; one image per call.
  */
-import type { ConvNeXt } from '../backbones/convnext.js';
-import type { DetOps } from '../core/det-ops.js';
-import type { FeatureSpec } from '../core/feature-spec.js';
-import type { Network } from '../core/model.js';
-import type { Ops } from '../core/ops.js';
-import { Scope } from '../core/params.js';
-import { buildBackbone } from '../config/backbone.js';
-import { bboxHeadConfigs, type BBoxHeadConfig, type ConventionValues, conventionValues, DEFAULT_NECK, type DetectorConfig, roiAlignValues, stageCoders } from '../config/detector.js';
-import { anchorGridSpecs } from '../core/det/anchors.js';
-import type { AnchorGridSpec } from '../core/det-ops.js';
-import { type ProposalOptions, proposals } from '../heads/rpn/proposals.js';
-import { RpnHead } from '../heads/rpn/rpn-head.js';
-import type { BBoxHeadOptions } from '../heads/roi/bbox-head.js';
-import { CascadeRoiHead } from '../heads/roi/cascade-roi-head.js';
-import { RoiHead, type RoiHeadCommon, type RoiHeadLike } from '../heads/roi/roi-head.js';
-import type { Neck } from '../core/components.js';
-import { NECKS } from '../necks/index.js';
+import type { ConvNeXt } from '../../backbones/convnext.js';
+import type { DetOps } from '../../core/det-ops.js';
+import type { FeatureSpec } from '../../core/feature-spec.js';
+import type { Network } from '../../core/model.js';
+import type { Ops } from '../../core/ops.js';
+import { Scope } from '../../core/params.js';
+import { buildBackbone } from '../../config/backbone.js';
+import { bboxHeadConfigs, type BBoxHeadConfig, type ConventionValues, conventionValues, DEFAULT_NECK, type DetectorConfig, roiAlignValues, stageCoders } from '../../config/detector.js';
+import { anchorGridSpecs } from '../../core/det/anchors.js';
+import type { AnchorGridSpec } from '../../core/det-ops.js';
+import { type ProposalOptions, proposals } from '../../heads/rpn/proposals.js';
+import { RpnHead } from '../../heads/rpn/rpn-head.js';
+import type { BBoxHeadOptions } from '../../heads/roi/bbox-head.js';
+import { CascadeRoiHead } from '../../heads/roi/cascade-roi-head.js';
+import { RoiHead, type RoiHeadCommon, type RoiHeadLike } from '../../heads/roi/roi-head.js';
+import type { Neck } from '../../core/components.js';
+import { NECKS } from '../../necks/index.js';
 import { COCO_CLASSES } from './detector-classes.js';
 
 /** Raw detector outputs (input-image coordinates, before rescaling and mask pasting). */

@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/core/errors.js';
 import {
   formatJsonPath, loadCocoDataset, loadCocoResults, parseCocoDataset, parseCocoResults, prepareDetections,
-} from '../../../src/eval/coco/dataset.js';
-import { encodeMask, compressRle } from '../../../src/eval/coco/rle.js';
+} from '../../../src/io/coco/dataset.js';
+import { encodeMask, compressRle } from '../../../src/io/coco/rle.js';
 
 function base(): { images: unknown[]; annotations: Record<string, unknown>[]; categories: unknown[] } {
   return {

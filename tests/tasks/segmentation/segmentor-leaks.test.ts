@@ -2,12 +2,12 @@
 import { describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
-import { bindWeights } from '../../src/core/weights.js';
-import { resolveConfig } from '../../configs/index.js';
-import { loadWeights } from '../../src/io/load-weights.js';
-import { Segmentor } from '../../src/tasks/segmentor.js';
-import { SegmentorPredictor } from '../../src/tasks/segmentor-predict.js';
-import { FIXTURES } from '../helpers.js';
+import { bindWeights } from '../../../src/core/weights.js';
+import { resolveConfig } from '../../../configs/index.js';
+import { loadWeights } from '../../../src/io/load-weights.js';
+import { Segmentor } from '../../../src/tasks/segmentation/segmentor.js';
+import { SegmentorPredictor } from '../../../src/tasks/segmentation/segmentor-predict.js';
+import { FIXTURES } from '../../helpers.js';
 
 describe('segmentor on tfjs', () => {
   it('leaks no tensors', async () => {

@@ -3,12 +3,12 @@
  * class names, binary masks pasted at the original size), and their COCO result form (xywh boxes,
  * compressed RLE masks as pycocotools encodes them).
  */
-import type { EngineName, EngineOptions } from '../core/engine.js';
-import type { WeightMap } from '../core/weights.js';
-import type { DetectorConfig } from '../config/detector.js';
-import { compressRle, type Rle } from '../eval/coco/rle.js';
-import type { CocoResult } from '../eval/coco/types.js';
-import type { RgbImage } from '../io/image.js';
+import type { EngineName, EngineOptions } from '../../core/engine.js';
+import type { WeightMap } from '../../core/weights.js';
+import type { DetectorConfig } from '../../config/detector.js';
+import { compressRle, type Rle } from '../../io/coco/rle.js';
+import type { CocoResult } from '../../io/coco/types.js';
+import type { RgbImage } from '../../io/image.js';
 import { COCO_CATEGORY_IDS } from './detector-classes.js';
 import { type DetInput, detectionInput, rescaleBox } from './detector-input.js';
 import { type MaskRegion, pasteMask } from './detector-paste.js';
