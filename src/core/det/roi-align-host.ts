@@ -99,16 +99,26 @@ export function roiAxes(roi: ArrayLike<number>, scale: number, h: number, w: num
 }
 
 /**
- * Visits every (bin, cell, weight) of one RoI: `visit(bin, cellOffset, weight)` with the bin index
- * ph·o + pw and the cell's offset y·w + x in its map.
+ * Visits every (RoI, bin, cell, weight) of `rois` on their levels: `visit(i, level, outOffset,
+ * cellOffset, weight)` with the RoI's first output element i·o·o·C plus bin·C, and the cell's first
+ * element (y·w + x)·C in its level's map.
  */
-function eachTerm(rows: AxisWeights, cols: AxisWeights, out: number, w: number, visit: (bin: number, cell: number, weight: number) => void): void {
-  for (let ph = 0; ph < out; ph++) {
-    for (let a = rows.start[ph]; a < rows.start[ph + 1]; a++) {
-      const rowOffset = rows.cell[a] * w;
-      const wy = rows.weight[a];
-      for (let pw = 0; pw < out; pw++) {
-        for (let b = cols.start[pw]; b < cols.start[pw + 1]; b++) visit(ph * out + pw, rowOffset + cols.cell[b], wy * cols.weight[b]);
+function eachTerm(maps: ReadonlyArray<Omit<HostMap, 'data'>>, scales: readonly number[], rois: ArrayLike<number>, levels: ArrayLike<number>, spec: RoiAlignHostSpec, visit: (level: number, out: number, cell: number, weight: number) => void): void {
+  const o = spec.output;
+  const c = maps[0].c;
+  for (let i = 0; i < rois.length / 4; i++) {
+    const l = levels[i];
+    const m = maps[l];
+    const { rows, cols } = roiAxes([rois[4 * i], rois[4 * i + 1], rois[4 * i + 2], rois[4 * i + 3]], scales[l], m.h, m.w, spec);
+    const base = i * o * o;
+    for (let ph = 0; ph < o; ph++) {
+      for (let a = rows.start[ph]; a < rows.start[ph + 1]; a++) {
+        const rowOffset = rows.cell[a] * m.w;
+        const wy = rows.weight[a];
+        for (let pw = 0; pw < o; pw++) {
+          const out = (base + ph * o + pw) * c;
+          for (let b = cols.start[pw]; b < cols.start[pw + 1]; b++) visit(l, out, (rowOffset + cols.cell[b]) * c, wy * cols.weight[b]);
+        }
       }
     }
   }
@@ -119,21 +129,12 @@ function eachTerm(rows: AxisWeights, cols: AxisWeights, out: number, w: number, 
  * [R, o, o, C] in NHWC order.
  */
 export function roiAlignForward(maps: readonly HostMap[], scales: readonly number[], rois: ArrayLike<number>, levels: ArrayLike<number>, spec: RoiAlignHostSpec): Float32Array {
-  const r = rois.length / 4;
-  const o = spec.output;
   const c = maps[0].c;
-  const out = new Float32Array(r * o * o * c);
-  for (let i = 0; i < r; i++) {
-    const m = maps[levels[i]];
-    const { rows, cols } = roiAxes(roiAt(rois, i), scales[levels[i]], m.h, m.w, spec);
-    const x = m.data;
-    const base = i * o * o * c;
-    eachTerm(rows, cols, o, m.w, (bin, cell, wt) => {
-      const dst = base + bin * c;
-      const src = cell * c;
-      for (let ch = 0; ch < c; ch++) out[dst + ch] += wt * x[src + ch];
-    });
-  }
+  const out = new Float32Array((rois.length / 4) * spec.output * spec.output * c);
+  eachTerm(maps, scales, rois, levels, spec, (l, dst, src, wt) => {
+    const x = maps[l].data;
+    for (let ch = 0; ch < c; ch++) out[dst + ch] += wt * x[src + ch];
+  });
   return out;
 }
 
@@ -142,24 +143,11 @@ export function roiAlignForward(maps: readonly HostMap[], scales: readonly numbe
  * each map → one [h·w·c] array per map.
  */
 export function roiAlignBackward(maps: ReadonlyArray<Omit<HostMap, 'data'>>, scales: readonly number[], rois: ArrayLike<number>, levels: ArrayLike<number>, spec: RoiAlignHostSpec, dy: Float32Array): Float32Array[] {
-  const r = rois.length / 4;
-  const o = spec.output;
-  const grads = maps.map((m) => new Float32Array(m.h * m.w * m.c));
   const c = maps[0].c;
-  for (let i = 0; i < r; i++) {
-    const m = maps[levels[i]];
-    const { rows, cols } = roiAxes(roiAt(rois, i), scales[levels[i]], m.h, m.w, spec);
-    const g = grads[levels[i]];
-    const base = i * o * o * c;
-    eachTerm(rows, cols, o, m.w, (bin, cell, wt) => {
-      const src = base + bin * c;
-      const dst = cell * c;
-      for (let ch = 0; ch < c; ch++) g[dst + ch] += wt * dy[src + ch];
-    });
-  }
+  const grads = maps.map((m) => new Float32Array(m.h * m.w * m.c));
+  eachTerm(maps, scales, rois, levels, spec, (l, src, dst, wt) => {
+    const g = grads[l];
+    for (let ch = 0; ch < c; ch++) g[dst + ch] += wt * dy[src + ch];
+  });
   return grads;
-}
-
-function roiAt(rois: ArrayLike<number>, i: number): number[] {
-  return [rois[4 * i], rois[4 * i + 1], rois[4 * i + 2], rois[4 * i + 3]];
 }
