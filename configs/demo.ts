@@ -93,6 +93,20 @@ function laterStage(base: TrainRecipeInput, steps: number, lr: number, warmup: n
 }
 
 /** Named training recipes (`convnext train --config NAME`). */
+/** The tiny Mask R-CNN recipe of the tests: a few steps on 64-pixel images. */
+const TINY_MASK_RCNN_RECIPE: TrainRecipeInput = {
+  model: { ...detectionTestConfigs['test_mask-rcnn_convnext-narrow_mmdet'], num_classes: 4, class_names: SHAPES } as Record<string, unknown>,
+  seed: 1,
+  batch_size: 2,
+  max_steps: 4,
+  optimizer: { lr: 1e-3, grad_clip: { max_norm: 5 } },
+  schedule: { policy: 'poly', max_iters: 4, warmup: { type: 'linear', iters: 2, ratio: 0.1 } },
+  pipeline: { scales: [[64, 64], [80, 80]], photometric: true },
+  det_train: { rpn: { sampler: { num: 64 } }, rpn_proposal: { nms_pre: 200, max_per_img: 50 }, rcnn: { sampler: { num: 32 } } },
+  checkpoint: { interval: 2, keep: 2 },
+  log_interval: 1,
+};
+
 export const TRAIN_RECIPES: Record<string, TrainRecipeInput> = {
   'demo_mask-rcnn_synth': DEMO_DET,
   /**
@@ -112,31 +126,7 @@ export const TRAIN_RECIPES: Record<string, TrainRecipeInput> = {
   /** The demo segmentor's fourth stage: 2000 more steps from the third stage's best, poly from 5e-4. */
   'demo_upernet_synth_ft3': laterStage(DEMO_SEG, 2000, 5e-4, 50),
   /** Tiny recipes for tests: a few steps on 64-pixel images. */
-  'test_train_mask-rcnn': {
-    model: { ...detectionTestConfigs['test_mask-rcnn_convnext-narrow_mmdet'], num_classes: 4, class_names: SHAPES } as Record<string, unknown>,
-    seed: 1,
-    batch_size: 2,
-    max_steps: 4,
-    optimizer: { lr: 1e-3, grad_clip: { max_norm: 5 } },
-    schedule: { policy: 'poly', max_iters: 4, warmup: { type: 'linear', iters: 2, ratio: 0.1 } },
-    pipeline: { scales: [[64, 64], [80, 80]], photometric: true },
-    det_train: { rpn: { sampler: { num: 64 } }, rpn_proposal: { nms_pre: 200, max_per_img: 50 }, rcnn: { sampler: { num: 32 } } },
-    checkpoint: { interval: 2, keep: 2 },
-    log_interval: 1,
-  },
-  /** The tiny Cascade Mask R-CNN through the same loop (three stages, GIoU on decoded boxes). */
-  'test_train_cascade-mask-rcnn': {
-    model: { ...detectionTestConfigs['test_cascade-mask-rcnn_convnext-narrow'], num_classes: 4, class_names: SHAPES } as Record<string, unknown>,
-    seed: 1,
-    batch_size: 2,
-    max_steps: 4,
-    optimizer: { lr: 1e-3, grad_clip: { max_norm: 5 } },
-    schedule: { policy: 'poly', max_iters: 4, warmup: { type: 'linear', iters: 2, ratio: 0.1 } },
-    pipeline: { scales: [[64, 64], [80, 80]], photometric: true },
-    det_train: { rpn: { sampler: { num: 64 } }, rpn_proposal: { nms_pre: 200, max_per_img: 50 }, rcnn: { sampler: { num: 32 } } },
-    checkpoint: { interval: 2, keep: 2 },
-    log_interval: 1,
-  },
+  'test_train_mask-rcnn': TINY_MASK_RCNN_RECIPE,
   'test_train_upernet': {
     model: 'test_upernet_convnext-narrow_cls5',
     seed: 1,
@@ -147,5 +137,10 @@ export const TRAIN_RECIPES: Record<string, TrainRecipeInput> = {
     pipeline: { scale: [64, 64], ratio_range: [0.8, 1.2], crop_size: [64, 64] },
     checkpoint: { interval: 2, keep: 2 },
     log_interval: 1,
+  },
+  /** The tiny Cascade Mask R-CNN through the same loop as test_train_mask-rcnn (three stages, GIoU on decoded boxes). */
+  'test_train_cascade-mask-rcnn': {
+    ...TINY_MASK_RCNN_RECIPE,
+    model: { ...detectionTestConfigs['test_cascade-mask-rcnn_convnext-narrow'], num_classes: 4, class_names: SHAPES } as Record<string, unknown>,
   },
 };

@@ -10,17 +10,24 @@ import type { ModelConfigInput } from '../src/config/models.js';
 
 type Variant = 'tiny' | 'small' | 'base' | 'large' | 'xlarge';
 
-function maskRcnnCoco(variant: Variant, dropPath: number): ModelConfigInput {
+/** What the release's Mask R-CNN and Cascade Mask R-CNN configs share: backbone, FPN, RPN, input. */
+function cocoDetector(variant: Variant, dropPath: number): Omit<Extract<ModelConfigInput, { type: 'mask_rcnn' }>, 'type' | 'roi_head'> {
   return {
-    type: 'mask_rcnn',
     conventions: 'mmdet',
     backbone: { type: 'convnext', version: 1, variant, drop_path_rate: dropPath, layer_scale_init: 1.0, out_indices: [0, 1, 2, 3] },
     num_classes: 80,
     class_names: 'coco',
     neck: { type: 'fpn', out_channels: 256, num_outs: 5 },
     rpn_head: { feat_channels: 256 },
-    roi_head: { bbox_head: { fc_out_channels: 1024 }, mask_head: { num_convs: 4, conv_out_channels: 256 } },
     input: { scale: [1333, 800], size_divisor: 32 },
+  };
+}
+
+function maskRcnnCoco(variant: Variant, dropPath: number): ModelConfigInput {
+  return {
+    type: 'mask_rcnn',
+    ...cocoDetector(variant, dropPath),
+    roi_head: { bbox_head: { fc_out_channels: 1024 }, mask_head: { num_convs: 4, conv_out_channels: 256 } },
   };
 }
 
@@ -33,19 +40,13 @@ function maskRcnnCoco(variant: Variant, dropPath: number): ModelConfigInput {
 function cascadeMaskRcnnCoco(variant: Variant, dropPath: number): ModelConfigInput {
   return {
     type: 'cascade_mask_rcnn',
-    conventions: 'mmdet',
-    backbone: { type: 'convnext', version: 1, variant, drop_path_rate: dropPath, layer_scale_init: 1.0, out_indices: [0, 1, 2, 3] },
-    num_classes: 80,
-    class_names: 'coco',
-    neck: { type: 'fpn', out_channels: 256, num_outs: 5 },
-    rpn_head: { feat_channels: 256 },
+    ...cocoDetector(variant, dropPath),
     roi_head: {
       num_stages: 3,
       stage_loss_weights: [1, 0.5, 0.25],
       bbox_head: { num_shared_convs: 4, conv_out_channels: 256, norm: 'BN', num_shared_fcs: 1, fc_out_channels: 1024, reg_class_agnostic: false },
       mask_head: { num_convs: 4, conv_out_channels: 256 },
     },
-    input: { scale: [1333, 800], size_divisor: 32 },
   };
 }
 

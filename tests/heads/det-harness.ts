@@ -49,3 +49,11 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
 }
+
+/** Columns [from, to) of a [N, k] host table as a flat [N, to − from] array. */
+export function cols(t: HostTensor, from: number, to: number): Float32Array {
+  const [n, k] = t.shape;
+  const out = new Float32Array(n * (to - from));
+  for (let i = 0; i < n; i++) for (let j = from; j < to; j++) out[i * (to - from) + j - from] = t.data[i * k + j];
+  return out;
+}

@@ -20,6 +20,7 @@ import { NECKS } from '../../src/necks/index.js';
 import { Detector } from '../../src/tasks/detection/detector.js';
 import { createDetectorRunner, type DetectorRunner, type RawDetections } from '../../src/tasks/detection/detector-runner.js';
 import { toyNeckEntry } from './toy-neck.js';
+import { maxDiff } from '../heads/det-harness.js';
 
 const TOY = ['neck={"type":"toy_proj","out_channels":24,"extra":1}'];
 const runners: DetectorRunner[] = [];
@@ -29,13 +30,6 @@ beforeAll(() => {
 afterAll(async () => {
   for (const r of runners) await r.dispose();
 });
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe('a neck registered from outside the library', () => {
   it('parses by type, with option errors at their path', () => {

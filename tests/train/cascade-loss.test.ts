@@ -14,53 +14,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { HostTensor } from '../../src/core/host-tensor.js';
 import { prepareTraining } from '../../src/core/tfjs/grad/index.js';
 import { TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
 import { fromHost } from '../../src/core/tfjs/host.js';
 import { TfjsParams } from '../../src/core/tfjs/params.js';
-import { bindWeights, type WeightMap } from '../../src/core/weights.js';
+import { bindWeights } from '../../src/core/weights.js';
 import { isDetectorConfig } from '../../src/config/detector.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
 import { Detector } from '../../src/tasks/detection/detector.js';
-import { detTrainSchema } from '../../src/train/det/config.js';
 import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
-import type { GtInstances } from '../../src/train/det/targets.js';
 import { installTrainGradients } from '../../src/train/grad-fixes.js';
 import { TrainRng } from '../../src/data/rng.js';
 import { resolveConfig } from '../../configs/index.js';
-import { compare, FIXTURES, PARITY_REL_TOL } from '../helpers.js';
+import { compare, PARITY_REL_TOL } from '../helpers.js';
+import { type DetLossFixture, readDetLossFixture, TAKE_ALL_TRAIN } from './det-fixture.js';
 
-let fx: Map<string, HostTensor>;
+let fixture: DetLossFixture;
 beforeAll(async () => {
-  fx = (await readSafetensors(join(FIXTURES, 'train', 'cascade_loss.safetensors'))).tensors;
+  fixture = await readDetLossFixture('cascade_loss.safetensors');
 });
-
-function get(name: string): HostTensor {
-  const t = fx.get(name);
-  if (!t) throw new Error(`fixture lacks ${name}`);
-  return t;
-}
-
-function gtOf(i: number): GtInstances {
-  const masks = get(`gt.${i}.masks`);
-  const [g, h, w] = masks.shape;
-  return {
-    boxes: get(`gt.${i}.boxes`).data,
-    labels: Int32Array.from(get(`gt.${i}.labels`).data),
-    masks: Array.from({ length: g }, (_, k) => Uint8Array.from(masks.data.subarray(k * h * w, (k + 1) * h * w))),
-    maskHeight: h,
-    maskWidth: w,
-  };
-}
-
-const TRAIN = detTrainSchema.parse({
-  rpn: { sampler: { num: 100000 } },
-  rpn_proposal: { nms_pre: 1000, max_per_img: 1000 },
-  rcnn: { sampler: { num: 100000 } },
-});
+const get = (name: string) => fixture.get(name);
 
 describe.each(['wasm', 'cpu'])('Cascade Mask R-CNN training loss on %s', (backend) => {
   it('stage losses, counts and gradients match the PyTorch reference', async () => {
@@ -71,28 +44,26 @@ describe.each(['wasm', 'cpu'])('Cascade Mask R-CNN training loss on %s', (backen
     if (!isDetectorConfig(cfg)) throw new Error('expected a detector');
     const det = new Detector(cfg);
     const before = tf.memory().numTensors;
-    const w: WeightMap = new Map();
-    for (const [k, v] of fx) if (k.startsWith('w.')) w.set(k.slice(2), v);
-    const { weights, report } = bindWeights(det.scope.registry, w, { allowMissing: true });
+    const { weights, report } = bindWeights(det.scope.registry, fixture.weights(), { allowMissing: true });
     // Only the BatchNorm step counters are absent from the fixture (unused by the loss).
     expect(report.missing.every((k) => k.endsWith('num_batches_tracked'))).toBe(true);
     expect(report.unexpected).toEqual([]);
     const params = new TfjsParams(weights, true);
     const ops = new TfjsDetOps(params, true);
     const x = fromHost(get('input'));
-    const batch = { sizes: [0, 1].map((i) => Array.from(get(`size.${i}`).data) as [number, number]), gts: [gtOf(0), gtOf(1)] };
+    const batch = { sizes: fixture.sizes, gts: fixture.gts };
     const vars = params.variables();
-    const names = [...fx.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5));
+    const names = fixture.keys().filter((k) => k.startsWith('grad.')).map((k) => k.slice(5));
     const info = {} as DetLossInfo;
     let terms: Record<string, number> = {};
     const { value, grads } = tf.variableGrads(() => {
-      const l = detectorLosses(det, ops, x, batch, TRAIN, new TrainRng(0), info);
+      const l = detectorLosses(det, ops, x, batch, TAKE_ALL_TRAIN, new TrainRng(0), info);
       terms = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
       return tf.addN(Object.values(l)) as tf.Scalar;
     }, names.map((n) => vars.get(n)!));
     expect(info.rois).toBe(get('info.s0.rois.0').data[0] + get('info.s0.rois.1').data[0]);
     expect(info.roiPos).toBe(get('info.s0.roi_pos.0').data[0] + get('info.s0.roi_pos.1').data[0]);
-    const keys = [...fx.keys()].filter((k) => k.startsWith('expected.')).map((k) => k.slice(9));
+    const keys = fixture.keys().filter((k) => k.startsWith('expected.')).map((k) => k.slice(9));
     expect(Object.keys(terms).sort()).toEqual(keys.sort());
     const errs: string[] = [];
     for (const k of keys) {

@@ -8,60 +8,26 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
-import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { HostTensor } from '../../src/core/host-tensor.js';
 import { prepareTraining } from '../../src/core/tfjs/grad/index.js';
 import { TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
 import { TfjsParams } from '../../src/core/tfjs/params.js';
 import { fromHost } from '../../src/core/tfjs/host.js';
-import { bindWeights, type WeightMap } from '../../src/core/weights.js';
+import { bindWeights } from '../../src/core/weights.js';
 import { resolveConfig } from '../../configs/index.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
 import { Detector } from '../../src/tasks/detection/detector.js';
-import { detTrainSchema } from '../../src/train/det/config.js';
 import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
-import type { GtInstances } from '../../src/train/det/targets.js';
 import { installTrainGradients } from '../../src/train/grad-fixes.js';
 import { TrainRng } from '../../src/data/rng.js';
-import { compare, FIXTURES, PARITY_REL_TOL } from '../helpers.js';
+import { compare, PARITY_REL_TOL } from '../helpers.js';
+import { type DetLossFixture, readDetLossFixture, TAKE_ALL_TRAIN } from './det-fixture.js';
 
-let fx: Map<string, HostTensor>;
+let fixture: DetLossFixture;
 
 beforeAll(async () => {
-  fx = (await readSafetensors(join(FIXTURES, 'train', 'det_loss.safetensors'))).tensors;
+  fixture = await readDetLossFixture('det_loss.safetensors');
 });
-
-function get(name: string): HostTensor {
-  const t = fx.get(name);
-  if (!t) throw new Error(`fixture lacks ${name}`);
-  return t;
-}
-
-function fixtureWeights(): WeightMap {
-  const w: WeightMap = new Map();
-  for (const [k, v] of fx) if (k.startsWith('w.')) w.set(k.slice(2), v);
-  return w;
-}
-
-function gtOf(i: number): GtInstances {
-  const masks = get(`gt.${i}.masks`);
-  const [g, h, w] = masks.shape;
-  return {
-    boxes: get(`gt.${i}.boxes`).data,
-    labels: Int32Array.from(get(`gt.${i}.labels`).data),
-    masks: Array.from({ length: g }, (_, k) => Uint8Array.from(masks.data.subarray(k * h * w, (k + 1) * h * w))),
-    maskHeight: h,
-    maskWidth: w,
-  };
-}
-
-/** Take-all samplers (sizes above any candidate count) and proposal limits above the anchor counts. */
-const TRAIN = detTrainSchema.parse({
-  rpn: { sampler: { num: 100000 } },
-  rpn_proposal: { nms_pre: 1000, max_per_img: 1000 },
-  rcnn: { sampler: { num: 100000 } },
-});
+const get = (name: string) => fixture.get(name);
 
 describe.each(['wasm', 'cpu'])('Mask R-CNN training loss on %s', (backend) => {
   it('loss terms, sample counts and gradients match the PyTorch reference', async () => {
@@ -72,19 +38,19 @@ describe.each(['wasm', 'cpu'])('Mask R-CNN training loss on %s', (backend) => {
     if (cfg.type !== 'mask_rcnn') throw new Error('expected a detector');
     const det = new Detector(cfg);
     const before = tf.memory().numTensors;
-    const params = new TfjsParams(bindWeights(det.scope.registry, fixtureWeights()).weights, true);
+    const params = new TfjsParams(bindWeights(det.scope.registry, fixture.weights()).weights, true);
     const ops = new TfjsDetOps(params, true);
     const x = fromHost(get('input'));
     const batch = {
-      sizes: [0, 1].map((i) => Array.from(get(`size.${i}`).data) as [number, number]),
-      gts: [gtOf(0), gtOf(1)],
+      sizes: fixture.sizes,
+      gts: fixture.gts,
     };
     const vars = params.variables();
-    const names = [...fx.keys()].filter((k) => k.startsWith('grad.')).map((k) => k.slice(5));
+    const names = fixture.keys().filter((k) => k.startsWith('grad.')).map((k) => k.slice(5));
     const info = {} as DetLossInfo;
     let terms: Record<string, number> = {};
     const { value, grads } = tf.variableGrads(() => {
-      const l = detectorLosses(det, ops, x, batch, TRAIN, new TrainRng(0), info);
+      const l = detectorLosses(det, ops, x, batch, TAKE_ALL_TRAIN, new TrainRng(0), info);
       terms = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
       return tf.addN(Object.values(l)) as tf.Scalar;
     }, names.map((n) => vars.get(n)!));

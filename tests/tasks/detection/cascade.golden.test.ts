@@ -21,7 +21,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { buildOnnx } from '../../../src/core/ort/build.js';
 import { sessionOptions } from '../../../src/core/ort/runner.js';
 import { ENGINES } from '../../../src/core/engine.js';
-import type { HostTensor } from '../../../src/core/host-tensor.js';
 import { bindWeights } from '../../../src/core/weights.js';
 import type { DetectorConfig } from '../../../src/config/detector.js';
 import { resolveConfig } from '../../../configs/index.js';
@@ -30,6 +29,7 @@ import { Detector } from '../../../src/tasks/detection/detector.js';
 import { createDetectorRunner, type DetectorRunner } from '../../../src/tasks/detection/detector-runner.js';
 import { pasteMask, regionToFull } from '../../../src/tasks/detection/detector-paste.js';
 import { FIXTURES, loadIo } from '../../helpers.js';
+import { cols, maxDiff } from '../../heads/det-harness.js';
 
 const DIR = join(FIXTURES, 'det');
 const CASES = ['75x101', '150x213'];
@@ -37,21 +37,6 @@ const runners: DetectorRunner[] = [];
 afterAll(async () => {
   for (const r of runners) await r.dispose();
 });
-
-/** Columns [from, to) of a [N, k] host tensor as [N, to − from]. */
-function cols(t: HostTensor, from: number, to: number): Float32Array {
-  const [n, k] = t.shape;
-  const out = new Float32Array(n * (to - from));
-  for (let i = 0; i < n; i++) for (let j = from; j < to; j++) out[i * (to - from) + j - from] = t.data[i * k + j];
-  return out;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 /** Full-image mask of a 28×28 probability map pasted into its box (mmdetection's paste, ≥ 0.5). */
 function pasted(probs: Float32Array, box: number[], h: number, w: number): Uint8Array {
@@ -89,15 +74,15 @@ describe.each(ENGINES)('Cascade Mask R-CNN vs the mmdetection 2.x reference on %
     const e = io.expected;
 
     expect(out.proposals.shape[0]).toBe(e.proposals.shape[0]);
-    const propErr = maxAbsDiff(cols(out.proposals, 0, 4), e.proposals.data);
-    const propScoreErr = maxAbsDiff(cols(out.proposals, 4, 5), e.proposal_scores.data);
+    const propErr = maxDiff(cols(out.proposals, 0, 4), e.proposals.data);
+    const propScoreErr = maxDiff(cols(out.proposals, 4, 5), e.proposal_scores.data);
     const d = e.scores.shape[0];
     expect(d).toBeGreaterThan(0);
     expect(out.dets.shape[0]).toBe(d);
     expect(Array.from(cols(out.dets, 5, 6))).toEqual(Array.from(e.labels.data));
-    const boxErr = maxAbsDiff(cols(out.dets, 0, 4), e.boxes.data);
-    const scoreErr = maxAbsDiff(cols(out.dets, 4, 5), e.scores.data);
-    const maskErr = maxAbsDiff(out.masks.data, e.mask_probs.data);
+    const boxErr = maxDiff(cols(out.dets, 0, 4), e.boxes.data);
+    const scoreErr = maxDiff(cols(out.dets, 4, 5), e.scores.data);
+    const maskErr = maxDiff(out.masks.data, e.mask_probs.data);
     let minIou = 1;
     let unstable = 0;
     for (let i = 0; i < d; i++) {
@@ -149,8 +134,8 @@ describe('Cascade Mask R-CNN deployment', () => {
     const ref = await tfjs.run(io.input, [h, w]);
     expect(res.dets.dims.map(Number)).toEqual(ref.dets.shape);
     expect(ref.dets.shape[0]).toBeGreaterThan(0);
-    expect(maxAbsDiff(res.dets.data as Float32Array, ref.dets.data)).toBeLessThanOrEqual(1e-2);
-    expect(maxAbsDiff(res.masks.data as Float32Array, ref.masks.data)).toBeLessThanOrEqual(1e-4);
+    expect(maxDiff(res.dets.data as Float32Array, ref.dets.data)).toBeLessThanOrEqual(1e-2);
+    expect(maxDiff(res.masks.data as Float32Array, ref.masks.data)).toBeLessThanOrEqual(1e-4);
     expect(session.outputNames).toEqual(['dets', 'masks', 'proposals']);
     await session.release();
   });

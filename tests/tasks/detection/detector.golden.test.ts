@@ -16,8 +16,8 @@ import { Detector } from '../../../src/tasks/detection/detector.js';
 import { createDetectorRunner, type DetectorRunner } from '../../../src/tasks/detection/detector-runner.js';
 import { pasteMask, regionToFull } from '../../../src/tasks/detection/detector-paste.js';
 import { loadWeights } from '../../../src/io/load-weights.js';
-import type { HostTensor } from '../../../src/core/host-tensor.js';
 import { FIXTURES, loadIo } from '../../helpers.js';
+import { cols, maxDiff } from '../../heads/det-harness.js';
 
 const DIR = join(FIXTURES, 'det');
 const CASES = ['64x96', '75x101'];
@@ -25,22 +25,6 @@ const runners: DetectorRunner[] = [];
 afterAll(async () => {
   for (const r of runners) await r.dispose();
 });
-
-/** Columns [from, to) of a [N, k] host tensor as [N, to − from]. */
-function cols(t: HostTensor, from: number, to: number): Float32Array {
-  const k = t.shape[1];
-  const n = t.shape[0];
-  const out = new Float32Array(n * (to - from));
-  for (let i = 0; i < n; i++) for (let j = from; j < to; j++) out[i * (to - from) + j - from] = t.data[i * k + j];
-  return out;
-}
-
-function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 function unpackBits(bits: Float32Array, n: number): Uint8Array {
   const out = new Uint8Array(n);
@@ -65,15 +49,15 @@ describe.each(ENGINES)('Mask R-CNN vs torchvision on %s', (engine) => {
 
     // RPN proposals: same count, same order.
     expect(out.proposals.shape[0]).toBe(e.proposals.shape[0]);
-    const propErr = maxAbsDiff(cols(out.proposals, 0, 4), e.proposals.data);
-    const propScoreErr = maxAbsDiff(cols(out.proposals, 4, 5), e.proposal_scores.data);
+    const propErr = maxDiff(cols(out.proposals, 0, 4), e.proposals.data);
+    const propScoreErr = maxDiff(cols(out.proposals, 4, 5), e.proposal_scores.data);
     // Detections.
     const d = e.scores.shape[0];
     expect(out.dets.shape[0]).toBe(d);
     expect(Array.from(cols(out.dets, 5, 6))).toEqual(Array.from(e.labels.data));
-    const boxErr = maxAbsDiff(cols(out.dets, 0, 4), e.boxes.data);
-    const scoreErr = maxAbsDiff(cols(out.dets, 4, 5), e.scores.data);
-    const maskErr = maxAbsDiff(out.masks.data, e.mask_probs.data);
+    const boxErr = maxDiff(cols(out.dets, 0, 4), e.boxes.data);
+    const scoreErr = maxDiff(cols(out.dets, 4, 5), e.scores.data);
+    const maskErr = maxDiff(out.masks.data, e.mask_probs.data);
     // Pasted masks (torchvision's paste on our probabilities) against torchvision's masks > 0.5.
     const tvMasks = unpackBits(e.masks_bits.data, d * h * w);
     let minIou = 1;

@@ -22,6 +22,7 @@ import { encodeMask } from '../../../src/io/coco/rle.js';
 import { loadWeights } from '../../../src/io/load-weights.js';
 import type { RgbImage } from '../../../src/io/image.js';
 import { FIXTURES, loadIo } from '../../helpers.js';
+import { maxDiff } from '../../heads/det-harness.js';
 
 const DIR = join(FIXTURES, 'det');
 let tvWeights: Map<string, HostTensor>;
@@ -76,13 +77,6 @@ async function runBoth(name: string, set: string[], image: HostTensor, size: [nu
     outs.push(await r.run(image, size));
   }
   return outs;
-}
-
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
 }
 
 /** The rows of a table [R, k] in lexicographic order, flattened. */
