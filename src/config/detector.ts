@@ -159,7 +159,7 @@ interface CommonDetectorFields {
 }
 
 /** The neck of a detector config that leaves it unset. */
-export const DEFAULT_NECK: RegisteredConfig = { type: 'fpn', out_channels: 256 };
+export const DEFAULT_NECK: RegisteredConfig = NECKS.schema().parse({ type: 'fpn' });
 
 /** Rules every detector config obeys (class names against the class count, FPN levels). */
 function commonRules(c: CommonDetectorFields, ctx: z.RefinementCtx): void {

@@ -28,6 +28,7 @@ import { TrainRng } from '../../src/data/rng.js';
 import { resolveConfig } from '../../configs/index.js';
 import { compare, PARITY_REL_TOL } from '../helpers.js';
 import { type DetLossFixture, readDetLossFixture, TAKE_ALL_TRAIN } from './det-fixture.js';
+import { cascadeStages, detTrainSchema } from '../../src/train/det/config.js';
 
 let fixture: DetLossFixture;
 beforeAll(async () => {
@@ -86,5 +87,18 @@ describe.each(['wasm', 'cpu'])('Cascade Mask R-CNN training loss on %s', (backen
     tf.dispose([x, value, ...Object.values(grads)]);
     params.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('cascade training settings', () => {
+  it('GIoU only where boxes are decoded; defaults follow the official ConvNeXt Cascade configs', () => {
+    expect(detTrainSchema.safeParse({ rcnn: { loss_bbox: { type: 'giou' } } }).success).toBe(false);
+    expect(detTrainSchema.safeParse({ rpn: { loss_bbox: { type: 'giou' } } }).success).toBe(false);
+    const bad = detTrainSchema.safeParse({ cascade_stages: [{ assigner: { pos_iou_thr: 0.5 }, reg_decoded_bbox: false }] });
+    expect(bad.success).toBe(false);
+    expect(bad.error?.issues[0].path).toEqual(['cascade_stages', 0, 'loss_bbox', 'type']);
+    const stages = cascadeStages(detTrainSchema.parse({}), 3);
+    expect(stages.map((s) => [s.assigner.pos_iou_thr, s.assigner.match_low_quality, s.loss_bbox.type, s.loss_bbox.loss_weight, s.reg_decoded_bbox]))
+      .toEqual([[0.5, false, 'giou', 10, true], [0.6, false, 'giou', 10, true], [0.7, false, 'giou', 10, true]]);
   });
 });

@@ -142,7 +142,7 @@ export function roiAlignForward(maps: readonly HostMap[], scales: readonly numbe
  * The transpose of {@link roiAlignForward}: the gradient `dy` [R, o, o, C] (NHWC) spread back onto
  * each map → one [h·w·c] array per map.
  */
-export function roiAlignBackward(maps: ReadonlyArray<Omit<HostMap, 'data'>>, scales: readonly number[], rois: ArrayLike<number>, levels: ArrayLike<number>, spec: RoiAlignHostSpec, dy: Float32Array): Float32Array[] {
+export function roiAlignBackward(maps: ReadonlyArray<Omit<HostMap, 'data'>>, scales: readonly number[], rois: ArrayLike<number>, levels: ArrayLike<number>, spec: RoiAlignHostSpec, dy: ArrayLike<number>): Float32Array[] {
   const c = maps[0].c;
   const grads = maps.map((m) => new Float32Array(m.h * m.w * m.c));
   eachTerm(maps, scales, rois, levels, spec, (l, src, dst, wt) => {

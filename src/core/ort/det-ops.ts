@@ -107,7 +107,9 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
 
   pickGroups(x: Sym, index: Sym, k: number): Sym {
     const g = this.g;
-    const grouped = g.op('Reshape', [this.v(x), g.constInt64([0, -1, k])]);
+    // [−1, G, k] with G = columns / k: a row count of 0 must not be the dimension the -1 infers from.
+    const groups = g.op('Div', [this.dim(x, 1), g.constInt64([k])]);
+    const grouped = g.op('Reshape', [this.v(x), g.op('Concat', [g.constInt64([-1]), groups, g.constInt64([k])], { axis: 0 })]);
     const idx = g.op('Reshape', [g.op('Cast', [this.v(index)], { to: INT64 }), g.constInt64([-1, 1, 1])]);
     const shape = g.op('Concat', [this.dim(x, 0), g.constInt64([1, k])], { axis: 0 });
     const picked = g.op('GatherElements', [grouped, g.op('Expand', [idx, shape])], { axis: 1 });

@@ -34,8 +34,9 @@ export class CascadeRoiHead implements RoiHeadLike {
 
   constructor(scope: Scope, readonly o: CascadeRoiHeadOptions) {
     if (o.stages.length < 1) throw new Error('cascade RoI head: at least one stage');
-    const classes = new Set(o.stages.map((s) => s.bbox.numClasses));
-    if (classes.size !== 1) throw new Error('cascade RoI head: every stage must have the same number of classes');
+    // The stages' logits are averaged: they must have the same classes in the same columns.
+    const layouts = new Set(o.stages.map((s) => `${s.bbox.numClasses}/${s.bbox.background}`));
+    if (layouts.size !== 1) throw new Error('cascade RoI head: every stage must have the same number of classes and background position');
     this.bbox = o.stages.map((s, i) => new BBoxHead(scope.child('bbox_head').child(i), s.bbox));
     this.mask = o.stages.map((_, i) => new MaskHead(scope.child('mask_head').child(i), o.mask));
   }
@@ -43,31 +44,30 @@ export class CascadeRoiHead implements RoiHeadLike {
   detect<T>(ops: DetOps<T>, feats: readonly T[], proposals: T, imageSize: T): BoxDetections<T> {
     const n = this.o.stages.length;
     let rois = proposals;
-    let logitSum: T | null = null;
-    const run = (s: number) => {
-      const raw = this.bbox[s].raw(ops, poolRois(ops, feats, rois, this.o, this.o.boxRoi));
-      logitSum = logitSum === null ? raw.cls : ops.add(logitSum, raw.cls);
-      return { cls: raw.cls, deltas: this.bbox[s].deltas(ops, raw.reg) };
-    };
-    for (let s = 0; s < n - 1; s++) {
+    const logits: T[] = [];
+    let deltas: T | null = null;
+    for (let s = 0; s < n; s++) {
       const head = this.bbox[s];
-      const { cls, deltas } = run(s);
-      const picked = head.o.classAgnostic ? deltas : ops.pickGroups(deltas, ops.argmaxColumns(head.foregroundLogits(ops, cls)), 4);
+      const raw = head.raw(ops, poolRois(ops, feats, rois, this.o, this.o.boxRoi));
+      logits.push(raw.cls);
+      deltas = head.deltas(ops, raw.reg);
+      if (s === n - 1) break;
+      const picked = head.o.classAgnostic ? deltas : ops.pickGroups(deltas, ops.argmaxColumns(head.foregroundLogits(ops, raw.cls)), 4);
       rois = decodeBoxes(ops, picked, rois, this.o.stages[s].coder, imageSize);
     }
-    const { deltas } = run(n - 1);
     const last = this.o.stages[n - 1];
-    const mean = n === 1 ? logitSum! : ops.divScalar(logitSum!, n);
-    return detectionsOf(ops, rois, this.bbox[n - 1].scores(ops, mean), deltas, last.bbox.numClasses, last.bbox.classAgnostic, last.coder, imageSize, this.o.test);
+    const mean = meanOf(ops, logits);
+    return detectionsOf(ops, rois, this.bbox[n - 1].scores(ops, mean), deltas!, last.bbox.numClasses, last.bbox.classAgnostic, last.coder, imageSize, this.o.test);
   }
 
   segment<T>(ops: DetOps<T>, feats: readonly T[], boxes: T, labels: T): T {
     const pooled = poolRois(ops, feats, boxes, this.o, this.o.maskRoi);
-    let sum: T | null = null;
-    for (const head of this.mask) {
-      const p = head.forward(ops, pooled, labels);
-      sum = sum === null ? p : ops.add(sum, p);
-    }
-    return this.mask.length === 1 ? sum! : ops.divScalar(sum!, this.mask.length);
+    return meanOf(ops, this.mask.map((head) => head.forward(ops, pooled, labels)));
   }
+}
+
+/** The mean of tensors of one shape: summed in order, then divided by their count (as mmdetection). */
+function meanOf<T>(ops: DetOps<T>, xs: readonly T[]): T {
+  const sum = xs.slice(1).reduce((acc, x) => ops.add(acc, x), xs[0]);
+  return xs.length === 1 ? sum : ops.divScalar(sum, xs.length);
 }

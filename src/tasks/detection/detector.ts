@@ -44,7 +44,7 @@ export function isDetOps<T>(ops: Ops<T>): ops is DetOps<T> {
 /** `ops` as the detection op set; the engines' generic runners and graph builders construct it. */
 export function detOps<T>(ops: Ops<T>): DetOps<T> {
   if (isDetOps(ops)) return ops;
-  throw new Error(`Mask R-CNN needs the detection ops, which this ${ops.engine} engine instance lacks`);
+  throw new Error(`a detector needs the detection ops, which this ${ops.engine} engine instance lacks`);
 }
 
 export class Detector {

@@ -28,11 +28,10 @@ function sampler(num: number, posFraction: number) {
   return z.object({ num: posInt.default(num), pos_fraction: frac.default(posFraction) }).strict().prefault({});
 }
 
-function boxLossSchema(type: 'l1' | 'giou', weight: number) {
+function boxLossSchema<K extends 'l1' | 'smooth_l1' | 'giou'>(types: readonly [K, ...K[]], type: K, weight: number) {
   return z
     .object({
-      /** 'giou' needs decoded boxes (`reg_decoded_bbox`). */
-      type: z.enum(['l1', 'smooth_l1', 'giou']).default(type),
+      type: z.enum(types).default(type),
       /** Smooth L1 β (mmdet 1.0; torchvision's RPN 1/9). */
       beta: z.number().positive().default(1),
       loss_weight: z.number().min(0).default(weight),
@@ -40,7 +39,8 @@ function boxLossSchema(type: 'l1' | 'giou', weight: number) {
     .strict()
     .prefault({});
 }
-const boxLoss = boxLossSchema('l1', 1);
+/** Losses on deltas (RPN, Mask R-CNN). */
+const boxLoss = boxLossSchema(['l1', 'smooth_l1'], 'l1', 1);
 
 /**
  * One Cascade R-CNN stage's training settings (mmdetection `train_cfg.rcnn[s]` and the stage's
@@ -52,11 +52,17 @@ const cascadeStageSchema = z
     assigner: z
       .object({ pos_iou_thr: frac, neg_iou_thr: frac.optional(), min_pos_iou: frac.optional(), match_low_quality: z.boolean().default(false) })
       .strict(),
-    loss_bbox: boxLossSchema('giou', 10),
+    /** 'giou' compares boxes, so it needs `reg_decoded_bbox`. */
+    loss_bbox: boxLossSchema(['l1', 'smooth_l1', 'giou'], 'giou', 10),
     /** Regress decoded boxes against the ground-truth boxes (mmdetection `reg_decoded_bbox`). */
     reg_decoded_bbox: z.boolean().default(true),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.loss_bbox.type === 'giou' && !c.reg_decoded_bbox) {
+      ctx.addIssue({ code: 'custom', path: ['loss_bbox', 'type'], message: "'giou' needs reg_decoded_bbox: true (it compares boxes, not deltas)" });
+    }
+  });
 
 export const detTrainSchema = z
   .object({
@@ -99,7 +105,8 @@ export const detTrainSchema = z
   })
   .strict();
 
-export type BoxLossConfig = z.output<typeof boxLoss>;
+/** A box loss config of any stage (GIoU only where boxes are decoded). */
+export type BoxLossConfig = z.output<typeof boxLoss> | CascadeStageTrainConfig['loss_bbox'];
 export type CascadeStageTrainConfig = z.output<typeof cascadeStageSchema>;
 
 export type DetTrainConfig = z.output<typeof detTrainSchema>;

@@ -1,10 +1,12 @@
 /**
- * The Mask R-CNN training loss (mmdetection 2.x `MaskRCNN.forward_train`) on the tfjs engine, for
- * a batch of padded images: backbone and FPN on the batch; RPN objectness (sigmoid BCE) and box
- * (L1) losses over the sampled anchors of all images, averaged by their count; proposals from the
- * detached RPN outputs; per image RCNN sampling and RoIAlign on its own features; softmax
- * cross-entropy and class-specific L1 box loss averaged over all sampled RoIs; per-class mask BCE
- * over the positive RoIs' 28 × 28 targets. Returns each term as a scalar (keys as mmdetection).
+ * The training loss of Mask R-CNN and Cascade Mask R-CNN (mmdetection 2.x `MaskRCNN` /
+ * `CascadeRCNN.forward_train`) on the tfjs engine, for a batch of padded images: backbone and neck
+ * on the batch; RPN objectness (sigmoid BCE) and box (L1) losses over the sampled anchors of all
+ * images, averaged by their count; proposals from the detached RPN outputs; then each RCNN stage
+ * (one for Mask R-CNN): per image sampling and RoIAlign on its own features, softmax
+ * cross-entropy and the stage's box loss (L1 on deltas, or GIoU on decoded boxes) averaged over
+ * all sampled RoIs, per-class mask BCE over the positive RoIs' 28 × 28 targets, and for a cascade
+ * the refined RoIs of the next stage. Returns each term as a scalar (keys as mmdetection).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfjsDetOps } from '../../core/tfjs/det-ops.js';
@@ -40,7 +42,7 @@ export interface DetBatchTargets {
   gts: readonly GtInstances[];
 }
 
-/** Extra outputs of a loss call, for logging and tests. */
+/** Extra outputs of a loss call, for logging and tests (RoI counts of the first RCNN stage). */
 export interface DetLossInfo {
   rpnPos: number;
   rpnNeg: number;
@@ -248,11 +250,8 @@ function rcnnStageLosses(det: Detector, ops: TfjsDetOps, pyramid: tf.Tensor[], p
   if (boxFeats.length > 0) {
     const { cls: logits, reg } = stage.bbox.raw(ops, boxFeats.length === 1 ? boxFeats[0] : tf.concat(boxFeats, 0));
     lossCls = crossEntropy(logits, tf.tensor1d(roiLabels, 'int32'), { avgFactor: r, lossWeight: cfg.rcnn.loss_cls_weight });
-    // Each RoI's deltas of its label by a one-hot product (gather lacks a wasm gradient).
-    const cols = reg.shape[1] as number / 4;
-    const regIndex = roiLabels.map((l) => regColumn(l, stage.bbox, c));
-    const hot = tf.cast(tf.equal(tf.expandDims(tf.tensor1d(regIndex, 'int32'), 1), tf.range(0, cols, 1, 'int32')), 'float32');
-    const picked = tf.sum(tf.mul(tf.reshape(reg, [r, cols, 4]), tf.expandDims(hot, 2)), 1);
+    // Each RoI's deltas of its label (a background RoI's are unused: its weights are 0).
+    const picked = ops.pickGroups(reg, tf.tensor1d(roiLabels.map((l) => Math.max(regColumn(l, stage.bbox, c), 0))), 4);
     const allRois = tf.tensor2d(concatRois(sampled), [r, 4]);
     const pred = stage.decoded ? decodeBoxes(ops, picked, allRois, stage.coder, null) : picked;
     lossBbox = roiPos === 0
@@ -301,7 +300,7 @@ function concatRois(sampled: ReadonlyArray<{ targets: RcnnTargets } | null>): Fl
 function refined(sampled: ReadonlyArray<{ image: number; targets: RcnnTargets } | null>, n: number, logits: ArrayLike<number>, reg: ArrayLike<number>, stage: RcnnStage, c: number, sizes: ReadonlyArray<readonly [number, number]>): Float32Array[] {
   const out: Float32Array[] = Array.from({ length: n }, () => new Float32Array(0));
   const k1 = c + 1;
-  const regCols = reg.length / Math.max(1, logits.length / k1);
+  const regCols = stage.bbox.o.classAgnostic ? 4 : 4 * (c + (stage.bbox.o.regWithBackground ? 1 : 0));
   const fgOffset = stage.bbox.o.background === 'first' ? 1 : 0;
   let row = 0;
   for (const x of sampled) {
