@@ -174,7 +174,7 @@ function commonRules(c: CommonDetectorFields, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['backbone', 'out_indices'], message: 'an FPN needs at least two backbone levels' });
   }
   if (c.neck && !(outs && outs.length < 2)) {
-    for (const message of NECKS.check(denseSpecs(c.backbone), c.neck)) ctx.addIssue({ code: 'custom', path: ['neck'], message });
+    for (const i of NECKS.check(denseSpecs(c.backbone), c.neck)) ctx.addIssue({ code: 'custom', path: ['neck', ...i.path], message: i.message });
   }
 }
 

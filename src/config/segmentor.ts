@@ -1,57 +1,17 @@
 /**
  * Config schema of the semantic segmentor (mmsegmentation's EncoderDecoder): ConvNeXt backbone,
- * UPerHead decode head, optional FCNHead auxiliary head, test-time settings. Head input channels
- * are never written here: they come from the backbone's FeatureSpec (`in_index` picks levels).
+ * a decode head and an optional auxiliary head from the decode-head registry (UPerHead, FCNHead,
+ * …), test-time settings. Head input channels are never written here: they come from the
+ * backbone's FeatureSpec (`in_index` picks levels).
  */
 import { z } from 'zod';
-import { convnextBackboneSchema } from './backbone.js';
+import { convnextBackboneSchema, denseSpecs } from './backbone.js';
+import { DECODE_HEADS } from '../heads/seg/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from './input.js';
 
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
 const posInt = z.number().int().positive();
 const hw = z.tuple([posInt, posInt]);
-
-/** Defaults shared by the heads (mmsegmentation's UPerNet ConvNeXt config). */
-export const SEG_HEAD_DEFAULTS = {
-  uper: { channels: 512, pool_scales: [1, 2, 3, 6], dropout_ratio: 0.1, loss_weight: 1.0 },
-  fcn: { in_index: 2, channels: 256, num_convs: 1, kernel_size: 3, dilation: 1, concat_input: false, dropout_ratio: 0.1, loss_weight: 0.4 },
-} as const;
-
-/** UPerHead: PPM on the last selected level, FPN over all of them, fused at the finest. */
-export const uperHeadSchema = z
-  .object({
-    type: z.literal('uper'),
-    /** Backbone outputs used, by position in `out_indices` order (default: all, finest first). */
-    in_index: z.array(z.number().int().min(0)).min(2).optional(),
-    channels: posInt.default(SEG_HEAD_DEFAULTS.uper.channels),
-    pool_scales: z.array(posInt).min(1).default([...SEG_HEAD_DEFAULTS.uper.pool_scales]),
-    /** Dropout before `conv_seg` (training only). */
-    dropout_ratio: z.number().min(0).max(1).default(SEG_HEAD_DEFAULTS.uper.dropout_ratio),
-    /** Weight of this head's cross-entropy in the training loss. */
-    loss_weight: z.number().min(0).default(SEG_HEAD_DEFAULTS.uper.loss_weight),
-    /** Per-class weights of the cross-entropy (mmseg `CrossEntropyLoss.class_weight`), one per class. */
-    class_weight: z.array(z.number().min(0)).optional(),
-  })
-  .strict();
-
-/** FCNHead (the auxiliary head): `num_convs` ConvModules on one level, then `conv_seg`. */
-export const fcnHeadSchema = z
-  .object({
-    type: z.literal('fcn'),
-    /** Backbone output used, by position in `out_indices` order. */
-    in_index: z.number().int().min(0).default(SEG_HEAD_DEFAULTS.fcn.in_index),
-    channels: posInt.default(SEG_HEAD_DEFAULTS.fcn.channels),
-    num_convs: posInt.default(SEG_HEAD_DEFAULTS.fcn.num_convs),
-    kernel_size: posInt.default(SEG_HEAD_DEFAULTS.fcn.kernel_size),
-    dilation: posInt.default(SEG_HEAD_DEFAULTS.fcn.dilation),
-    concat_input: z.boolean().default(SEG_HEAD_DEFAULTS.fcn.concat_input),
-    dropout_ratio: z.number().min(0).max(1).default(SEG_HEAD_DEFAULTS.fcn.dropout_ratio),
-    loss_weight: z.number().min(0).default(SEG_HEAD_DEFAULTS.fcn.loss_weight),
-    /** Per-class weights of the cross-entropy, one per class. */
-    class_weight: z.array(z.number().min(0)).optional(),
-  })
-  .strict()
-  .refine((c) => c.kernel_size % 2 === 1, { message: 'kernel_size must be odd', path: ['kernel_size'] });
 
 /** Preprocessing: mmsegmentation's test pipeline (Resize keep_ratio, Normalize). */
 export const segInputSchema = z
@@ -102,8 +62,10 @@ export const segmentorSchema = z
   .object({
     type: z.literal('segmentor'),
     backbone: convnextBackboneSchema,
-    decode_head: uperHeadSchema,
-    auxiliary_head: fcnHeadSchema.optional(),
+    /** Any registered decode head (src/heads/seg/index.ts): 'uper', 'fcn', … */
+    decode_head: DECODE_HEADS.schema(),
+    /** An auxiliary head trained beside it (any registered decode head; mmseg uses 'fcn'). */
+    auxiliary_head: DECODE_HEADS.schema().optional(),
     num_classes: posInt,
     /** Class names: 'ade20k' for the bundled list, or an explicit list. */
     class_names: z.union([z.literal('ade20k'), z.array(z.string())]).optional(),
@@ -121,20 +83,10 @@ export const segmentorSchema = z
       ctx.addIssue({ code: 'custom', path: ['backbone', 'out_indices'], message: 'a segmentor needs out_indices (e.g. [0, 1, 2, 3])' });
       return;
     }
-    const levels = c.decode_head.in_index ?? outs.map((_, i) => i);
-    if (levels.length < 2) {
-      ctx.addIssue({ code: 'custom', path: ['decode_head', 'in_index'], message: 'UPerHead needs at least two levels' });
-    }
-    levels.forEach((i, k) => {
-      if (i >= outs.length) {
-        ctx.addIssue({ code: 'custom', path: ['decode_head', 'in_index', k], message: `level ${i} does not exist: the backbone has ${outs.length} outputs (out_indices ${JSON.stringify(outs)})` });
-      }
-      if (k > 0 && i <= levels[k - 1]) {
-        ctx.addIssue({ code: 'custom', path: ['decode_head', 'in_index', k], message: 'in_index must increase (finest level first)' });
-      }
-    });
-    if (c.auxiliary_head && c.auxiliary_head.in_index >= outs.length) {
-      ctx.addIssue({ code: 'custom', path: ['auxiliary_head', 'in_index'], message: `level ${c.auxiliary_head.in_index} does not exist: the backbone has ${outs.length} outputs (out_indices ${JSON.stringify(outs)})` });
+    const levels = denseSpecs(c.backbone);
+    for (const head of ['decode_head', 'auxiliary_head'] as const) {
+      const h = c[head];
+      if (h) for (const i of DECODE_HEADS.check(levels, h)) ctx.addIssue({ code: 'custom', path: [head, ...i.path], message: i.message });
     }
     if (c.class_names === 'ade20k' && c.num_classes !== 150) {
       ctx.addIssue({ code: 'custom', path: ['class_names'], message: `'ade20k' names 150 classes but num_classes is ${c.num_classes}` });
@@ -161,5 +113,3 @@ export const segmentorSchema = z
 
 export type SegmentorConfig = z.output<typeof segmentorSchema>;
 export type SegmentorConfigInput = z.input<typeof segmentorSchema>;
-export type UPerHeadConfig = z.output<typeof uperHeadSchema>;
-export type FCNHeadConfig = z.output<typeof fcnHeadSchema>;

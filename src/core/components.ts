@@ -20,3 +20,17 @@ export interface Neck {
   readonly outSpecs: readonly FeatureSpec[];
   forward<T>(ops: Ops<T>, feats: Record<string, T>): T[];
 }
+
+/** What a model gives a decode head besides the upstream spec. */
+export interface DecodeHeadContext {
+  numClasses: number;
+}
+
+/**
+ * A segmentation decode head (decode or auxiliary): the upstream levels keyed by name → class
+ * logits [N, classes, h, w] at the resolution of the finest level it reads (`inSpecs`).
+ */
+export interface DecodeHead {
+  readonly inSpecs: readonly FeatureSpec[];
+  forward<T>(ops: Ops<T>, feats: Readonly<Record<string, T>>): T;
+}

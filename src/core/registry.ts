@@ -1,5 +1,5 @@
 /**
- * Component registries: one per component kind (neck, …), each mapping a config's literal `type`
+ * Component registries: one per component kind (neck, decode head, …), each mapping a config's literal `type`
  * to its entry: the zod schema of its options, how to build it from the upstream component's
  * feature spec, and (optionally) the spec it will emit, for checks at parse time. A registry's
  * schema parses any registered type, so a config naming an unknown type or a typo in an option
@@ -15,30 +15,44 @@ export interface ComponentConfig {
   readonly type: string;
 }
 
-/** One registered component type. `O` is its parsed config, `C` the component it builds. */
-export interface ComponentEntry<O extends ComponentConfig, C> {
+/** A problem with a component's options, at a path inside its config. */
+export interface ComponentIssue {
+  readonly path: ReadonlyArray<string | number>;
+  readonly message: string;
+}
+
+/**
+ * One registered component type. `O` is its parsed config, `C` the component it builds, `X` what
+ * the model passes besides the upstream spec (a decode head's class count).
+ */
+export interface ComponentEntry<O extends ComponentConfig, C, X = void> {
   readonly type: O['type'];
   /** Schema of the config: `type: z.literal(type)`, strict, defaults filled in. */
   readonly schema: z.ZodType<O>;
   /** The component under `scope` (parameter names below it), reading its input levels from `upstream`. */
-  build(scope: Scope, upstream: readonly FeatureSpec[], options: O): C;
+  build(scope: Scope, upstream: readonly FeatureSpec[], options: O, context: X): C;
   /** Problems with these options on this upstream (cross-component rules), checked after parsing. */
-  check?(upstream: readonly FeatureSpec[], options: O): string[];
+  check?(upstream: readonly FeatureSpec[], options: O): ComponentIssue[];
 }
 
 /** The config of a component of a registry, as parsed (its own options are known to its entry). */
-export type RegisteredConfig = ComponentConfig & Record<string, unknown>;
+export type RegisteredConfig<O extends ComponentConfig = ComponentConfig> = O & Record<string, unknown>;
 
-export class Registry<C> {
-  private readonly entries = new Map<string, ComponentEntry<ComponentConfig, C>>();
+/**
+ * The types of one component kind. `O` is what every config of the kind has (at least `type`),
+ * `C` the built component, `X` the build context.
+ */
+export class Registry<C, X = void, O extends ComponentConfig = ComponentConfig> {
+  private readonly entries = new Map<string, ComponentEntry<O, C, X>>();
 
   /** `kind` names the component kind in messages ("neck"). */
   constructor(readonly kind: string) {}
 
   /** Adds a type; a type registered twice is an error. Returns the entry. */
-  register<O extends ComponentConfig>(entry: ComponentEntry<O, C>): ComponentEntry<O, C> {
+  register<P extends O>(entry: ComponentEntry<P, C, X>): ComponentEntry<P, C, X> {
     if (this.entries.has(entry.type)) throw new Error(`${this.kind} type '${entry.type}' is registered already`);
-    this.entries.set(entry.type, entry as unknown as ComponentEntry<ComponentConfig, C>);
+    // Stored under the kind's common config: the registry only hands an entry configs its own schema parsed.
+    this.entries.set(entry.type, entry as unknown as ComponentEntry<O, C, X>);
     return entry;
   }
 
@@ -48,7 +62,7 @@ export class Registry<C> {
   }
 
   /** The entry of `type`, or an error naming the registered ones. */
-  get(type: string): ComponentEntry<ComponentConfig, C> {
+  get(type: string): ComponentEntry<O, C, X> {
     const e = this.entries.get(type);
     if (!e) throw new Error(`unknown ${this.kind} type '${type}' (registered: ${this.types().join(', ')})`);
     return e;
@@ -59,8 +73,8 @@ export class Registry<C> {
    * entry's schema parses it, its issues at their own paths. Evaluated at parse time, so it sees
    * entries registered after it was made.
    */
-  schema(): z.ZodType<RegisteredConfig> {
-    return z.unknown().transform((value, ctx): RegisteredConfig => {
+  schema(): z.ZodType<RegisteredConfig<O>> {
+    return z.unknown().transform((value, ctx): RegisteredConfig<O> => {
       const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
       const entry = typeof type === 'string' ? this.entries.get(type) : undefined;
       if (!entry) {
@@ -73,17 +87,17 @@ export class Registry<C> {
         for (const issue of r.error.issues) ctx.issues.push({ ...issue, input: value } as (typeof ctx.issues)[number]);
         return z.NEVER;
       }
-      return r.data as RegisteredConfig;
+      return r.data as RegisteredConfig<O>;
     });
   }
 
   /** Builds the component of `options` (a config this registry's schema parsed). */
-  build(scope: Scope, upstream: readonly FeatureSpec[], options: ComponentConfig): C {
-    return this.get(options.type).build(scope, upstream, options);
+  build(scope: Scope, upstream: readonly FeatureSpec[], options: O, context: X): C {
+    return this.get(options.type).build(scope, upstream, options, context);
   }
 
   /** Cross-component problems of `options` on `upstream` (empty when none). */
-  check(upstream: readonly FeatureSpec[], options: ComponentConfig): string[] {
+  check(upstream: readonly FeatureSpec[], options: O): ComponentIssue[] {
     return this.get(options.type).check?.(upstream, options) ?? [];
   }
 }

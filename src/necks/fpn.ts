@@ -78,5 +78,5 @@ export const fpnEntry: ComponentEntry<FpnConfig, Neck> = {
   type: 'fpn',
   schema: fpnSchema,
   build: (scope, upstream, o) => new Fpn(scope, upstream, { outChannels: o.out_channels, numOuts: o.num_outs ?? upstream.length + 1 }),
-  check: (upstream, o) => (o.num_outs !== undefined && o.num_outs < upstream.length ? [`num_outs ${o.num_outs} is less than the ${upstream.length} backbone levels`] : []),
+  check: (upstream, o) => (o.num_outs !== undefined && o.num_outs < upstream.length ? [{ path: ['num_outs'], message: `num_outs ${o.num_outs} is less than the ${upstream.length} backbone levels` }] : []),
 };

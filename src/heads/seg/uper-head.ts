@@ -5,12 +5,15 @@
  * finest and concatenated; 3×3 `fpn_bottleneck`; dropout; `conv_seg`. Input channels come from
  * the backbone's feature specs. Bilinear resizing uses align_corners=False throughout.
  */
+import { z } from 'zod';
+import type { DecodeHead, DecodeHeadContext } from '../../core/components.js';
 import type { FeatureSpec } from '../../core/feature-spec.js';
 import { resizeConcatConv } from '../../core/fused.js';
 import { ConvModule } from '../../core/layers.js';
 import type { Ops } from '../../core/ops.js';
 import type { Scope } from '../../core/params.js';
-import { ClsSeg } from './decode-head.js';
+import type { ComponentEntry, ComponentIssue } from '../../core/registry.js';
+import { ClsSeg, decodeHeadFields } from './decode-head.js';
 import { PPM } from './ppm.js';
 
 export interface UPerHeadOptions {
@@ -22,7 +25,7 @@ export interface UPerHeadOptions {
   dropoutRatio: number;
 }
 
-export class UPerHead {
+export class UPerHead implements DecodeHead {
   readonly psp: PPM;
   readonly bottleneck: ConvModule;
   readonly lateralConvs: ConvModule[] = [];
@@ -45,9 +48,17 @@ export class UPerHead {
     this.cls = new ClsSeg(scope, c, opts.numClasses, opts.dropoutRatio);
   }
 
-  /** Logits at the finest input level's resolution; `feats` in the order of `inputs`. */
-  forward<T>(ops: Ops<T>, feats: readonly T[]): T {
-    if (feats.length !== this.inputs.length) throw new Error(`UPerHead: expected ${this.inputs.length} levels, got ${feats.length}`);
+  get inSpecs(): readonly FeatureSpec[] {
+    return this.inputs;
+  }
+
+  /** Logits at the finest input level's resolution, from the upstream levels keyed by name. */
+  forward<T>(ops: Ops<T>, levels: Readonly<Record<string, T>>): T {
+    const feats = this.inputs.map((s) => {
+      const f = levels[s.name];
+      if (f === undefined) throw new Error(`UPerHead: missing input level ${s.name}`);
+      return f;
+    });
     const n = feats.length;
     const laterals = this.lateralConvs.map((conv, i) => conv.forward(ops, feats[i]));
     const top = feats[n - 1];
@@ -72,3 +83,38 @@ export class UPerHead {
     return b.act === 'relu' ? ops.relu(y) : y;
   }
 }
+
+/** Config of UPerHead (mmsegmentation's defaults of the UPerNet ConvNeXt configs). */
+export const uperHeadSchema = z
+  .object({
+    type: z.literal('uper'),
+    /** Upstream levels used, by position in the backbone's output order (default: all, finest first). */
+    in_index: z.array(z.number().int().min(0)).min(2).optional(),
+    channels: z.number().int().positive().default(512),
+    pool_scales: z.array(z.number().int().positive()).min(1).default([1, 2, 3, 6]),
+    ...decodeHeadFields(1.0),
+  })
+  .strict();
+
+export type UPerHeadConfig = z.output<typeof uperHeadSchema>;
+
+/** Registry entry of UPerHead. */
+export const uperHeadEntry: ComponentEntry<UPerHeadConfig, DecodeHead, DecodeHeadContext> = {
+  type: 'uper',
+  schema: uperHeadSchema,
+  build: (scope, upstream, o, ctx) => new UPerHead(scope, (o.in_index ?? upstream.map((_, i) => i)).map((i) => upstream[i]), {
+    channels: o.channels,
+    poolScales: o.pool_scales,
+    numClasses: ctx.numClasses,
+    dropoutRatio: o.dropout_ratio,
+  }),
+  check: (upstream, o) => {
+    const levels = o.in_index ?? upstream.map((_, i) => i);
+    const issues: ComponentIssue[] = levels.length < 2 ? [{ path: ['in_index'], message: 'UPerHead needs at least two levels' }] : [];
+    levels.forEach((i, k) => {
+      if (i >= upstream.length) issues.push({ path: ['in_index', k], message: `level ${i} does not exist: the backbone has ${upstream.length} outputs` });
+      if (k > 0 && i <= levels[k - 1]) issues.push({ path: ['in_index', k], message: 'in_index must increase (finest level first)' });
+    });
+    return issues;
+  },
+};

@@ -5,15 +5,14 @@
  * input height and width.
  */
 import type { ConvNeXt } from '../../backbones/convnext.js';
-import type { FeatureSpec } from '../../core/feature-spec.js';
 import type { Network, OutputRanks } from '../../core/model.js';
 import type { Ops } from '../../core/ops.js';
 import { Scope } from '../../core/params.js';
 import { ADE20K_CLASSES, ADE20K_PALETTE } from '../../config/ade20k-classes.js';
 import { buildBackbone } from '../../config/backbone.js';
 import type { SegmentorConfig } from '../../config/segmentor.js';
-import { FCNHead } from '../../heads/seg/fcn-head.js';
-import { UPerHead } from '../../heads/seg/uper-head.js';
+import type { DecodeHead } from '../../core/components.js';
+import { DECODE_HEADS } from '../../heads/seg/index.js';
 
 export type Rgb = readonly [number, number, number];
 
@@ -44,38 +43,18 @@ export function defaultPalette(n: number): Rgb[] {
 export class Segmentor {
   readonly scope = Scope.root();
   readonly backbone: ConvNeXt;
-  readonly decodeHead: UPerHead;
-  readonly auxiliaryHead: FCNHead | null;
-  /** Backbone output levels read by the decode head (finest first) and by the auxiliary head. */
-  readonly decodeLevels: readonly FeatureSpec[];
-  readonly auxiliaryLevel: FeatureSpec | null;
+  readonly decodeHead: DecodeHead;
+  readonly auxiliaryHead: DecodeHead | null;
   readonly classNames: readonly string[];
   readonly palette: readonly Rgb[];
 
   constructor(readonly config: SegmentorConfig) {
     this.backbone = buildBackbone(this.scope.child('backbone'), config.backbone);
     const specs = this.backbone.featureSpecs;
-    const dh = config.decode_head;
-    this.decodeLevels = (dh.in_index ?? specs.map((_, i) => i)).map((i) => specs[i]);
-    this.decodeHead = new UPerHead(this.scope.child('decode_head'), this.decodeLevels, {
-      channels: dh.channels,
-      poolScales: dh.pool_scales,
-      numClasses: config.num_classes,
-      dropoutRatio: dh.dropout_ratio,
-    });
+    const context = { numClasses: config.num_classes };
+    this.decodeHead = DECODE_HEADS.build(this.scope.child('decode_head'), specs, config.decode_head, context);
     const ah = config.auxiliary_head;
-    this.auxiliaryLevel = ah ? specs[ah.in_index] : null;
-    this.auxiliaryHead = ah && this.auxiliaryLevel
-      ? new FCNHead(this.scope.child('auxiliary_head'), this.auxiliaryLevel, {
-        channels: ah.channels,
-        numConvs: ah.num_convs,
-        kernelSize: ah.kernel_size,
-        dilation: ah.dilation,
-        concatInput: ah.concat_input,
-        numClasses: config.num_classes,
-        dropoutRatio: ah.dropout_ratio,
-      })
-      : null;
+    this.auxiliaryHead = ah ? DECODE_HEADS.build(this.scope.child('auxiliary_head'), specs, ah, context) : null;
     const names = config.class_names;
     this.classNames = names === 'ade20k' ? ADE20K_CLASSES : names ?? Array.from({ length: config.num_classes }, (_, i) => `class_${i}`);
     const pal = config.palette;
@@ -85,9 +64,9 @@ export class Segmentor {
   /** Head outputs from an image batch: decode logits and (when asked) auxiliary logits, at head resolution. */
   heads<T>(ops: Ops<T>, x: T, auxiliary: boolean): { logits: T; aux?: T } {
     const feats = this.backbone.forward(ops, x);
-    const logits = this.decodeHead.forward(ops, this.decodeLevels.map((s) => feats[s.name]));
-    if (!auxiliary || !this.auxiliaryHead || !this.auxiliaryLevel) return { logits };
-    return { logits, aux: this.auxiliaryHead.forward(ops, feats[this.auxiliaryLevel.name]) };
+    const logits = this.decodeHead.forward(ops, feats);
+    if (!auxiliary || !this.auxiliaryHead) return { logits };
+    return { logits, aux: this.auxiliaryHead.forward(ops, feats) };
   }
 
   /**
