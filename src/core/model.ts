@@ -1,4 +1,5 @@
 /** What the engines run: a set of declared parameters and a forward function over the op interface. */
+import type { HostTensor } from './host-tensor.js';
 import type { Ops } from './ops.js';
 import type { ParamRegistry } from './params.js';
 
@@ -19,4 +20,15 @@ export interface Network {
   /** Extra inputs by name: tables (rank 1 or 2) of these shapes. */
   readonly tables?: Readonly<Record<string, readonly number[]>>;
   forward<T>(ops: Ops<T>, x: T, tables?: Readonly<Record<string, T>>): Record<string, T>;
+}
+
+/** Checks a run's table inputs against what `net` declares (same names, same shapes); throws naming the first mismatch. */
+export function checkTables(net: Network, tables: Readonly<Record<string, HostTensor>>): void {
+  const declared = net.tables ?? {};
+  for (const name of Object.keys(tables)) if (!(name in declared)) throw new Error(`network has no table input '${name}' (has: ${Object.keys(declared).join(', ') || 'none'})`);
+  for (const [name, shape] of Object.entries(declared)) {
+    const t = tables[name];
+    if (!t) throw new Error(`table input '${name}' [${shape.join(', ')}] is missing`);
+    if (t.shape.join(',') !== shape.join(',')) throw new Error(`table input '${name}': expected [${shape.join(', ')}], got [${t.shape.join(', ')}]`);
+  }
 }

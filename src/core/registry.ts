@@ -35,6 +35,9 @@ export interface ComponentEntry<O extends ComponentConfig, C, X = void> {
   check?(upstream: readonly FeatureSpec[], options: O): ComponentIssue[];
 }
 
+/** A component config as written: its `type` and options (each entry's schema checks the rest). */
+export type ComponentInput = { type: string } & Record<string, unknown>;
+
 /** The config of a component of a registry, as parsed (its own options are known to its entry). */
 export type RegisteredConfig<O extends ComponentConfig = ComponentConfig> = O & Record<string, unknown>;
 
@@ -73,13 +76,18 @@ export class Registry<C, X = void, O extends ComponentConfig = ComponentConfig> 
    * entry's schema parses it, its issues at their own paths. Evaluated at parse time, so it sees
    * entries registered after it was made.
    */
-  schema(): z.ZodType<RegisteredConfig<O>> {
-    return z.unknown().transform((value, ctx): RegisteredConfig<O> => {
-      const type = typeof value === 'object' && value !== null ? (value as { type?: unknown }).type : undefined;
+  schema(): z.ZodType<RegisteredConfig<O>, ComponentInput> {
+    const parse = z.unknown().transform((value, ctx): RegisteredConfig<O> => {
+      const expected = this.types().map((t) => `'${t}'`).join(', ');
+      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+        ctx.issues.push({ code: 'custom', path: [], message: `expected a ${this.kind} config object with a type (one of ${expected})`, input: value });
+        return z.NEVER;
+      }
+      const type = (value as { type?: unknown }).type;
       const entry = typeof type === 'string' ? this.entries.get(type) : undefined;
       if (!entry) {
         const got = type === undefined ? 'no type' : `unknown type ${JSON.stringify(type)}`;
-        ctx.issues.push({ code: 'custom', path: ['type'], message: `${got}: expected one of ${this.types().map((t) => `'${t}'`).join(', ')}`, input: value });
+        ctx.issues.push({ code: 'custom', path: ['type'], message: `${got}: expected one of ${expected}`, input: value });
         return z.NEVER;
       }
       const r = entry.schema.safeParse(value);
@@ -89,10 +97,15 @@ export class Registry<C, X = void, O extends ComponentConfig = ComponentConfig> 
       }
       return r.data as RegisteredConfig<O>;
     });
+    // The input type says what a config module may write (an object with a string type); the
+    // entry's own schema checks the rest at parse time.
+    return parse as unknown as z.ZodType<RegisteredConfig<O>, ComponentInput>;
   }
 
-  /** Builds the component of `options` (a config this registry's schema parsed). */
+  /** Builds the component of `options` (a config this registry's schema parsed); its checks must pass. */
   build(scope: Scope, upstream: readonly FeatureSpec[], options: O, context: X): C {
+    const issues = this.check(upstream, options);
+    if (issues.length > 0) throw new Error(`${this.kind} '${options.type}': ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
     return this.get(options.type).build(scope, upstream, options, context);
   }
 

@@ -1,7 +1,7 @@
 /** Runs a Network on onnxruntime-node: the graph is built once, then sessions run host tensors. */
 import * as ort from 'onnxruntime-node';
 import type { HostTensor } from '../host-tensor.js';
-import type { Network } from '../model.js';
+import { checkTables, type Network } from '../model.js';
 import type { WeightMap } from '../weights.js';
 import { buildOnnx } from './build.js';
 
@@ -39,7 +39,7 @@ export async function runSession(session: ort.InferenceSession, input: HostTenso
 
 /** A network compiled to an onnxruntime session once, then run on host tensors. */
 export class OrtRunner {
-  private constructor(readonly session: ort.InferenceSession, private readonly inputShape?: readonly number[]) {}
+  private constructor(readonly session: ort.InferenceSession, private readonly net: Network, private readonly inputShape?: readonly number[]) {}
 
   static async create(net: Network, weights: WeightMap, opts: OrtRunnerOptions = {}): Promise<OrtRunner> {
     const s = opts.inputShape;
@@ -48,7 +48,7 @@ export class OrtRunner {
     }
     const model = buildOnnx(net, weights, s ? { batch: s[0], size: [s[2], s[3]], name: opts.name } : { name: opts.name });
     const session = await ort.InferenceSession.create(model, sessionOptions(opts));
-    return new OrtRunner(session, s);
+    return new OrtRunner(session, net, s);
   }
 
   async run(input: HostTensor, tables: Readonly<Record<string, HostTensor>> = {}): Promise<Record<string, HostTensor>> {
@@ -56,6 +56,7 @@ export class OrtRunner {
     if (s && input.shape.join(',') !== s.join(',')) {
       throw new Error(`ort runner: built for input [${s.join(', ')}], got [${input.shape.join(', ')}]`);
     }
+    checkTables(this.net, tables);
     return runSession(this.session, input, tables);
   }
 

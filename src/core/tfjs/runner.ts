@@ -1,7 +1,7 @@
 /** Runs a Network on TensorFlow.js with host tensors in and out (NCHW outside, NHWC inside). */
 import * as tf from '@tensorflow/tfjs-core';
 import type { HostTensor } from '../host-tensor.js';
-import type { Network } from '../model.js';
+import { checkTables, type Network } from '../model.js';
 import type { WeightMap } from '../weights.js';
 import { TfjsParams } from './params.js';
 import { TfjsDetOps } from './det-ops.js';
@@ -17,6 +17,7 @@ export class TfjsRunner {
 
   /** Forward pass in inference mode; all intermediate tensors are released. */
   async run(input: HostTensor, tables: Readonly<Record<string, HostTensor>> = {}): Promise<Record<string, HostTensor>> {
+    checkTables(this.net, tables);
     const ops = new TfjsDetOps(this.params, false);
     const outs = tf.tidy(() => {
       const x = fromHost(input);

@@ -88,5 +88,5 @@ export const fcnHeadEntry: ComponentEntry<FCNHeadConfig, DecodeHead, DecodeHeadC
     numClasses: ctx.numClasses,
     dropoutRatio: o.dropout_ratio,
   }),
-  check: (upstream, o) => (o.in_index >= upstream.length ? [{ path: ['in_index'], message: `level ${o.in_index} does not exist: the backbone has ${upstream.length} outputs` }] : []),
+  check: (upstream, o) => (o.in_index >= upstream.length ? [{ path: ['in_index'], message: `level ${o.in_index} does not exist: the backbone has ${upstream.length} outputs (${upstream.map((s) => s.name).join(', ')})` }] : []),
 };

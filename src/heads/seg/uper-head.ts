@@ -112,7 +112,7 @@ export const uperHeadEntry: ComponentEntry<UPerHeadConfig, DecodeHead, DecodeHea
     const levels = o.in_index ?? upstream.map((_, i) => i);
     const issues: ComponentIssue[] = levels.length < 2 ? [{ path: ['in_index'], message: 'UPerHead needs at least two levels' }] : [];
     levels.forEach((i, k) => {
-      if (i >= upstream.length) issues.push({ path: ['in_index', k], message: `level ${i} does not exist: the backbone has ${upstream.length} outputs` });
+      if (i >= upstream.length) issues.push({ path: ['in_index', k], message: `level ${i} does not exist: the backbone has ${upstream.length} outputs (${upstream.map((s) => s.name).join(', ')})` });
       if (k > 0 && i <= levels[k - 1]) issues.push({ path: ['in_index', k], message: 'in_index must increase (finest level first)' });
     });
     return issues;

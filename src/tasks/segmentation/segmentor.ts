@@ -1,6 +1,7 @@
 /**
  * The semantic segmentor (mmsegmentation's EncoderDecoder): ConvNeXt backbone (`backbone.*`),
- * UPerHead (`decode_head.*`), optional FCNHead (`auxiliary_head.*`). Its network maps an image
+ * a registered decode head (`decode_head.*`: UPerHead in the shipped configs), an optional auxiliary
+ * head (`auxiliary_head.*`: FCNHead). Its network maps an image
  * batch to per-class logits at the input resolution (bilinear, align_corners=False), for any
  * input height and width.
  */
