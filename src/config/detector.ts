@@ -71,30 +71,44 @@ const rpnHeadSchema = z
   })
   .strict();
 
+/**
+ * Box head shapes a config leaves unset: mmdetection's Shared2FCBBoxHead for Mask R-CNN, and the
+ * official ConvNeXt Cascade configs' "4conv1f" Shared4Conv1FCBBoxHead (with SyncBN) per stage.
+ */
+export const BBOX_HEAD_DEFAULTS = {
+  mask_rcnn: { num_shared_convs: 0, conv_out_channels: 256, norm: null, num_shared_fcs: 2, fc_out_channels: 1024, reg_class_agnostic: false },
+  cascade_mask_rcnn: { num_shared_convs: 4, conv_out_channels: 256, norm: 'BN', num_shared_fcs: 1, fc_out_channels: 1024, reg_class_agnostic: false },
+} as const;
+
+/** Mask head shape a config leaves unset (mmdetection's FCNMaskHead: 4 convs of 256). */
+export const MASK_HEAD_DEFAULTS = { num_convs: 4, conv_out_channels: 256 } as const;
+
 /** One box head (mmdetection `ConvFCBBoxHead` with shared branches: Shared2FC, Shared4Conv1FC, …). */
-const bboxHeadSchema = z
-  .object({
-    /** Shared 3×3 convs before the fcs (mmdetection `num_shared_convs`). */
-    num_shared_convs: z.number().int().min(0).optional(),
-    conv_out_channels: posInt.optional(),
-    /** Normalisation after each shared conv: 'BN' (mmcv ConvModule with BN or SyncBN; the conv has no bias) or null. */
-    norm: z.enum(['BN']).nullable().optional(),
-    num_shared_fcs: z.number().int().min(0).optional(),
-    fc_out_channels: posInt.optional(),
-    /** Position of the background logit in `fc_cls`. */
-    background: z.enum(['last', 'first']).optional(),
-    /** `fc_reg` has deltas for the background class too (torchvision). */
-    reg_with_background: z.boolean().optional(),
-    /** One set of deltas for every class (mmdetection `reg_class_agnostic`). */
-    reg_class_agnostic: z.boolean().optional(),
-    bbox_coder: coderSchema.optional(),
-  })
-  .strict();
+function bboxHeadSchema(d: (typeof BBOX_HEAD_DEFAULTS)[keyof typeof BBOX_HEAD_DEFAULTS]) {
+  return z
+    .object({
+      /** Shared 3×3 convs before the fcs (mmdetection `num_shared_convs`). */
+      num_shared_convs: z.number().int().min(0).default(d.num_shared_convs),
+      conv_out_channels: posInt.default(d.conv_out_channels),
+      /** Normalisation after each shared conv: 'BN' (mmcv ConvModule with BN or SyncBN; the conv has no bias) or null. */
+      norm: z.enum(['BN']).nullable().default(d.norm),
+      num_shared_fcs: z.number().int().min(0).default(d.num_shared_fcs),
+      fc_out_channels: posInt.default(d.fc_out_channels),
+      /** Position of the background logit in `fc_cls` (convention-dependent when unset). */
+      background: z.enum(['last', 'first']).optional(),
+      /** `fc_reg` has deltas for the background class too (torchvision). */
+      reg_with_background: z.boolean().optional(),
+      /** One set of deltas for every class (mmdetection `reg_class_agnostic`). */
+      reg_class_agnostic: z.boolean().default(d.reg_class_agnostic),
+      bbox_coder: coderSchema.optional(),
+    })
+    .strict();
+}
 
 const maskHeadSchema = z
   .object({
-    num_convs: z.number().int().min(0).optional(),
-    conv_out_channels: posInt.optional(),
+    num_convs: z.number().int().min(0).default(MASK_HEAD_DEFAULTS.num_convs),
+    conv_out_channels: posInt.default(MASK_HEAD_DEFAULTS.conv_out_channels),
     /** `conv_logits` has a background channel first (torchvision). */
     with_background: z.boolean().optional(),
   })
@@ -119,7 +133,7 @@ const roiHeadFields = {
   bbox_roi: roiAlignSchema.optional(),
   mask_roi: roiAlignSchema.optional(),
   level_mapper: levelMapperSchema.optional(),
-  mask_head: maskHeadSchema.optional(),
+  mask_head: maskHeadSchema.prefault({}),
   test: rcnnTestSchema.optional(),
 };
 
@@ -183,7 +197,7 @@ export const maskRcnnSchema = z
   .object({
     type: z.literal('mask_rcnn'),
     ...detectorFields,
-    roi_head: z.object({ ...roiHeadFields, bbox_head: bboxHeadSchema.optional() }).strict().optional(),
+    roi_head: z.object({ ...roiHeadFields, bbox_head: bboxHeadSchema(BBOX_HEAD_DEFAULTS.mask_rcnn).prefault({}) }).strict().prefault({}),
   })
   .strict()
   .superRefine(commonRules);
@@ -204,10 +218,10 @@ export const cascadeMaskRcnnSchema = z
         num_stages: posInt.default(3),
         /** Loss weight of each stage (training). */
         stage_loss_weights: z.array(z.number().min(0)).optional(),
-        bbox_head: z.union([bboxHeadSchema, z.array(bboxHeadSchema)]).optional(),
+        bbox_head: z.union([bboxHeadSchema(BBOX_HEAD_DEFAULTS.cascade_mask_rcnn), z.array(bboxHeadSchema(BBOX_HEAD_DEFAULTS.cascade_mask_rcnn))]).prefault({}),
       })
       .strict()
-      .optional(),
+      .prefault({}),
   })
   .strict()
   .superRefine((c, ctx) => {
@@ -229,7 +243,7 @@ export type CascadeMaskRcnnConfig = z.output<typeof cascadeMaskRcnnSchema>;
 export type DetectorConfig = MaskRcnnConfig | CascadeMaskRcnnConfig;
 export type DetectorConfigInput = z.input<typeof maskRcnnSchema> | z.input<typeof cascadeMaskRcnnSchema>;
 /** One box head's config. */
-export type BBoxHeadConfig = z.output<typeof bboxHeadSchema>;
+export type BBoxHeadConfig = z.output<ReturnType<typeof bboxHeadSchema>>;
 
 /** The model types that are detectors. */
 export const DETECTOR_TYPES = ['mask_rcnn', 'cascade_mask_rcnn'] as const;
@@ -249,12 +263,11 @@ export const CASCADE_STAGE_STDS: ReadonlyArray<readonly [number, number, number,
 /** Stage loss weights of mmdetection's Cascade configs. */
 export const CASCADE_STAGE_LOSS_WEIGHTS = [1, 0.5, 0.25] as const;
 
-/** The box head config of each stage (one for Mask R-CNN), as written (defaults not yet applied). */
+/** The box head config of each stage (one for Mask R-CNN), defaults filled in. */
 export function bboxHeadConfigs(c: DetectorConfig): BBoxHeadConfig[] {
-  if (c.type === 'mask_rcnn') return [c.roi_head?.bbox_head ?? {}];
-  const n = c.roi_head?.num_stages ?? 3;
-  const bh = c.roi_head?.bbox_head;
-  return Array.from({ length: n }, (_, s) => (Array.isArray(bh) ? bh[s] : bh ?? {}));
+  if (c.type === 'mask_rcnn') return [c.roi_head.bbox_head];
+  const bh = c.roi_head.bbox_head;
+  return Array.from({ length: c.roi_head.num_stages }, (_, s) => (Array.isArray(bh) ? bh[s] : bh));
 }
 
 /** Every convention-dependent value, fully specified. */

@@ -75,7 +75,7 @@ export class Detector {
     this.proposalOptions = { ...v.rpnTest, coder: v.rpnCoder };
     const roiStrides = this.neck.inSpecs.map((s) => s.stride);
     const numClasses = config.num_classes;
-    const mh = config.roi_head?.mask_head ?? {};
+    const mh = config.roi_head.mask_head;
     const lm = v.levelMapper;
     const common: RoiHeadCommon = {
       strides: roiStrides,
@@ -84,15 +84,15 @@ export class Detector {
       levels: lm.type === 'mmdet' ? lm : { ...lm, minLevel: Math.round(Math.log2(roiStrides[0])) },
       mask: {
         inChannels: channels,
-        numConvs: mh.num_convs ?? 4,
-        convChannels: mh.conv_out_channels ?? 256,
+        numConvs: mh.num_convs,
+        convChannels: mh.conv_out_channels,
         numClasses,
         withBackground: v.maskWithBackground,
       },
       test: { scoreThr: v.rcnnTest.scoreThr, iouThr: v.rcnnTest.iouThr, maxPerImg: v.rcnnTest.maxPerImg, minSize: v.rcnnTest.minSize },
     };
     const cascade = config.type === 'cascade_mask_rcnn';
-    const heads = bboxHeadConfigs(config).map((bh) => bboxHeadOptions(bh, cascade, channels, roiAlignValues(config, 'bbox').output, numClasses, v));
+    const heads = bboxHeadConfigs(config).map((bh) => bboxHeadOptions(bh, channels, roiAlignValues(config, 'bbox').output, numClasses, v));
     const coders = stageCoders(config);
     this.roiHead = cascade
       ? new CascadeRoiHead(this.scope.child('roi_head'), { ...common, stages: heads.map((bbox, s) => ({ bbox, coder: coders[s] })) })
@@ -165,24 +165,20 @@ export class Detector {
   }
 }
 
-/**
- * Box head options of one config: Mask R-CNN's default is Shared2FC (2 fcs of 1024), a cascade's
- * the official ConvNeXt 4conv1f (4 convs of 256 with BN, 1 fc of 1024); class-specific deltas.
- */
-function bboxHeadOptions(bh: BBoxHeadConfig, cascade: boolean, channels: number, roiSize: number, numClasses: number, v: ConventionValues): BBoxHeadOptions {
-  const norm = bh.norm === undefined ? (cascade ? 'BN' : null) : bh.norm;
+/** Box head options of one stage's config (the schema filled its defaults). */
+function bboxHeadOptions(bh: BBoxHeadConfig, channels: number, roiSize: number, numClasses: number, v: ConventionValues): BBoxHeadOptions {
   return {
     inChannels: channels,
     roiSize,
-    numSharedConvs: bh.num_shared_convs ?? (cascade ? 4 : 0),
-    convChannels: bh.conv_out_channels ?? 256,
-    convNorm: norm === 'BN' ? 'bn' : null,
-    numSharedFcs: bh.num_shared_fcs ?? (cascade ? 1 : 2),
-    fcChannels: bh.fc_out_channels ?? 1024,
+    numSharedConvs: bh.num_shared_convs,
+    convChannels: bh.conv_out_channels,
+    convNorm: bh.norm === 'BN' ? 'bn' : null,
+    numSharedFcs: bh.num_shared_fcs,
+    fcChannels: bh.fc_out_channels,
     numClasses,
     background: bh.background ?? v.background,
     regWithBackground: bh.reg_with_background ?? v.regWithBackground,
-    classAgnostic: bh.reg_class_agnostic ?? false,
+    classAgnostic: bh.reg_class_agnostic,
   };
 }
 
