@@ -1,5 +1,5 @@
 /**
- * Config schema of Mask R-CNN (ConvNeXt + FPN + RPN + box and mask heads) and its resolution into
+ * Config schemas of Mask R-CNN and Cascade Mask R-CNN (ConvNeXt + neck + RPN + box and mask heads) and their resolution into
  * constructor options. Every numeric convention where mmdetection and torchvision differ
  * (the conventions table of the README) is a config value; `conventions` picks the set that unset values come from:
  * `mmdet` (the ConvNeXt release's, the default) or `torchvision`. Channel counts and strides are

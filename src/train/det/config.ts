@@ -1,5 +1,5 @@
 /**
- * Training settings of Mask R-CNN (mmdetection 2.x `train_cfg` + the heads' losses), snake_case
+ * Training settings of Mask R-CNN and Cascade R-CNN (mmdetection 2.x `train_cfg` + the heads' losses), snake_case
  * like the model configs, with the defaults of mmdetection's mask_rcnn_r50_fpn (which the ConvNeXt
  * detection configs inherit): RPN assigner 0.7 / 0.3 / 0.3, sampler 256 × ½; proposals 2000 per
  * level before NMS 0.7, 1000 kept; RCNN assigner 0.5, sampler 512 × ¼ with ground truths as

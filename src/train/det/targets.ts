@@ -1,5 +1,5 @@
 /**
- * Training targets of Mask R-CNN, per image, as mmdetection 2.x computes them:
+ * Training targets of Mask R-CNN (and of each Cascade stage), per image, as mmdetection 2.x computes them:
  * - RPN (`AnchorHead.get_targets`): anchors assigned (0.7 / 0.3, low-quality matches ≥ 0.3) and
  *   sampled (256, half positives); objectness target 1 on positives, weight 1 on every sampled
  *   anchor; box deltas of the positives (RPN coder), weight 1.
