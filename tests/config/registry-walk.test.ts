@@ -1,7 +1,9 @@
 /**
  * Walks every named config: it must validate, build, and its backbone's outputs must have the
  * channels and strides its FeatureSpecs declare (shape engine, so big variants cost nothing).
- * The shape engine itself is checked against real ONNX Runtime runs of the small variants.
+ * The shape engine itself is checked against real ONNX Runtime runs of the small variants, and
+ * every small (test_*, demo_*) config runs on both engines with its declared spec. Detector necks
+ * are walked in tests/necks/registry.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { configNames, resolveConfig } from '../../configs/index.js';
@@ -56,5 +58,22 @@ describe('shape engine agrees with onnxruntime', () => {
     await runner.dispose();
     const sym = fm.network.forward(new ShapeOps(), { shape: input.shape });
     for (const s of fm.specs) expect(real[s.name].shape).toEqual(sym[s.name].shape);
+  });
+});
+
+describe('the small named configs on both engines', () => {
+  // test_* and demo_* configs are small enough to run for real; the others are covered by the
+  // shape engine above (itself checked against onnxruntime).
+  const small = configNames().filter((n) => n.startsWith('test_') || n.startsWith('demo_'));
+  it.each(small)('%s: backbone outputs have the declared channels and strides on ort and tfjs', async (name) => {
+    const fm = featureModel(resolveConfig(name));
+    const weights = initWeights(fm.network.registry, 1);
+    const input = { shape: [1, 3, 64, 96], data: Float32Array.from({ length: 3 * 64 * 96 }, (_, i) => Math.sin(i * 0.1)) };
+    for (const engine of ['ort', 'tfjs'] as const) {
+      const runner = await createRunner(engine, fm.network, weights, { backend: 'wasm' });
+      const out = await runner.run(input);
+      await runner.dispose();
+      for (const s of fm.specs) expect(out[s.name].shape, `${engine} ${s.name}`).toEqual([1, s.channels, 64 / s.stride, 96 / s.stride]);
+    }
   });
 });
