@@ -26,7 +26,7 @@ import { fromHost } from '../src/core/tfjs/host.js';
 import { initWeights } from '../src/core/weights.js';
 import { resolveConfig } from '../configs/index.js';
 import { Classifier } from '../src/tasks/classification/classifier.js';
-import { crossEntropy } from '../src/train/losses/index.js';
+import { crossEntropy } from '../src/core/tfjs/losses/index.js';
 import { buildOptimizer, optimizerSchema, scheduleSchema } from '../src/train/optim/index.js';
 import { trainStep } from '../src/train/step.js';
 import { TfjsDetOps } from '../src/core/tfjs/det-ops.js';

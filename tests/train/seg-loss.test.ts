@@ -21,7 +21,7 @@ import type { SegmentorConfig } from '../../src/config/segmentor.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { Segmentor } from '../../src/tasks/segmentation/segmentor.js';
 import { installTrainGradients } from '../../src/train/grad-fixes.js';
-import { crossEntropy } from '../../src/train/losses/index.js';
+import { crossEntropy } from '../../src/core/tfjs/losses/index.js';
 import { segmentorLosses } from '../../src/train/seg/loss.js';
 import { compare, FIXTURES, PARITY_REL_TOL } from '../helpers.js';
 

@@ -7,9 +7,12 @@
  * layers with ReLU (`shared_fcs.k`), class logits (`fc_cls`, C + 1 with the background last or
  * first) and deltas (`fc_reg`: 4 per class, with or without the background, or 4 when class-agnostic).
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { ConvModule, Linear } from '../../core/layers.js';
 import type { DetOps } from '../../core/det-ops.js';
 import type { Scope } from '../../core/params.js';
+import { type BoxLossSpec, boxLoss, crossEntropy } from '../../core/tfjs/losses/index.js';
+import { type BoxCoderOptions, decodeBoxes } from '../det/coder.js';
 
 export interface BBoxHeadOptions {
   inChannels: number;
@@ -28,6 +31,28 @@ export interface BBoxHeadOptions {
   regWithBackground: boolean;
   /** One set of deltas for every class (`reg_class_agnostic`). */
   classAgnostic: boolean;
+}
+
+/** Targets of a batch's sampled RoIs for {@link BBoxHead.loss} (mmdetection `BBoxHead.get_targets`). */
+export interface BBoxLossTargets {
+  /** [R] class of each RoI in `fc_cls` order (the background's index for negatives). */
+  labels: readonly number[];
+  /** [R·4] RoIs (x1, y1, x2, y2), to decode the predictions when the loss compares boxes. */
+  rois: Float32Array;
+  /** [R·4] deltas, or ground-truth boxes when decoded; anything on negative rows. */
+  targets: readonly number[];
+  /** [R·4] 1 on positive rows, 0 elsewhere. */
+  weights: readonly number[];
+  numPos: number;
+}
+
+/** How the box head's loss is computed (mmdetection `loss_cls`, `loss_bbox`, `reg_decoded_bbox`). */
+export interface BBoxLossOptions {
+  clsWeight: number;
+  box: BoxLossSpec;
+  /** Compare decoded boxes (with `coder`, unclipped) with ground-truth boxes instead of deltas. */
+  decoded: boolean;
+  coder: BoxCoderOptions;
 }
 
 /** Raw outputs of the box head: logits [R, C + 1] and deltas as `fc_reg` gives them. */
@@ -84,6 +109,33 @@ export class BBoxHead {
     if (!this.o.regWithBackground) return reg;
     const c = this.o.numClasses;
     return this.o.background === 'first' ? ops.columns(reg, 4, 4 * c + 4) : ops.columns(reg, 0, 4 * c);
+  }
+
+  /** Column group of `fc_reg` holding the deltas of class `label` (in `fc_cls` order), or −1 for the background. */
+  regGroup(label: number): number {
+    const c = this.o.numClasses;
+    const bgFirst = this.o.background === 'first';
+    const fg = bgFirst ? label - 1 : label;
+    if (fg < 0 || fg >= c) return -1;
+    if (this.o.classAgnostic) return 0;
+    return this.o.regWithBackground && bgFirst ? fg + 1 : fg;
+  }
+
+  /**
+   * Training loss (mmdetection `BBoxHead.loss`, tfjs engine): softmax cross-entropy over all RoIs,
+   * and the box loss of each positive RoI's deltas of its class (decoded first when
+   * `o.decoded`), both averaged over all RoIs.
+   */
+  loss(ops: DetOps<tf.Tensor>, raw: BBoxRaw<tf.Tensor>, t: BBoxLossTargets, o: BBoxLossOptions): { loss_cls: tf.Tensor; loss_bbox: tf.Tensor } {
+    const r = t.labels.length;
+    const lossCls = crossEntropy(raw.cls, tf.tensor1d([...t.labels], 'int32'), { avgFactor: r, lossWeight: o.clsWeight });
+    // A background RoI picks group 0: its weights are 0.
+    const picked = ops.pickGroups(raw.reg, tf.tensor1d(t.labels.map((l) => Math.max(this.regGroup(l), 0))), 4);
+    const pred = o.decoded ? decodeBoxes(ops, picked, tf.tensor2d(t.rois, [r, 4]), o.coder, null) : picked;
+    const lossBbox = t.numPos === 0
+      ? tf.mul(tf.sum(pred), 0)
+      : boxLoss(pred, tf.tensor2d([...t.targets], [r, 4]), tf.tensor2d([...t.weights], [r, 4]), r, o.box);
+    return { loss_cls: lossCls, loss_bbox: lossBbox };
   }
 
   /**

@@ -3,7 +3,9 @@
  * `num_convs` 3×3 convs with ReLU (`convs.k.conv`), a 2×2 stride-2 transposed conv with ReLU
  * (`upsample`), 1×1 logits per class (`conv_logits`, optionally with a background channel first).
  */
+import * as tf from '@tensorflow/tfjs-core';
 import { ConvModule, Conv2d } from '../../core/layers.js';
+import { maskCrossEntropy } from '../../core/tfjs/losses/index.js';
 import type { DetOps } from '../../core/det-ops.js';
 import type { ParamRef, Scope } from '../../core/params.js';
 
@@ -41,6 +43,18 @@ export class MaskHead {
     for (const c of this.convs) x = c.forward(ops, x);
     x = ops.relu(ops.convTranspose2d(x, this.upWeight, this.upBias, { stride: 2 }));
     return this.logits.forward(ops, x);
+  }
+
+  /**
+   * Training loss (mmdetection `FCNMaskHead.loss`, tfjs engine): per-pixel sigmoid BCE of each
+   * positive RoI's class channel against its binary target [P·s·s], averaged; `labels` are 0-based
+   * foreground classes.
+   */
+  loss(logits: tf.Tensor, targets: Float32Array, labels: readonly number[], lossWeight: number): tf.Tensor {
+    const p = labels.length;
+    const s = Math.round(Math.sqrt(targets.length / Math.max(p, 1)));
+    const channels = labels.map((l) => l + (this.o.withBackground ? 1 : 0));
+    return maskCrossEntropy(logits, tf.tensor3d(targets, [p, s, s]), tf.tensor1d(channels, 'int32'), { lossWeight });
   }
 
   /** Mask probabilities [D, 1, 28, 28] of each RoI's class (`labels`: float table [D], 0-based foreground). */

@@ -13,14 +13,14 @@ import type { TfjsDetOps } from '../../core/tfjs/det-ops.js';
 import { gridAnchorsHost } from '../../core/det/anchors.js';
 import { mapRoiLevels } from '../../heads/roi/levels.js';
 import type { Detector } from '../../tasks/detection/detector.js';
-import { binaryCrossEntropy, crossEntropy, giouLoss, l1Loss, maskCrossEntropy, smoothL1Loss } from '../losses/index.js';
 import type { TrainRng } from '../../data/rng.js';
 import { assignerOptions, type BoxLossConfig, cascadeAssigner, cascadeStages, type DetTrainConfig, samplerOptions } from './config.js';
 import { RoiHead } from '../../heads/roi/roi-head.js';
+import type { RpnLevelTargets } from '../../heads/rpn/rpn-head.js';
 import { CascadeRoiHead } from '../../heads/roi/cascade-roi-head.js';
 import type { BBoxHead } from '../../heads/roi/bbox-head.js';
 import type { MaskHead } from '../../heads/roi/mask-head.js';
-import { type BoxCoderOptions, decodeBoxes } from '../../heads/det/coder.js';
+import type { BoxCoderOptions } from '../../heads/det/coder.js';
 import { CASCADE_STAGE_LOSS_WEIGHTS, stageCoders } from '../../config/detector.js';
 import type { AssignerOptions } from './assign.js';
 import { takeRows } from './boxes.js';
@@ -49,12 +49,6 @@ export interface DetLossInfo {
   rois: number;
   roiPos: number;
   proposals: number[];
-}
-
-function boxLoss(pred: tf.Tensor, target: tf.Tensor, weight: tf.Tensor, avgFactor: number, c: BoxLossConfig): tf.Tensor {
-  const opts = { weight, avgFactor, lossWeight: c.loss_weight };
-  if (c.type === 'giou') return giouLoss(pred, target, opts);
-  return c.type === 'l1' ? l1Loss(pred, target, opts) : smoothL1Loss(pred, target, { ...opts, beta: c.beta });
 }
 
 function sliceImage(t: tf.Tensor, i: number, n: number): tf.Tensor {
@@ -99,25 +93,20 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
     samples += t.numPos + t.numNeg;
     rpnPos += t.numPos;
   }
-  // Per level, as mmdetection's loss_single (concatenating along anchors would make the gradient
-  // a strided split, which the wasm backend reads back to the host).
-  const avg = Math.max(samples, 1);
-  const rpnCls: tf.Tensor[] = [];
-  const rpnBox: tf.Tensor[] = [];
+  // Per level, images first (the layout of each level's raw outputs).
+  const levelTargets: RpnLevelTargets[] = [];
   let a0 = 0;
-  heads.forEach((h, l) => {
-    const k = levelAnchors[l].length / 4;
+  for (const la of levelAnchors) {
+    const k = la.length / 4;
     const pick = (src: Float32Array, width: number) => {
       const out = new Float32Array(n * k * width);
       for (let i = 0; i < n; i++) out.set(src.subarray((i * total + a0) * width, (i * total + a0 + k) * width), i * k * width);
       return out;
     };
-    rpnCls.push(binaryCrossEntropy(tf.reshape(h.cls, [n, k]), tf.tensor2d(pick(lab, 1), [n, k]), { weight: tf.tensor2d(pick(labW, 1), [n, k]), avgFactor: avg, lossWeight: cfg.rpn.loss_cls_weight }));
-    rpnBox.push(boxLoss(tf.reshape(h.reg, [n, k, 4]), tf.tensor3d(pick(tgt, 4), [n, k, 4]), tf.tensor3d(pick(tgtW, 4), [n, k, 4]), avg, cfg.rpn.loss_bbox));
+    levelTargets.push({ labels: pick(lab, 1), labelWeights: pick(labW, 1), deltas: pick(tgt, 4), deltaWeights: pick(tgtW, 4) });
     a0 += k;
-  });
-  const lossRpnCls = tf.addN(rpnCls);
-  const lossRpnBbox = tf.addN(rpnBox);
+  }
+  const rpnLosses = det.rpnHead.loss(heads, levelTargets, n, Math.max(samples, 1), { clsWeight: cfg.rpn.loss_cls_weight, box: cfg.rpn.loss_bbox });
 
   // Proposals from the detached RPN outputs.
   const clsData = heads.map((h) => h.cls.dataSync());
@@ -135,7 +124,7 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
     }));
     proposals.push(proposalsHost(levels, batch.sizes[i], propOpts));
   }
-  const losses: Record<string, tf.Scalar> = { loss_rpn_cls: lossRpnCls as tf.Scalar, loss_rpn_bbox: lossRpnBbox as tf.Scalar };
+  const losses: Record<string, tf.Scalar> = { loss_rpn_cls: rpnLosses.loss_rpn_cls as tf.Scalar, loss_rpn_bbox: rpnLosses.loss_rpn_bbox as tf.Scalar };
   const stages = rcnnStages(det, cfg);
   let rois = 0;
   let roiPos = 0;
@@ -203,7 +192,6 @@ function rcnnStageLosses(det: Detector, ops: TfjsDetOps, pyramid: tf.Tensor[], p
   const o = det.roiHead.o;
   const numLevels = o.strides.length;
   const scales = o.strides.map((s) => 1 / s);
-  const v = det.conventions;
   const c = det.config.num_classes;
   const bgFirst = stage.bbox.o.background === 'first';
   const sampler = samplerOptions(cfg.rcnn.sampler, cfg.rcnn.add_gt_as_proposals);
@@ -238,51 +226,33 @@ function rcnnStageLosses(det: Detector, ops: TfjsDetOps, pyramid: tf.Tensor[], p
       const pos = t.rois.slice(0, 4 * t.numPos);
       maskFeats.push(roiAlignTfjs(feats, pos, levelOf(pos), scales, o.maskRoi));
       maskTgts.push(maskTargets(t.rois, t.posGtInds, batch.gts[i], cfg.rcnn.mask_size));
-      for (let k = 0; k < t.numPos; k++) maskLabels.push(t.labels[k] + (v.maskWithBackground ? 1 : 0));
+      for (let k = 0; k < t.numPos; k++) maskLabels.push(t.labels[k]);
     }
   }
 
   const r = roiLabels.length;
-  let lossCls: tf.Tensor = tf.scalar(0);
-  let lossBbox: tf.Tensor = tf.scalar(0);
-  let lossMask: tf.Tensor = tf.scalar(0);
+  let losses: Record<'loss_cls' | 'loss_bbox' | 'loss_mask', tf.Tensor> = { loss_cls: tf.scalar(0), loss_bbox: tf.scalar(0), loss_mask: tf.scalar(0) };
   let next: Float32Array[] | null = null;
   if (boxFeats.length > 0) {
-    const { cls: logits, reg } = stage.bbox.raw(ops, boxFeats.length === 1 ? boxFeats[0] : tf.concat(boxFeats, 0));
-    lossCls = crossEntropy(logits, tf.tensor1d(roiLabels, 'int32'), { avgFactor: r, lossWeight: cfg.rcnn.loss_cls_weight });
-    // Each RoI's deltas of its label (a background RoI's are unused: its weights are 0).
-    const picked = ops.pickGroups(reg, tf.tensor1d(roiLabels.map((l) => Math.max(regColumn(l, stage.bbox, c), 0))), 4);
-    const allRois = tf.tensor2d(concatRois(sampled), [r, 4]);
-    const pred = stage.decoded ? decodeBoxes(ops, picked, allRois, stage.coder, null) : picked;
-    lossBbox = roiPos === 0
-      ? tf.mul(tf.sum(pred), 0)
-      : boxLoss(pred, tf.tensor2d(roiTargets, [r, 4]), tf.tensor2d(roiWeights, [r, 4]), r, stage.lossBbox);
-    if (refine) next = refined(sampled, n, logits.dataSync(), reg.dataSync(), stage, c, batch.sizes);
+    const raw = stage.bbox.raw(ops, boxFeats.length === 1 ? boxFeats[0] : tf.concat(boxFeats, 0));
+    const box = stage.bbox.loss(ops, raw, { labels: roiLabels, rois: concatRois(sampled), targets: roiTargets, weights: roiWeights, numPos: roiPos },
+      { clsWeight: cfg.rcnn.loss_cls_weight, box: stage.lossBbox, decoded: stage.decoded, coder: stage.coder });
+    losses = { ...losses, ...box };
+    if (refine) next = refined(sampled, n, raw.cls.dataSync(), raw.reg.dataSync(), stage, c, batch.sizes);
   } else if (refine) {
     next = Array.from({ length: n }, () => new Float32Array(0));
   }
   if (maskFeats.length > 0) {
     const logits = stage.mask.raw(ops, maskFeats.length === 1 ? maskFeats[0] : tf.concat(maskFeats, 0));
-    const p = maskLabels.length;
-    const s = cfg.rcnn.mask_size;
-    const targets = new Float32Array(p * s * s);
+    const targets = new Float32Array(maskTgts.reduce((a, t) => a + t.length, 0));
     let k = 0;
     for (const t of maskTgts) {
       targets.set(t, k);
       k += t.length;
     }
-    lossMask = maskCrossEntropy(logits, tf.tensor3d(targets, [p, s, s]), tf.tensor1d(maskLabels, 'int32'), { lossWeight: cfg.rcnn.loss_mask_weight });
+    losses.loss_mask = stage.mask.loss(logits, targets, maskLabels, cfg.rcnn.loss_mask_weight);
   }
-  return { losses: { loss_cls: lossCls, loss_bbox: lossBbox, loss_mask: lossMask }, rois: r, roiPos, next };
-}
-
-/** Column group of `fc_reg` that holds the deltas of class label `l` (in `fc_cls` order), or −1 for none. */
-function regColumn(l: number, head: BBoxHead, c: number): number {
-  const bgFirst = head.o.background === 'first';
-  const fg = bgFirst ? l - 1 : l;
-  if (fg < 0 || fg >= c) return -1;
-  if (head.o.classAgnostic) return 0;
-  return head.o.regWithBackground && bgFirst ? fg + 1 : fg;
+  return { losses, rois: r, roiPos, next };
 }
 
 function concatRois(sampled: ReadonlyArray<{ targets: RcnnTargets } | null>): Float32Array {
@@ -315,7 +285,7 @@ function refined(sampled: ReadonlyArray<{ image: number; targets: RcnnTargets } 
         label = 0;
         for (let j = 1; j < c; j++) if (logits[row * k1 + fgOffset + j] > logits[row * k1 + fgOffset + label]) label = j;
       }
-      const col = regColumn(label + fgOffset, stage.bbox, c);
+      const col = stage.bbox.regGroup(label + fgOffset);
       const d = Array.from({ length: 4 }, (_, j) => reg[row * regCols + 4 * col + j]);
       const b = decodeBox(d, t.rois.subarray(4 * k, 4 * k + 4), stage.coder);
       boxes.push(Math.min(Math.max(b[0], 0), w), Math.min(Math.max(b[1], 0), h), Math.min(Math.max(b[2], 0), w), Math.min(Math.max(b[3], 0), h));

@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfjsOps } from '../../core/tfjs/ops.js';
 import type { Segmentor } from '../../tasks/segmentation/segmentor.js';
-import { crossEntropy } from '../losses/index.js';
+import { crossEntropy } from '../../core/tfjs/losses/index.js';
 
 export type SegLosses = Record<string, tf.Scalar>;
 

@@ -21,7 +21,7 @@ import { resolveConfig } from '../../../configs/index.js';
 import { loadWeights } from '../../../src/io/load-weights.js';
 import { readSafetensors } from '../../../src/io/safetensors.js';
 import { Classifier } from '../../../src/tasks/classification/classifier.js';
-import { crossEntropy } from '../../../src/train/losses/index.js';
+import { crossEntropy } from '../../../src/core/tfjs/losses/index.js';
 import { compare, FIXTURES, PARITY_REL_TOL } from '../../helpers.js';
 
 const BACKENDS = ['cpu', 'wasm'] as const;

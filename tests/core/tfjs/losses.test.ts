@@ -8,14 +8,14 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { HostTensor } from '../../src/core/host-tensor.js';
-import { prepareTraining } from '../../src/core/tfjs/grad/index.js';
-import { fromHost, toHost } from '../../src/core/tfjs/host.js';
-import { readSafetensors } from '../../src/io/safetensors.js';
+import type { HostTensor } from '../../../src/core/host-tensor.js';
+import { prepareTraining } from '../../../src/core/tfjs/grad/index.js';
+import { fromHost, toHost } from '../../../src/core/tfjs/host.js';
+import { readSafetensors } from '../../../src/io/safetensors.js';
 import {
   binaryCrossEntropy, crossEntropy, l1Loss, maskCrossEntropy, type Reduction, smoothL1Loss, weightReduceLoss,
-} from '../../src/train/losses/index.js';
-import { compare, FIXTURES, PARITY_REL_TOL } from '../helpers.js';
+} from '../../../src/core/tfjs/losses/index.js';
+import { compare, FIXTURES, PARITY_REL_TOL } from '../../helpers.js';
 
 interface LossCase {
   name: string;

@@ -7,3 +7,4 @@ export {
 } from './cross-entropy.js';
 export { type RegressionLossOptions, l1Loss, smoothL1Loss } from './regression.js';
 export { type GIoULossOptions, giouLoss } from './giou.js';
+export { type BoxLossSpec, boxLoss } from './box.js';
