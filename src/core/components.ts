@@ -2,6 +2,7 @@
  * The contracts between component kinds. Each kind reads the feature spec of the one upstream and
  * declares its own, so no config repeats a channel count or a stride.
  */
+import type * as tf from '@tensorflow/tfjs-core';
 import type { FeatureSpec } from './feature-spec.js';
 import type { Ops } from './ops.js';
 
@@ -33,4 +34,6 @@ export interface DecodeHeadContext {
 export interface DecodeHead {
   readonly inSpecs: readonly FeatureSpec[];
   forward<T>(ops: Ops<T>, feats: Readonly<Record<string, T>>): T;
+  /** Training loss (tfjs engine) of this head's logits against labels [N, H, W] (int32). */
+  loss(ops: Ops<tf.Tensor>, logits: tf.Tensor, labels: tf.Tensor, ignoreIndex: number): tf.Tensor;
 }

@@ -1,6 +1,8 @@
 /** What mmsegmentation's BaseDecodeHead gives every head: dropout then `conv_seg` (1×1, with bias), and its loss options. */
+import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { Conv2d } from '../../core/layers.js';
+import { crossEntropy } from '../../core/tfjs/losses/index.js';
 import type { Ops } from '../../core/ops.js';
 import type { Scope } from '../../core/params.js';
 
@@ -36,4 +38,25 @@ export interface DecodeHeadConfig {
   readonly dropout_ratio: number;
   readonly loss_weight: number;
   readonly class_weight?: number[];
+}
+
+/** A decode head's loss options: the config's `loss_weight` and `class_weight`. */
+export interface DecodeLossOptions {
+  lossWeight: number;
+  classWeight?: readonly number[];
+}
+
+/**
+ * mmsegmentation's `BaseDecodeHead.losses`: logits resized to the label size (bilinear,
+ * align_corners=False), softmax cross-entropy with the ignore index averaged over all pixels
+ * (`avg_non_ignore=False`), each pixel weighted by its class's weight, times the loss weight.
+ */
+export function decodeHeadLoss(ops: Ops<tf.Tensor>, logits: tf.Tensor, labels: tf.Tensor, ignoreIndex: number, o: DecodeLossOptions): tf.Tensor {
+  const [, h, w] = labels.shape as number[];
+  return crossEntropy(ops.resize(logits, { size: [h, w] }, 'bilinear', false), labels, { ignoreIndex, lossWeight: o.lossWeight, classWeight: o.classWeight ? [...o.classWeight] : undefined });
+}
+
+/** The loss options of a decode head config. */
+export function decodeLossOptions(c: DecodeHeadConfig): DecodeLossOptions {
+  return { lossWeight: c.loss_weight, classWeight: c.class_weight };
 }

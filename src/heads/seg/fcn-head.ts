@@ -7,10 +7,11 @@ import { z } from 'zod';
 import type { DecodeHead, DecodeHeadContext } from '../../core/components.js';
 import type { FeatureSpec } from '../../core/feature-spec.js';
 import { ConvModule } from '../../core/layers.js';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { Ops } from '../../core/ops.js';
 import type { Scope } from '../../core/params.js';
 import type { ComponentEntry } from '../../core/registry.js';
-import { ClsSeg, decodeHeadFields } from './decode-head.js';
+import { ClsSeg, decodeHeadFields, decodeHeadLoss, type DecodeLossOptions, decodeLossOptions } from './decode-head.js';
 
 export interface FCNHeadOptions {
   channels: number;
@@ -20,6 +21,8 @@ export interface FCNHeadOptions {
   concatInput: boolean;
   numClasses: number;
   dropoutRatio: number;
+  /** Loss weight and class weights of the training loss. */
+  loss?: DecodeLossOptions;
 }
 
 export class FCNHead implements DecodeHead {
@@ -40,6 +43,10 @@ export class FCNHead implements DecodeHead {
       ? new ConvModule(scope.child('conv_cat'), input.channels + opts.channels, opts.channels, opts.kernelSize, { padding: Math.floor(opts.kernelSize / 2) })
       : null;
     this.cls = new ClsSeg(scope, opts.channels, opts.numClasses, opts.dropoutRatio);
+  }
+
+  loss(ops: Ops<tf.Tensor>, logits: tf.Tensor, labels: tf.Tensor, ignoreIndex: number): tf.Tensor {
+    return decodeHeadLoss(ops, logits, labels, ignoreIndex, this.opts.loss ?? { lossWeight: 1 });
   }
 
   get inSpecs(): readonly FeatureSpec[] {
@@ -87,6 +94,7 @@ export const fcnHeadEntry: ComponentEntry<FCNHeadConfig, DecodeHead, DecodeHeadC
     concatInput: o.concat_input,
     numClasses: ctx.numClasses,
     dropoutRatio: o.dropout_ratio,
+    loss: decodeLossOptions(o),
   }),
   check: (upstream, o) => (o.in_index >= upstream.length ? [{ path: ['in_index'], message: `level ${o.in_index} does not exist: the backbone has ${upstream.length} outputs (${upstream.map((s) => s.name).join(', ')})` }] : []),
 };

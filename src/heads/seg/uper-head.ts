@@ -10,10 +10,11 @@ import type { DecodeHead, DecodeHeadContext } from '../../core/components.js';
 import type { FeatureSpec } from '../../core/feature-spec.js';
 import { resizeConcatConv } from '../../core/fused.js';
 import { ConvModule } from '../../core/layers.js';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { Ops } from '../../core/ops.js';
 import type { Scope } from '../../core/params.js';
 import type { ComponentEntry, ComponentIssue } from '../../core/registry.js';
-import { ClsSeg, decodeHeadFields } from './decode-head.js';
+import { ClsSeg, decodeHeadFields, decodeHeadLoss, type DecodeLossOptions, decodeLossOptions } from './decode-head.js';
 import { PPM } from './ppm.js';
 
 export interface UPerHeadOptions {
@@ -23,6 +24,8 @@ export interface UPerHeadOptions {
   numClasses: number;
   /** Dropout before `conv_seg` while training. */
   dropoutRatio: number;
+  /** Loss weight and class weights of the training loss. */
+  loss?: DecodeLossOptions;
 }
 
 export class UPerHead implements DecodeHead {
@@ -46,6 +49,10 @@ export class UPerHead implements DecodeHead {
     });
     this.fpnBottleneck = new ConvModule(scope.child('fpn_bottleneck'), inputs.length * c, c, 3, { padding: 1 });
     this.cls = new ClsSeg(scope, c, opts.numClasses, opts.dropoutRatio);
+  }
+
+  loss(ops: Ops<tf.Tensor>, logits: tf.Tensor, labels: tf.Tensor, ignoreIndex: number): tf.Tensor {
+    return decodeHeadLoss(ops, logits, labels, ignoreIndex, this.opts.loss ?? { lossWeight: 1 });
   }
 
   get inSpecs(): readonly FeatureSpec[] {
@@ -107,6 +114,7 @@ export const uperHeadEntry: ComponentEntry<UPerHeadConfig, DecodeHead, DecodeHea
     poolScales: o.pool_scales,
     numClasses: ctx.numClasses,
     dropoutRatio: o.dropout_ratio,
+    loss: decodeLossOptions(o),
   }),
   check: (upstream, o) => {
     const levels = o.in_index ?? upstream.map((_, i) => i);

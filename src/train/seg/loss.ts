@@ -8,19 +8,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfjsOps } from '../../core/tfjs/ops.js';
 import type { Segmentor } from '../../tasks/segmentation/segmentor.js';
-import { crossEntropy } from '../../core/tfjs/losses/index.js';
 
 export type SegLosses = Record<string, tf.Scalar>;
 
 /** Loss terms `decode.loss_ce` (and `aux.loss_ce`) of a batch `x` (NHWC) with labels [N, H, W] (int32). */
 export function segmentorLosses(seg: Segmentor, ops: TfjsOps, x: tf.Tensor, labels: tf.Tensor): SegLosses {
-  const [, h, w] = labels.shape as number[];
-  const cfg = seg.config;
+  const ignoreIndex = seg.config.dataset.ignore_index;
   const heads = seg.heads(ops, x, seg.auxiliaryHead !== null);
-  const ignoreIndex = cfg.dataset.ignore_index;
-  const term = (logits: tf.Tensor, head: { loss_weight: number; class_weight?: number[] }) =>
-    crossEntropy(ops.resize(logits, { size: [h, w] }, 'bilinear', false), labels, { ignoreIndex, lossWeight: head.loss_weight, classWeight: head.class_weight }) as tf.Scalar;
-  const out: SegLosses = { 'decode.loss_ce': term(heads.logits, cfg.decode_head) };
-  if (heads.aux !== undefined && cfg.auxiliary_head) out['aux.loss_ce'] = term(heads.aux, cfg.auxiliary_head);
+  const out: SegLosses = { 'decode.loss_ce': seg.decodeHead.loss(ops, heads.logits, labels, ignoreIndex) as tf.Scalar };
+  if (heads.aux !== undefined && seg.auxiliaryHead) out['aux.loss_ce'] = seg.auxiliaryHead.loss(ops, heads.aux, labels, ignoreIndex) as tf.Scalar;
   return out;
 }

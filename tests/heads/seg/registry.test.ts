@@ -5,6 +5,7 @@
  * and the head's outputs have the declared level's resolution.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { resolveConfig } from '../../../configs/index.js';
 import type { DecodeHead, DecodeHeadContext } from '../../../src/core/components.js';
@@ -17,6 +18,7 @@ import type { ComponentEntry } from '../../../src/core/registry.js';
 import { initWeights } from '../../../src/core/weights.js';
 import type { SegmentorConfig } from '../../../src/config/segmentor.js';
 import { DECODE_HEADS } from '../../../src/heads/seg/index.js';
+import { decodeHeadLoss } from '../../../src/heads/seg/decode-head.js';
 import { Segmentor } from '../../../src/tasks/segmentation/segmentor.js';
 import { maxDiff } from '../det-harness.js';
 
@@ -35,7 +37,7 @@ class ToyLinear implements DecodeHead {
   readonly inSpecs: readonly FeatureSpec[];
   private readonly conv: Conv2d;
 
-  constructor(scope: Scope, level: FeatureSpec, numClasses: number) {
+  constructor(scope: Scope, level: FeatureSpec, numClasses: number, private readonly lossWeight: number) {
     this.inSpecs = [level];
     this.conv = new Conv2d(scope.child('linear'), level.channels, numClasses, 1);
   }
@@ -43,12 +45,16 @@ class ToyLinear implements DecodeHead {
   forward<T>(ops: Ops<T>, feats: Readonly<Record<string, T>>): T {
     return this.conv.forward(ops, feats[this.inSpecs[0].name]);
   }
+
+  loss(ops: Ops<tf.Tensor>, logits: tf.Tensor, labels: tf.Tensor, ignoreIndex: number): tf.Tensor {
+    return decodeHeadLoss(ops, logits, labels, ignoreIndex, { lossWeight: this.lossWeight });
+  }
 }
 
 const entry: ComponentEntry<ToyConfig, DecodeHead, DecodeHeadContext> = {
   type: 'toy_linear',
   schema,
-  build: (scope, upstream, o, ctx) => new ToyLinear(scope, upstream[o.in_index], ctx.numClasses),
+  build: (scope, upstream, o, ctx) => new ToyLinear(scope, upstream[o.in_index], ctx.numClasses, o.loss_weight),
   check: (upstream, o) => (o.in_index >= upstream.length ? [{ path: ['in_index'], message: `no level ${o.in_index}` }] : []),
 };
 
