@@ -35,7 +35,8 @@ export { DetectorPredictor, toCocoResults, type DetectionResult, type Instance }
 
 export { loadWeights, type LoadedWeights } from './io/load-weights.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';
-export { readRgb, toTensor, type RgbImage } from './io/image.js';
+export { readRgb } from './io/image.js';
+export { cropRgb, flipRgb, toTensor, type RgbImage } from './image/rgb.js';
 
 export { MIoUAccumulator, type MIoUResult } from './eval/miou.js';
 export { evaluateCoco, type CocoEvalResult } from './eval/coco/cocoeval.js';

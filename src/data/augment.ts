@@ -4,9 +4,10 @@
  * ratio (masks and label maps by nearest neighbour, boxes by the actual factors, then clipped),
  * horizontal flip, random crop with `cat_max_ratio` (segmentation), photometric distortion.
  */
-import { type RgbImage, resizeRgb } from '../io/image.js';
-import { resizedSize } from '../tasks/detection/detector-input.js';
-import { flipRgb } from '../tasks/segmentation/segmentor-preprocess.js';
+import { resizeRgb } from '../io/image.js';
+import { type RgbImage } from '../image/rgb.js';
+import { resizedSize } from '../image/sizes.js';
+import { flipRgb } from '../image/rgb.js';
 import type { TrainRng } from './rng.js';
 
 /** A detection sample: image, boxes [G·4] (x1, y1, x2, y2), labels [G], masks (image-sized). */

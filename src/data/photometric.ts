@@ -4,7 +4,7 @@
  * saturation (× α ∈ [0.5, 1.5] in HSV) and hue (shift ∈ [−18, 18] OpenCV units, i.e. ±36°) — with
  * values clipped to 0…255 after each step, as mmseg's `convert`.
  */
-import type { RgbImage } from '../io/image.js';
+import type { RgbImage } from '../image/rgb.js';
 import type { TrainRng } from './rng.js';
 
 export interface PhotometricOptions {

@@ -1,18 +1,12 @@
 /**
- * Image decoding and preprocessing through sharp: EXIF orientation applied, any input (grey, RGBA,
- * 16-bit, palette) turned into 8-bit RGB, then normalised into an NCHW float32 tensor.
+ * Image decoding and resizing through sharp: EXIF orientation applied, any input (grey, RGBA,
+ * 16-bit, palette) turned into 8-bit RGB; classification preprocessing. Pixel operations that need
+ * no decoder (crop, flip, normalisation) are in src/image.
  */
 import sharp from 'sharp';
 import { UserError } from '../core/errors.js';
 import type { HostTensor } from '../core/host-tensor.js';
-
-/** Decoded 8-bit RGB pixels, row-major HWC. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  /** width × height × 3 bytes. */
-  data: Uint8Array;
-}
+import { cropRgb, type RgbImage, toTensor } from '../image/rgb.js';
 
 /** Largest accepted side (pixels), to refuse decompression bombs with a clear message. */
 export const MAX_IMAGE_SIDE = 16384;
@@ -45,37 +39,7 @@ export async function resizeRgb(img: RgbImage, width: number, height: number, ke
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
-/** Crops a rectangle out of RGB pixels. */
-export function cropRgb(img: RgbImage, left: number, top: number, width: number, height: number): RgbImage {
-  const out = new Uint8Array(width * height * 3);
-  for (let y = 0; y < height; y++) {
-    const src = ((top + y) * img.width + left) * 3;
-    out.set(img.data.subarray(src, src + width * 3), y * width * 3);
-  }
-  return { width, height, data: out };
-}
 
-/**
- * RGB pixels → normalised NCHW float32 [1, 3, H, W]: (pixel − mean) / std, on the 0–255 scale.
- * With `padTo`, the tensor is zero-padded (after normalisation, as mmdetection) at the bottom and
- * right to a multiple of it.
- */
-export function toTensor(img: RgbImage, mean: readonly number[], std: readonly number[], padTo = 1): HostTensor {
-  const h = Math.ceil(img.height / padTo) * padTo;
-  const w = Math.ceil(img.width / padTo) * padTo;
-  const out = new Float32Array(3 * h * w);
-  for (let c = 0; c < 3; c++) {
-    const plane = c * h * w;
-    const m = mean[c];
-    const s = 1 / std[c];
-    for (let y = 0; y < img.height; y++) {
-      const row = plane + y * w;
-      let src = y * img.width * 3 + c;
-      for (let x = 0; x < img.width; x++, src += 3) out[row + x] = (img.data[src] - m) * s;
-    }
-  }
-  return { shape: [1, 3, h, w], data: out };
-}
 
 /** Python's round(): halves go to the even neighbour. */
 function roundHalfEven(v: number): number {

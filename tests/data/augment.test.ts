@@ -10,7 +10,7 @@ import {
 import { collateDet, collateSeg, paddedSize } from '../../src/data/batch.js';
 import { Prefetcher, SampleStream } from '../../src/data/loader.js';
 import { photometricDistort } from '../../src/data/photometric.js';
-import type { RgbImage } from '../../src/io/image.js';
+import type { RgbImage } from '../../src/image/rgb.js';
 import { TrainRng } from '../../src/data/rng.js';
 
 function image(w: number, h: number, f: (x: number, y: number, c: number) => number = () => 100): RgbImage {

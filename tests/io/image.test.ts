@@ -5,7 +5,8 @@
  */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { classificationInput, readRgb, toTensor } from '../../src/io/image.js';
+import { classificationInput, readRgb } from '../../src/io/image.js';
+import { toTensor } from '../../src/image/rgb.js';
 
 /** A 3×2 RGB image whose pixels encode their position: (x*80, y*120, 7). */
 function gradient(w = 3, h = 2): Buffer {

@@ -6,7 +6,9 @@
  * `F.interpolate`, so resized inputs differ from the Python tools' by interpolation detail.
  */
 import type { HostTensor } from '../../core/host-tensor.js';
-import { type RgbImage, resizeRgb, toTensor } from '../../io/image.js';
+import { resizedSize } from '../../image/sizes.js';
+import { resizeRgb } from '../../io/image.js';
+import { type RgbImage, toTensor } from '../../image/rgb.js';
 
 /** The input settings a detector reads. */
 export interface DetInputOptions {
@@ -28,18 +30,6 @@ export interface DetInput {
   original: [number, number];
 }
 
-/** Resized [height, width] of an image of h × w. */
-export function resizedSize(h: number, w: number, scale: readonly [number, number] | null, rounding: 'round' | 'floor'): [number, number] {
-  if (!scale) return [h, w];
-  const [long, short] = scale;
-  if (rounding === 'round') {
-    const s = Math.min(long / Math.max(h, w), short / Math.min(h, w));
-    return [Math.max(1, Math.trunc(h * s + 0.5)), Math.max(1, Math.trunc(w * s + 0.5))];
-  }
-  const f = Math.fround;
-  const s = Math.min(f(short / Math.min(h, w)), f(long / Math.max(h, w)));
-  return [Math.max(1, Math.floor(h * s)), Math.max(1, Math.floor(w * s))];
-}
 
 /** Preprocesses decoded RGB pixels for a detector. */
 export async function detectionInput(img: RgbImage, o: DetInputOptions): Promise<DetInput> {

@@ -3,7 +3,7 @@
  * outlined, and a label "class score" above the box (SVG text composited by sharp). PNG out.
  */
 import sharp from 'sharp';
-import type { RgbImage } from '../../io/image.js';
+import type { RgbImage } from '../../image/rgb.js';
 import type { DetectionResult } from './detector-predict.js';
 
 type Rgb = readonly [number, number, number];

@@ -8,7 +8,7 @@ import type { WeightMap } from '../../core/weights.js';
 import type { DetectorConfig } from '../../config/detector.js';
 import { compressRle, type Rle } from '../../io/coco/rle.js';
 import type { CocoResult } from '../../io/coco/types.js';
-import type { RgbImage } from '../../io/image.js';
+import type { RgbImage } from '../../image/rgb.js';
 import { COCO_CATEGORY_IDS } from './detector-classes.js';
 import { type DetInput, detectionInput, rescaleBox } from './detector-input.js';
 import { type MaskRegion, pasteMask } from './detector-paste.js';

@@ -4,7 +4,7 @@
  * 0.5) and a JSON summary of class pixel fractions.
  */
 import sharp from 'sharp';
-import type { RgbImage } from '../../io/image.js';
+import type { RgbImage } from '../../image/rgb.js';
 import type { Labels } from './segmentor-logits.js';
 import { encodeLabelPng } from '../../io/label-png.js';
 import type { Rgb } from './segmentor.js';

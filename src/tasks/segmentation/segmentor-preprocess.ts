@@ -2,7 +2,7 @@
  * Test-time image preprocessing of mmsegmentation's pipeline: keep-ratio rescale into
  * `img_scale` (mmcv.rescale_size), bilinear resize of the 8-bit image, horizontal flip.
  */
-import type { RgbImage } from '../../io/image.js';
+import type { RgbImage } from '../../image/rgb.js';
 import { axisWeights } from './segmentor-logits.js';
 
 /**
@@ -54,18 +54,3 @@ export function resizeRgbBilinear(img: RgbImage, width: number, height: number):
   return { width, height, data: out };
 }
 
-/** Mirrors an image left-right. */
-export function flipRgb(img: RgbImage): RgbImage {
-  const out = new Uint8Array(img.data.length);
-  const w = img.width;
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < w; x++) {
-      const s = (y * w + x) * 3;
-      const d = (y * w + (w - 1 - x)) * 3;
-      out[d] = img.data[s];
-      out[d + 1] = img.data[s + 1];
-      out[d + 2] = img.data[s + 2];
-    }
-  }
-  return { width: w, height: img.height, data: out };
-}

@@ -16,11 +16,11 @@ import type { DetectorConfig } from '../../../src/config/detector.js';
 import { Detector } from '../../../src/tasks/detection/detector.js';
 import { createDetectorRunner, type RawDetections } from '../../../src/tasks/detection/detector-runner.js';
 import { DetectorPredictor, regionToRle, toCocoResults } from '../../../src/tasks/detection/detector-predict.js';
-import { resizedSize } from '../../../src/tasks/detection/detector-input.js';
+import { resizedSize } from '../../../src/image/sizes.js';
 import { regionToFull } from '../../../src/tasks/detection/detector-paste.js';
 import { encodeMask } from '../../../src/io/coco/rle.js';
 import { loadWeights } from '../../../src/io/load-weights.js';
-import type { RgbImage } from '../../../src/io/image.js';
+import type { RgbImage } from '../../../src/image/rgb.js';
 import { FIXTURES, loadIo } from '../../helpers.js';
 import { maxDiff } from '../../heads/det-harness.js';
 

@@ -9,7 +9,8 @@ import sharp from 'sharp';
 import {
   accumulateSoftmax, argmax, axisWeights, resizeArgmax, resizeScores, type ScoreMap, slideInference, slideWindows,
 } from '../../../src/tasks/segmentation/segmentor-logits.js';
-import { flipRgb, rescaleSize, resizeRgbBilinear } from '../../../src/tasks/segmentation/segmentor-preprocess.js';
+import { rescaleSize, resizeRgbBilinear } from '../../../src/tasks/segmentation/segmentor-preprocess.js';
+import { flipRgb } from '../../../src/image/rgb.js';
 import { decodeLabelPng, encodeLabelPng } from '../../../src/io/label-png.js';
 
 describe('slideWindows', () => {

@@ -14,7 +14,7 @@ import { bindWeights, type WeightMap } from '../../../src/core/weights.js';
 import { resolveConfig } from '../../../configs/index.js';
 import type { SegmentorConfig } from '../../../src/config/segmentor.js';
 import { loadWeights } from '../../../src/io/load-weights.js';
-import type { RgbImage } from '../../../src/io/image.js';
+import type { RgbImage } from '../../../src/image/rgb.js';
 import { Segmentor, segmentorNetwork } from '../../../src/tasks/segmentation/segmentor.js';
 import { argmax, type Labels, resizeScores, type ScoreMap, topLeft } from '../../../src/tasks/segmentation/segmentor-logits.js';
 import { SegmentorPredictor } from '../../../src/tasks/segmentation/segmentor-predict.js';
