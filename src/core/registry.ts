@@ -33,6 +33,12 @@ export interface ComponentEntry<O extends ComponentConfig, C, X = void> {
   build(scope: Scope, upstream: readonly FeatureSpec[], options: O, context: X): C;
   /** Problems with these options on this upstream (cross-component rules), checked after parsing. */
   check?(upstream: readonly FeatureSpec[], options: O): ComponentIssue[];
+  /**
+   * Checkpoint key rules, by checkpoint source: the parameter name inside this component (as
+   * mmdetection / mmsegmentation name it, which need no rules) of a key inside the source's
+   * counterpart, or null when the key is not this component's.
+   */
+  readonly keys?: Readonly<Record<string, (key: string) => string | null>>;
 }
 
 /** A component config as written: its `type` and options (each entry's schema checks the rest). */
@@ -107,6 +113,15 @@ export class Registry<C, X = void, O extends ComponentConfig = ComponentConfig> 
     const issues = this.check(upstream, options);
     if (issues.length > 0) throw new Error(`${this.kind} '${options.type}': ${issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
     return this.get(options.type).build(scope, upstream, options, context);
+  }
+
+  /** The first registered type's key rule for `source` that recognises `key` (see {@link ComponentEntry.keys}). */
+  keyRule(source: string, key: string): string | null {
+    for (const e of this.entries.values()) {
+      const name = e.keys?.[source]?.(key);
+      if (name) return name;
+    }
+    return null;
   }
 
   /** Cross-component problems of `options` on `upstream` (empty when none). */

@@ -78,5 +78,13 @@ export const fpnEntry: ComponentEntry<FpnConfig, Neck> = {
   type: 'fpn',
   schema: fpnSchema,
   build: (scope, upstream, o) => new Fpn(scope, upstream, { outChannels: o.out_channels, numOuts: o.num_outs ?? upstream.length + 1 }),
+  keys: {
+    // torchvision's FeaturePyramidNetwork: inner_blocks (laterals) and layer_blocks (outputs), with
+    // a `.0` level before the parameter since torchvision 0.13.
+    'torchvision-maskrcnn': (k) => {
+      const m = /^(inner|layer)_blocks\.(\d+)\.(?:0\.)?(weight|bias)$/.exec(k);
+      return m ? `${m[1] === 'inner' ? 'lateral_convs' : 'fpn_convs'}.${m[2]}.conv.${m[3]}` : null;
+    },
+  },
   check: (upstream, o) => (o.num_outs !== undefined && o.num_outs < upstream.length ? [{ path: ['num_outs'], message: `num_outs ${o.num_outs} is less than the ${upstream.length} backbone levels` }] : []),
 };

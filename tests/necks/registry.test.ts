@@ -81,3 +81,12 @@ describe('every named detector config', () => {
     expect(pyramid.map((p) => p.shape)).toEqual(det.neck.outSpecs.map((s) => [1, s.channels, Math.ceil(224 / s.stride), Math.ceil(320 / s.stride)]));
   });
 });
+
+describe('key rules of registered necks', () => {
+  it("the FPN's own rules map torchvision's FeaturePyramidNetwork keys (both key generations)", () => {
+    expect(NECKS.keyRule('torchvision-maskrcnn', 'inner_blocks.2.0.weight')).toBe('lateral_convs.2.conv.weight');
+    expect(NECKS.keyRule('torchvision-maskrcnn', 'layer_blocks.3.bias')).toBe('fpn_convs.3.conv.bias');
+    expect(NECKS.keyRule('torchvision-maskrcnn', 'extra_blocks.p6.weight')).toBeNull();
+    expect(NECKS.keyRule('timm', 'inner_blocks.2.0.weight')).toBeNull();
+  });
+});

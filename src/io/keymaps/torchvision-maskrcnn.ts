@@ -10,6 +10,7 @@ import { UserError } from '../../core/errors.js';
 import type { HostTensor } from '../../core/host-tensor.js';
 import type { KeyMap, KeyTarget } from './types.js';
 import { torchvisionKey } from './convnext-backbone.js';
+import { NECKS } from '../../necks/index.js';
 
 function rows(t: HostTensor, key: string): number {
   if (t.shape.length === 0) throw new UserError(`checkpoint key '${key}': expected at least one dimension`);
@@ -38,8 +39,6 @@ function dropRows(k: number): (t: HostTensor, key: string) => HostTensor {
 
 const P = '(weight|bias)';
 const RULES: Array<[RegExp, (m: RegExpExecArray) => KeyTarget]> = [
-  [new RegExp(`^backbone\\.fpn\\.inner_blocks\\.(\\d)\\.(?:0\\.)?${P}$`), (m) => ({ name: `neck.lateral_convs.${m[1]}.conv.${m[2]}` })],
-  [new RegExp(`^backbone\\.fpn\\.layer_blocks\\.(\\d)\\.(?:0\\.)?${P}$`), (m) => ({ name: `neck.fpn_convs.${m[1]}.conv.${m[2]}` })],
   [new RegExp(`^rpn\\.head\\.conv\\.(?:0\\.0\\.)?${P}$`), (m) => ({ name: `rpn_head.rpn_conv.${m[1]}` })],
   [new RegExp(`^rpn\\.head\\.cls_logits\\.${P}$`), (m) => ({ name: `rpn_head.rpn_cls.${m[1]}` })],
   [new RegExp(`^rpn\\.head\\.bbox_pred\\.${P}$`), (m) => ({ name: `rpn_head.rpn_reg.${m[1]}` })],
@@ -59,6 +58,9 @@ export const torchvisionMaskRcnnMap: KeyMap = {
   target: (k) => {
     const b = torchvisionKey(k, 'backbone.body.');
     if (b) return { name: `backbone.${b}` };
+    // The neck's own key rules (src/necks): torchvision's FPN under backbone.fpn.
+    const neck = k.startsWith('backbone.fpn.') ? NECKS.keyRule('torchvision-maskrcnn', k.slice('backbone.fpn.'.length)) : null;
+    if (neck) return { name: `neck.${neck}` };
     for (const [re, f] of RULES) {
       const m = re.exec(k);
       if (m) return f(m);
