@@ -13,7 +13,7 @@ export type { Backbone, DecodeHead, DecodeHeadContext, Neck } from './core/compo
 export { Registry, type ComponentConfig, type ComponentEntry, type ComponentInput, type ComponentIssue } from './core/registry.js';
 export { NECKS } from './necks/index.js';
 export { DECODE_HEADS } from './heads/seg/index.js';
-export { decodeHeadFields, decodeHeadLoss, type DecodeHeadConfig } from './heads/seg/decode-head.js';
+export { decodeHeadFields, decodeHeadLoss, decodeLossOptions, type DecodeHeadConfig, type DecodeLossOptions } from './heads/seg/decode-head.js';
 export { bindWeights, initWeights, formatBindReport, type WeightMap, type BindReport } from './core/weights.js';
 export { createRunner, ENGINES, type EngineName, type EngineOptions, type Runner } from './core/engine.js';
 export { initBackend, type BackendChoice } from './core/tfjs/backend.js';

@@ -5,9 +5,8 @@
  * horizontal flip, random crop with `cat_max_ratio` (segmentation), photometric distortion.
  */
 import { resizeRgb } from '../io/image.js';
-import { type RgbImage } from '../image/rgb.js';
+import { flipRgb, type RgbImage } from '../image/rgb.js';
 import { resizedSize } from '../image/sizes.js';
-import { flipRgb } from '../image/rgb.js';
 import type { TrainRng } from './rng.js';
 
 /** A detection sample: image, boxes [G·4] (x1, y1, x2, y2), labels [G], masks (image-sized). */

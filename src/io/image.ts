@@ -39,8 +39,6 @@ export async function resizeRgb(img: RgbImage, width: number, height: number, ke
   return { width, height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
 
-
-
 /** Python's round(): halves go to the even neighbour. */
 function roundHalfEven(v: number): number {
   const f = Math.floor(v);

@@ -52,7 +52,8 @@ export class MaskHead {
    */
   loss(logits: tf.Tensor, targets: Float32Array, labels: readonly number[], lossWeight: number): tf.Tensor {
     const p = labels.length;
-    const s = Math.round(Math.sqrt(targets.length / Math.max(p, 1)));
+    const s = logits.shape[1] as number;
+    if (targets.length !== p * s * s) throw new Error(`mask loss: ${targets.length} target values for ${p} RoIs of ${s}×${s}`);
     const channels = labels.map((l) => l + (this.o.withBackground ? 1 : 0));
     return maskCrossEntropy(logits, tf.tensor3d(targets, [p, s, s]), tf.tensor1d(channels, 'int32'), { lossWeight });
   }

@@ -22,7 +22,7 @@ export interface FCNHeadOptions {
   numClasses: number;
   dropoutRatio: number;
   /** Loss weight and class weights of the training loss. */
-  loss?: DecodeLossOptions;
+  loss: DecodeLossOptions;
 }
 
 export class FCNHead implements DecodeHead {
@@ -46,7 +46,7 @@ export class FCNHead implements DecodeHead {
   }
 
   loss(ops: Ops<tf.Tensor>, logits: tf.Tensor, labels: tf.Tensor, ignoreIndex: number): tf.Tensor {
-    return decodeHeadLoss(ops, logits, labels, ignoreIndex, this.opts.loss ?? { lossWeight: 1 });
+    return decodeHeadLoss(ops, logits, labels, ignoreIndex, this.opts.loss);
   }
 
   get inSpecs(): readonly FeatureSpec[] {

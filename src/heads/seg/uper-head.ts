@@ -25,7 +25,7 @@ export interface UPerHeadOptions {
   /** Dropout before `conv_seg` while training. */
   dropoutRatio: number;
   /** Loss weight and class weights of the training loss. */
-  loss?: DecodeLossOptions;
+  loss: DecodeLossOptions;
 }
 
 export class UPerHead implements DecodeHead {
@@ -52,7 +52,7 @@ export class UPerHead implements DecodeHead {
   }
 
   loss(ops: Ops<tf.Tensor>, logits: tf.Tensor, labels: tf.Tensor, ignoreIndex: number): tf.Tensor {
-    return decodeHeadLoss(ops, logits, labels, ignoreIndex, this.opts.loss ?? { lossWeight: 1 });
+    return decodeHeadLoss(ops, logits, labels, ignoreIndex, this.opts.loss);
   }
 
   get inSpecs(): readonly FeatureSpec[] {

@@ -30,7 +30,6 @@ export interface DetInput {
   original: [number, number];
 }
 
-
 /** Preprocesses decoded RGB pixels for a detector. */
 export async function detectionInput(img: RgbImage, o: DetInputOptions): Promise<DetInput> {
   const [h, w] = resizedSize(img.height, img.width, o.scale, o.rounding);

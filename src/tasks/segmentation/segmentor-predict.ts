@@ -8,12 +8,11 @@ import { UserError } from '../../core/errors.js';
 import { createRunner, type EngineName, type EngineOptions, type Runner } from '../../core/engine.js';
 import type { HostTensor } from '../../core/host-tensor.js';
 import type { WeightMap } from '../../core/weights.js';
-import { type RgbImage, toTensor } from '../../image/rgb.js';
+import { flipRgb, type RgbImage, toTensor } from '../../image/rgb.js';
 import {
   accumulateSoftmax, argmax, type Labels, padTensor, resizeArgmax, resizeScores, type ScoreMap, slideInference, topLeft,
 } from './segmentor-logits.js';
 import { rescaleSize, resizeRgbBilinear } from './segmentor-preprocess.js';
-import { flipRgb } from '../../image/rgb.js';
 import type { Segmentor } from './segmentor.js';
 
 /** The smallest side ConvNeXt accepts (stride 32); smaller inputs are zero-padded, then cropped back. */

@@ -1,12 +1,12 @@
 /**
  * The training loss of Mask R-CNN and Cascade Mask R-CNN (mmdetection 2.x `MaskRCNN` /
  * `CascadeRCNN.forward_train`) on the tfjs engine, for a batch of padded images: backbone and neck
- * on the batch; RPN objectness (sigmoid BCE) and box (L1) losses over the sampled anchors of all
- * images, averaged by their count; proposals from the detached RPN outputs; then each RCNN stage
- * (one for Mask R-CNN): per image sampling and RoIAlign on its own features, softmax
- * cross-entropy and the stage's box loss (L1 on deltas, or GIoU on decoded boxes) averaged over
- * all sampled RoIs, per-class mask BCE over the positive RoIs' 28 × 28 targets, and for a cascade
- * the refined RoIs of the next stage. Returns each term as a scalar (keys as mmdetection).
+ * on the batch; RPN targets over the anchors of all images and the RPN head's loss; proposals
+ * from the detached RPN outputs; then each RCNN stage (one for Mask R-CNN): per image sampling and
+ * RoIAlign on its own features, targets, the stage's box and mask heads' losses, and for a
+ * cascade the refined RoIs of the next stage. The heads compute the loss terms (their `loss`
+ * methods); this module assigns, samples and builds their targets. Returns each term as a scalar
+ * (keys as mmdetection).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { TfjsDetOps } from '../../core/tfjs/det-ops.js';

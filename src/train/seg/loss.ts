@@ -1,11 +1,9 @@
 /**
- * The semantic segmentation training loss (mmsegmentation 0.x `EncoderDecoder.forward_train`):
- * decode-head logits and auxiliary-head logits each resized to the label size (bilinear,
- * align_corners=False), softmax cross-entropy with the dataset's ignore index averaged over all
- * pixels (`avg_non_ignore=False`), each pixel weighted by its class's `class_weight` where the head
- * sets one, times each head's `loss_weight` (1.0 and 0.4).
+ * The semantic segmentation training loss (mmsegmentation 0.x `EncoderDecoder.forward_train`): the
+ * decode head's and the auxiliary head's own losses (`DecodeHead.loss`: logits resized to the
+ * label size, cross-entropy with the dataset's ignore index, the head's class and loss weights).
  */
-import * as tf from '@tensorflow/tfjs-core';
+import type * as tf from '@tensorflow/tfjs-core';
 import type { TfjsOps } from '../../core/tfjs/ops.js';
 import type { Segmentor } from '../../tasks/segmentation/segmentor.js';
 
