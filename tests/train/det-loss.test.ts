@@ -14,6 +14,8 @@ import { TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
 import { TfjsParams } from '../../src/core/tfjs/params.js';
 import { fromHost } from '../../src/core/tfjs/host.js';
 import { bindWeights } from '../../src/core/weights.js';
+import type { HostTensor } from '../../src/core/host-tensor.js';
+import type { DetectorConfig } from '../../src/config/detector.js';
 import { resolveConfig } from '../../configs/index.js';
 import { Detector } from '../../src/tasks/detection/detector.js';
 import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
@@ -70,5 +72,48 @@ describe.each(['wasm', 'cpu'])('Mask R-CNN training loss on %s', (backend) => {
     tf.dispose([x, value, ...Object.values(grads)]);
     params.dispose();
     expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe("Mask R-CNN training loss in torchvision's class layout", () => {
+  it('background first, with background rows in fc_reg and conv_logits: the same loss terms as the canonical layout', async () => {
+    await tf.setBackend('wasm');
+    await prepareTraining();
+    installTrainGradients();
+    const base = ['num_classes=4', 'class_names=["a","b","c","d"]'];
+    const layout = ['roi_head.bbox_head.background=first', 'roi_head.bbox_head.reg_with_background=true', 'roi_head.mask_head.with_background=true'];
+    const w = fixture.weights();
+    // The canonical weights in torchvision's layout: background logit first, zero rows for its deltas and mask.
+    const moved = new Map(w);
+    const rows = (t: HostTensor, order: number[]): HostTensor => {
+      const k = t.data.length / t.shape[0];
+      const data = new Float32Array(order.length * k);
+      order.forEach((r, i) => { if (r >= 0) data.set(t.data.subarray(r * k, (r + 1) * k), i * k); });
+      return { shape: [order.length, ...t.shape.slice(1)], data };
+    };
+    for (const p of ['weight', 'bias']) {
+      const cls = w.get(`roi_head.bbox_head.fc_cls.${p}`)!;
+      moved.set(`roi_head.bbox_head.fc_cls.${p}`, rows(cls, [4, 0, 1, 2, 3]));
+      const reg = w.get(`roi_head.bbox_head.fc_reg.${p}`)!;
+      moved.set(`roi_head.bbox_head.fc_reg.${p}`, rows(reg, [-1, -1, -1, -1, ...Array.from({ length: 16 }, (_, i) => i)]));
+      const logits = w.get(`roi_head.mask_head.conv_logits.${p}`)!;
+      moved.set(`roi_head.mask_head.conv_logits.${p}`, rows(logits, [-1, 0, 1, 2, 3]));
+    }
+    const terms: Array<Record<string, number>> = [];
+    for (const [set, weights] of [[base, w], [[...base, ...layout], moved]] as const) {
+      const det = new Detector(resolveConfig('test_mask-rcnn_convnext-narrow_mmdet', [...set]) as DetectorConfig);
+      const params = new TfjsParams(bindWeights(det.scope.registry, weights).weights, true);
+      const ops = new TfjsDetOps(params, true);
+      const x = fromHost(get('input'));
+      tf.tidy(() => {
+        const l = detectorLosses(det, ops, x, { sizes: fixture.sizes, gts: fixture.gts }, TAKE_ALL_TRAIN, new TrainRng(0));
+        terms.push(Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]])));
+      });
+      x.dispose();
+      params.dispose();
+    }
+    for (const k of ['loss_rpn_cls', 'loss_rpn_bbox', 'loss_cls', 'loss_bbox', 'loss_mask']) {
+      expect(Math.abs(terms[1][k] - terms[0][k]) / Math.abs(terms[0][k]), `${k}: ${terms[1][k]} vs ${terms[0][k]}`).toBeLessThan(1e-6);
+    }
   });
 });
