@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { AnchorStrideMode } from '../core/det-ops.js';
-import type { BoxCoderOptions } from '../heads/det/coder.js';
+import type { BoxCoderOptions } from '../core/det/coder.js';
 import { convnextBackboneSchema, type ConvNeXtBackboneConfig, denseSpecs } from './backbone.js';
 import type { RegisteredConfig } from '../core/registry.js';
 import { NECKS } from '../necks/index.js';

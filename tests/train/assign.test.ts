@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { assignWrtOverlaps, maxIouAssign, randomSample } from '../../src/train/det/assign.js';
-import { encodeBoxes, iouMatrix } from '../../src/train/det/boxes.js';
-import { decodeBox } from '../../src/train/det/proposals-host.js';
+import { iouMatrix } from '../../src/train/det/boxes.js';
+import { decodeBox, encodeBoxes } from '../../src/core/det/coder-host.js';
 import { TrainRng } from '../../src/data/rng.js';
 
 const RPN = { posIouThr: 0.7, negIouThr: 0.3, minPosIou: 0.3, matchLowQuality: true };

@@ -12,7 +12,7 @@ import { ConvModule, Linear } from '../../core/layers.js';
 import type { DetOps } from '../../core/det-ops.js';
 import type { Scope } from '../../core/params.js';
 import { type BoxLossSpec, boxLoss, crossEntropy } from '../../core/tfjs/losses/index.js';
-import { type BoxCoderOptions, decodeBoxes } from '../det/coder.js';
+import { type BoxCoderOptions, decodeBoxes } from '../../core/det/coder.js';
 
 export interface BBoxHeadOptions {
   inChannels: number;

@@ -12,7 +12,7 @@
  */
 import type { DetOps } from '../../core/det-ops.js';
 import type { Scope } from '../../core/params.js';
-import { type BoxCoderOptions, decodeBoxes } from '../det/coder.js';
+import { type BoxCoderOptions, decodeBoxes } from '../../core/det/coder.js';
 import { BBoxHead, type BBoxHeadOptions } from './bbox-head.js';
 import { MaskHead } from './mask-head.js';
 import { poolRois } from './pool.js';

@@ -4,7 +4,7 @@
  * score threshold, optional small-box removal, class-wise NMS, the best `maxPerImg`.
  */
 import type { DetOps } from '../../core/det-ops.js';
-import { type BoxCoderOptions, decodeBoxes, sizeMask } from '../det/coder.js';
+import { type BoxCoderOptions, decodeBoxes, sizeMask } from '../../core/det/coder.js';
 
 export interface RoiTestOptions {
   /** Detections need a class probability above this. */

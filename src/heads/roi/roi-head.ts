@@ -5,7 +5,7 @@
  */
 import type { DetOps, RoiAlignSpec } from '../../core/det-ops.js';
 import type { Scope } from '../../core/params.js';
-import type { BoxCoderOptions } from '../det/coder.js';
+import type { BoxCoderOptions } from '../../core/det/coder.js';
 import { BBoxHead, type BBoxHeadOptions } from './bbox-head.js';
 import { MaskHead, type MaskHeadOptions } from './mask-head.js';
 import { type RoiPoolOptions, poolRois } from './pool.js';

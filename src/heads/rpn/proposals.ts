@@ -5,7 +5,7 @@
  * level, the `maxPerImg` best kept (by score, descending).
  */
 import type { AnchorGridSpec, DetOps } from '../../core/det-ops.js';
-import { type BoxCoderOptions, decodeBoxes, sizeMask } from '../det/coder.js';
+import { type BoxCoderOptions, decodeBoxes, sizeMask } from '../../core/det/coder.js';
 
 export interface ProposalOptions {
   /** Candidates per level before NMS. */

@@ -20,11 +20,12 @@ import type { RpnLevelTargets } from '../../heads/rpn/rpn-head.js';
 import { CascadeRoiHead } from '../../heads/roi/cascade-roi-head.js';
 import type { BBoxHead } from '../../heads/roi/bbox-head.js';
 import type { MaskHead } from '../../heads/roi/mask-head.js';
-import type { BoxCoderOptions } from '../../heads/det/coder.js';
+import type { BoxCoderOptions } from '../../core/det/coder.js';
 import { CASCADE_STAGE_LOSS_WEIGHTS, stageCoders } from '../../config/detector.js';
 import type { AssignerOptions } from './assign.js';
 import { takeRows } from './boxes.js';
-import { decodeBox, proposalsHost } from './proposals-host.js';
+import { decodeBox } from '../../core/det/coder-host.js';
+import { proposalsHost } from './proposals-host.js';
 import { roiAlignTfjs } from '../../core/tfjs/roi-align.js';
 import { type GtInstances, maskTargets, type RcnnTargets, rcnnTargets, rpnTargets } from './targets.js';
 

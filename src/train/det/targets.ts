@@ -9,11 +9,12 @@
  * - masks (`mask_target`): each positive's ground-truth mask cropped to its box (clipped to the
  *   mask) and resized to 28 × 28 by RoIAlign (aligned, adaptive sampling), then ≥ 0.5.
  */
-import type { BoxCoderOptions } from '../../heads/det/coder.js';
+import type { BoxCoderOptions } from '../../core/det/coder.js';
 import { roiAlignForward } from '../../core/det/roi-align-host.js';
 import type { TrainRng } from '../../data/rng.js';
 import { type AssignerOptions, maxIouAssign, randomSample, type SamplerOptions } from './assign.js';
-import { encodeBoxes, takeRows } from './boxes.js';
+import { encodeBoxes } from '../../core/det/coder-host.js';
+import { takeRows } from './boxes.js';
 import type { GtInstances } from '../../data/instances.js';
 
 export type { GtInstances } from '../../data/instances.js';

@@ -8,10 +8,10 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { ENGINES } from '../../../src/core/engine.js';
 import type { HostTensor } from '../../../src/core/host-tensor.js';
-import { type BoxCoderOptions, decodeBoxes, MMDET_WH_CLIP, TORCHVISION_WH_CLIP } from '../../../src/heads/det/coder.js';
+import { type BoxCoderOptions, decodeBoxes, MMDET_WH_CLIP, TORCHVISION_WH_CLIP } from '../../../src/core/det/coder.js';
 import { readSafetensors } from '../../../src/io/safetensors.js';
 import { FIXTURES } from '../../helpers.js';
-import { maxDiff, runDet } from '../det-harness.js';
+import { maxDiff, runDet } from '../../heads/det-harness.js';
 
 let ref: Map<string, HostTensor>;
 beforeAll(async () => {

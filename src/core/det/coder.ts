@@ -4,7 +4,7 @@
  * ±|log(16/1000)|) and torchvision's `BoxCoder.decode_single` (deltas ÷ weights, dw/dh clamped
  * above at log(1000/16)). Both clip to the image afterwards when an image size is given.
  */
-import type { DetOps } from '../../core/det-ops.js';
+import type { DetOps } from '../det-ops.js';
 
 export type BoxCoderOptions =
   | {
