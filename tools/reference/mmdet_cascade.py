@@ -250,7 +250,8 @@ def anchors(stride, h, w):
     return (base[None] + shifts[:, None]).reshape(-1, 4)
 
 
-def delta2bbox(rois, deltas, stds, max_shape):
+def delta2bbox(rois, deltas, stds, max_shape=None):
+    """DeltaXYWHBBoxCoder.decode (means 0): dw/dh clamped to |log(16/1000)|, clipped to max_shape (h, w) when given."""
     d = deltas * torch.tensor(stds, dtype=deltas.dtype)
     dx, dy, dw, dh = d.unbind(-1)
     dw = dw.clamp(-WH_CLIP, WH_CLIP)
@@ -263,9 +264,11 @@ def delta2bbox(rois, deltas, stds, max_shape):
     gh = ph * dh.exp()
     gx = px + pw * dx
     gy = py + ph * dy
-    h, w = max_shape
     x1, y1, x2, y2 = gx - gw * 0.5, gy - gh * 0.5, gx + gw * 0.5, gy + gh * 0.5
-    return torch.stack([x1.clamp(0, w), y1.clamp(0, h), x2.clamp(0, w), y2.clamp(0, h)], dim=-1)
+    if max_shape is not None:
+        h, w = max_shape
+        x1, y1, x2, y2 = x1.clamp(0, w), y1.clamp(0, h), x2.clamp(0, w), y2.clamp(0, h)
+    return torch.stack([x1, y1, x2, y2], dim=-1)
 
 
 def groupwise_nms(boxes, scores, groups, iou):
