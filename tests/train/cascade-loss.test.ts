@@ -15,7 +15,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prepareTraining } from '../../src/core/tfjs/grad/index.js';
 import { TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
 import { fromHost } from '../../src/core/tfjs/host.js';
 import { TfjsParams } from '../../src/core/tfjs/params.js';
@@ -23,11 +22,10 @@ import { bindWeights } from '../../src/core/weights.js';
 import { isDetectorConfig } from '../../src/config/detector.js';
 import { Detector } from '../../src/tasks/detection/detector.js';
 import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
-import { installTrainGradients } from '../../src/train/grad-fixes.js';
 import { TrainRng } from '../../src/data/rng.js';
 import { resolveConfig } from '../../configs/index.js';
 import { compare, PARITY_REL_TOL } from '../helpers.js';
-import { type DetLossFixture, readDetLossFixture, TAKE_ALL_TRAIN } from './det-fixture.js';
+import { type DetLossFixture, readDetLossFixture, TAKE_ALL_TRAIN, trainingBackend } from './det-fixture.js';
 import { cascadeStages, detTrainSchema } from '../../src/train/det/config.js';
 
 let fixture: DetLossFixture;
@@ -38,9 +36,7 @@ const get = (name: string) => fixture.get(name);
 
 describe.each(['wasm', 'cpu'])('Cascade Mask R-CNN training loss on %s', (backend) => {
   it('stage losses, counts and gradients match the PyTorch reference', async () => {
-    await tf.setBackend(backend);
-    await prepareTraining();
-    installTrainGradients();
+    await trainingBackend(backend);
     const cfg = resolveConfig('test_cascade-mask-rcnn_convnext-narrow');
     if (!isDetectorConfig(cfg)) throw new Error('expected a detector');
     const det = new Detector(cfg);

@@ -1,9 +1,12 @@
 /** Reading the detection training-loss fixtures (tools/fixtures/gen_train_det.py, gen_train_cascade.py). */
+import * as tf from '@tensorflow/tfjs-core';
 import { join } from 'node:path';
 import type { HostTensor } from '../../src/core/host-tensor.js';
 import type { WeightMap } from '../../src/core/weights.js';
 import type { GtInstances } from '../../src/data/instances.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
+import { prepareTraining } from '../../src/core/tfjs/grad/index.js';
+import { installTrainGradients } from '../../src/train/grad-fixes.js';
 import { detTrainSchema } from '../../src/train/det/config.js';
 import { FIXTURES } from '../helpers.js';
 
@@ -49,3 +52,10 @@ export const TAKE_ALL_TRAIN = detTrainSchema.parse({
   rpn_proposal: { nms_pre: 1000, max_per_img: 1000 },
   rcnn: { sampler: { num: 100000 } },
 });
+
+/** Selects a tfjs backend and installs the gradients training needs on it. */
+export async function trainingBackend(backend: string): Promise<void> {
+  await tf.setBackend(backend);
+  await prepareTraining();
+  installTrainGradients();
+}

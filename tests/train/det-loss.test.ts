@@ -9,7 +9,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { prepareTraining } from '../../src/core/tfjs/grad/index.js';
 import { TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
 import { TfjsParams } from '../../src/core/tfjs/params.js';
 import { fromHost } from '../../src/core/tfjs/host.js';
@@ -19,10 +18,9 @@ import type { DetectorConfig } from '../../src/config/detector.js';
 import { resolveConfig } from '../../configs/index.js';
 import { Detector } from '../../src/tasks/detection/detector.js';
 import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
-import { installTrainGradients } from '../../src/train/grad-fixes.js';
 import { TrainRng } from '../../src/data/rng.js';
 import { compare, PARITY_REL_TOL } from '../helpers.js';
-import { type DetLossFixture, readDetLossFixture, TAKE_ALL_TRAIN } from './det-fixture.js';
+import { type DetLossFixture, readDetLossFixture, TAKE_ALL_TRAIN, trainingBackend } from './det-fixture.js';
 
 let fixture: DetLossFixture;
 
@@ -33,9 +31,7 @@ const get = (name: string) => fixture.get(name);
 
 describe.each(['wasm', 'cpu'])('Mask R-CNN training loss on %s', (backend) => {
   it('loss terms, sample counts and gradients match the PyTorch reference', async () => {
-    await tf.setBackend(backend);
-    await prepareTraining();
-    installTrainGradients();
+    await trainingBackend(backend);
     const cfg = resolveConfig('test_mask-rcnn_convnext-narrow_mmdet', ['num_classes=4', 'class_names=["a","b","c","d"]']);
     if (cfg.type !== 'mask_rcnn') throw new Error('expected a detector');
     const det = new Detector(cfg);
@@ -77,9 +73,7 @@ describe.each(['wasm', 'cpu'])('Mask R-CNN training loss on %s', (backend) => {
 
 describe("Mask R-CNN training loss in torchvision's class layout", () => {
   it('background first, with background rows in fc_reg and conv_logits: the same loss terms as the canonical layout', async () => {
-    await tf.setBackend('wasm');
-    await prepareTraining();
-    installTrainGradients();
+    await trainingBackend('wasm');
     const base = ['num_classes=4', 'class_names=["a","b","c","d"]'];
     const layout = ['roi_head.bbox_head.background=first', 'roi_head.bbox_head.reg_with_background=true', 'roi_head.mask_head.with_background=true'];
     const w = fixture.weights();
