@@ -3,6 +3,7 @@
  * repositories: `downsample_layers.*`, `stages.i.j.*`, classification `norm`/`head`, dense
  * outputs `norm{i}` (channels-first LayerNorm per output, as the official detection backbone).
  */
+import type { Backbone } from '../core/components.js';
 import { type FeatureSpec, levelName, validateFeatureSpecs } from '../core/feature-spec.js';
 import { Conv2d, LayerNorm, Linear } from '../core/layers.js';
 import type { Ops } from '../core/ops.js';
@@ -19,6 +20,24 @@ export interface ConvNeXtOptions {
   layerScaleInit?: number;
   /** Stages whose outputs are returned as dense features, each with its own `norm{i}`. */
   outIndices?: readonly number[];
+  /** Stages frozen in training (see {@link convnextFrozen}); default -1, none. */
+  frozenStages?: number;
+}
+
+/**
+ * Whether the ConvNeXt parameter `name` (relative to the backbone) is frozen by `frozenStages`:
+ * k ≥ 0 freezes the stem (downsample_layers.0) and, for every stage s < k, downsample_layers.s,
+ * stages.s and the dense output norm{s} (as mmdetection's Swin freezes the output norm of frozen stages).
+ */
+export function convnextFrozen(name: string, frozenStages: number): boolean {
+  if (frozenStages < 0) return false;
+  const m = /^(downsample_layers|stages)\.(\d+)\./.exec(name);
+  if (m) {
+    const s = Number(m[2]);
+    return s === 0 && m[1] === 'downsample_layers' ? true : s < frozenStages;
+  }
+  const n = /^norm(\d)\./.exec(name);
+  return n !== null && Number(n[1]) < frozenStages;
 }
 
 const LN_EPS = 1e-6;
@@ -73,7 +92,7 @@ class Block {
 }
 
 /** The ConvNeXt trunk: stem, three downsampling layers, four stages. */
-export class ConvNeXt {
+export class ConvNeXt implements Backbone {
   /** Raw stage outputs (before any output norm), one spec per stage. */
   readonly stageSpecs: readonly FeatureSpec[];
   /** Dense outputs (the `outIndices` stages), in increasing stride. */
@@ -83,8 +102,10 @@ export class ConvNeXt {
   private readonly stages: Block[][] = [];
   private readonly outNorms = new Map<number, LayerNorm>();
   readonly outIndices: readonly number[];
+  private readonly frozenStages: number;
 
   constructor(scope: Scope, opts: ConvNeXtOptions) {
+    this.frozenStages = opts.frozenStages ?? -1;
     const { depths, dims, version } = opts;
     if (depths.length !== 4 || dims.length !== 4) throw new Error('convnext: depths and dims need four stages');
     this.dims = dims;
@@ -122,6 +143,10 @@ export class ConvNeXt {
       this.outNorms.set(i, new LayerNorm(scope.child(`norm${i}`), dims[i], LN_EPS));
     }
     this.featureSpecs = this.outIndices.map((i) => this.stageSpecs[i]);
+  }
+
+  isFrozen(name: string): boolean {
+    return convnextFrozen(name, this.frozenStages);
   }
 
   /** Runs the trunk; returns the four raw stage outputs. */

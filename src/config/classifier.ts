@@ -1,12 +1,13 @@
-/** Config schema of the image classifier (ConvNeXt + pooled LayerNorm + Linear head). */
+/** Config schema of the image classifier (a backbone + pooled LayerNorm + Linear head). */
 import { z } from 'zod';
-import { convnextBackboneSchema } from './backbone.js';
+import { BACKBONES } from '../backbones/index.js';
 import { classifierInputSchema } from './input.js';
 
 export const classifierSchema = z
   .object({
     type: z.literal('classifier'),
-    backbone: convnextBackboneSchema,
+    /** Any registered backbone (src/backbones/index.ts); its last stage feeds the head. */
+    backbone: BACKBONES.schema(),
     num_classes: z.number().int().positive(),
     /** Class names: 'imagenet1k' for the bundled list, or an explicit list. */
     class_names: z.union([z.literal('imagenet1k'), z.array(z.string())]).optional(),

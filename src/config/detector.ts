@@ -1,5 +1,5 @@
 /**
- * Config schemas of Mask R-CNN and Cascade Mask R-CNN (ConvNeXt + neck + RPN + box and mask heads) and their resolution into
+ * Config schemas of Mask R-CNN and Cascade Mask R-CNN (backbone + neck + RPN + box and mask heads) and their resolution into
  * constructor options. Every numeric convention where mmdetection and torchvision differ
  * (the conventions table of the README) is a config value; `conventions` picks the set that unset values come from:
  * `mmdet` (the ConvNeXt release's, the default) or `torchvision`. Channel counts and strides are
@@ -8,7 +8,8 @@
 import { z } from 'zod';
 import type { AnchorStrideMode } from '../core/det-ops.js';
 import type { BoxCoderOptions } from '../core/det/coder.js';
-import { convnextBackboneSchema, type ConvNeXtBackboneConfig, denseSpecs } from './backbone.js';
+import { BACKBONES, backboneSpecs } from '../backbones/index.js';
+import type { BackboneConfig } from '../core/components.js';
 import type { RegisteredConfig } from '../core/registry.js';
 import { NECKS } from '../necks/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from './input.js';
@@ -155,7 +156,8 @@ const inputSchema = z
 const detectorFields = {
   /** Which library's numeric conventions fill the values left unset below. */
   conventions: z.enum(CONVENTIONS).default('mmdet'),
-  backbone: convnextBackboneSchema,
+  /** Any registered backbone (src/backbones/index.ts). */
+  backbone: BACKBONES.schema(),
   num_classes: posInt,
   /** Class names: 'coco' (the 80 COCO classes), or an explicit list. */
   class_names: z.union([z.literal('coco'), z.array(z.string())]).optional(),
@@ -168,7 +170,7 @@ const detectorFields = {
 interface CommonDetectorFields {
   num_classes: number;
   class_names?: 'coco' | string[];
-  backbone: ConvNeXtBackboneConfig;
+  backbone: RegisteredConfig<BackboneConfig>;
   neck?: RegisteredConfig;
 }
 
@@ -188,7 +190,7 @@ function commonRules(c: CommonDetectorFields, ctx: z.RefinementCtx): void {
     ctx.addIssue({ code: 'custom', path: ['backbone', 'out_indices'], message: 'an FPN needs at least two backbone levels' });
   }
   if (c.neck && !(outs && outs.length < 2)) {
-    for (const i of NECKS.check(denseSpecs(c.backbone), c.neck)) ctx.addIssue({ code: 'custom', path: ['neck', ...i.path], message: i.message });
+    for (const i of NECKS.check(backboneSpecs(c.backbone), c.neck)) ctx.addIssue({ code: 'custom', path: ['neck', ...i.path], message: i.message });
   }
 }
 

@@ -1,12 +1,12 @@
 /** Config schema of a bare dense backbone (feature extractor), as the official detection backbone. */
 import { z } from 'zod';
-import { convnextBackboneSchema } from './backbone.js';
+import { BACKBONES } from '../backbones/index.js';
 import { normalizeSchema } from './input.js';
 
 export const featuresSchema = z
   .object({
     type: z.literal('features'),
-    backbone: convnextBackboneSchema,
+    backbone: BACKBONES.schema(),
     input: normalizeSchema.prefault({}),
   })
   .strict()

@@ -5,7 +5,7 @@
  * backbone's FeatureSpec (`in_index` picks levels).
  */
 import { z } from 'zod';
-import { convnextBackboneSchema, denseSpecs } from './backbone.js';
+import { BACKBONES, backboneSpecs } from '../backbones/index.js';
 import { DECODE_HEADS } from '../heads/seg/index.js';
 import { IMAGENET_MEAN, IMAGENET_STD } from './input.js';
 
@@ -61,7 +61,8 @@ export const segDatasetSchema = z
 export const segmentorSchema = z
   .object({
     type: z.literal('segmentor'),
-    backbone: convnextBackboneSchema,
+    /** Any registered backbone (src/backbones/index.ts) with dense outputs. */
+    backbone: BACKBONES.schema(),
     /** Any registered decode head (src/heads/seg/index.ts): 'uper', 'fcn', … */
     decode_head: DECODE_HEADS.schema(),
     /** An auxiliary head trained beside it (any registered decode head; mmseg uses 'fcn'). */
@@ -83,7 +84,7 @@ export const segmentorSchema = z
       ctx.addIssue({ code: 'custom', path: ['backbone', 'out_indices'], message: 'a segmentor needs out_indices (e.g. [0, 1, 2, 3])' });
       return;
     }
-    const levels = denseSpecs(c.backbone);
+    const levels = backboneSpecs(c.backbone);
     for (const head of ['decode_head', 'auxiliary_head'] as const) {
       const h = c[head];
       if (h) for (const i of DECODE_HEADS.check(levels, h)) ctx.addIssue({ code: 'custom', path: [head, ...i.path], message: i.message });

@@ -11,6 +11,11 @@ export function levelName(stride: number): string {
   return `p${Math.round(Math.log2(stride))}`;
 }
 
+/** The spec of an input image of `channels` channels (stride 1): what a backbone reads. */
+export function imageSpec(channels: number): FeatureSpec {
+  return { name: levelName(1), channels, stride: 1 };
+}
+
 /**
  * Checks a list of feature specs: strides strictly increasing powers of two, names matching
  * strides, positive channel counts. Throws naming `owner` and the offending level.

@@ -8,6 +8,7 @@
  */
 import { z } from 'zod';
 import type { FeatureSpec } from './feature-spec.js';
+import type { HostTensor } from './host-tensor.js';
 import type { Scope } from './params.js';
 
 /** A parsed component config: its `type` and its own options. */
@@ -33,12 +34,20 @@ export interface ComponentEntry<O extends ComponentConfig, C, X = void> {
   build(scope: Scope, upstream: readonly FeatureSpec[], options: O, context: X): C;
   /** Problems with these options on this upstream (cross-component rules), checked after parsing. */
   check?(upstream: readonly FeatureSpec[], options: O): ComponentIssue[];
+  /** The levels the component will emit for these options, known without building it (parse-time checks downstream). */
+  outSpecs?(upstream: readonly FeatureSpec[], options: O): FeatureSpec[];
   /**
    * Checkpoint key rules, by checkpoint source: the parameter name inside this component (as
    * mmdetection / mmsegmentation name it, which need no rules) of a key inside the source's
    * counterpart, or null when the key is not this component's.
    */
   readonly keys?: Readonly<Record<string, (key: string) => string | null>>;
+  /**
+   * Brings a checkpoint tensor under one of this component's parameter names (`name` is the
+   * parameter name, possibly under a model prefix) to the shape the component declares, when a
+   * source stores it in another shape of the same size (a 1×1 conv kept as a Linear); else `t`.
+   */
+  shape?(name: string, t: HostTensor): HostTensor;
 }
 
 /** A component config as written: its `type` and options (each entry's schema checks the rest). */
@@ -122,6 +131,20 @@ export class Registry<C, X = void, O extends ComponentConfig = ComponentConfig> 
       if (name) return name;
     }
     return null;
+  }
+
+  /** The levels `options` will emit on `upstream`; an error when its entry does not declare them. */
+  outSpecs(upstream: readonly FeatureSpec[], options: O): FeatureSpec[] {
+    const e = this.get(options.type);
+    if (!e.outSpecs) throw new Error(`${this.kind} type '${options.type}' does not declare its output levels`);
+    return e.outSpecs(upstream, options);
+  }
+
+  /** A checkpoint tensor under parameter `name` in the shape the components declare (see {@link ComponentEntry.shape}). */
+  normalizeShape(name: string, t: HostTensor): HostTensor {
+    let out = t;
+    for (const e of this.entries.values()) if (e.shape) out = e.shape(name, out);
+    return out;
   }
 
   /** Cross-component problems of `options` on `upstream` (empty when none). */

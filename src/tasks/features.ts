@@ -1,14 +1,14 @@
 /** Feature extraction from any model config's backbone: dense outputs (norm{i}) or raw stages. */
-import type { ConvNeXt } from '../backbones/convnext.js';
+import { buildBackbone } from '../backbones/index.js';
+import { type Backbone, backboneLevels } from '../core/components.js';
 import type { FeatureSpec } from '../core/feature-spec.js';
 import type { Network, OutputRanks } from '../core/model.js';
 import type { Ops } from '../core/ops.js';
 import { Scope } from '../core/params.js';
-import { buildBackbone } from '../config/backbone.js';
 import { backbonePrefix, type ModelConfig } from '../config/models.js';
 
 export interface FeatureModel {
-  readonly backbone: ConvNeXt;
+  readonly backbone: Backbone;
   readonly specs: readonly FeatureSpec[];
   readonly network: Network;
 }
@@ -22,18 +22,14 @@ export function featureModel(cfg: ModelConfig): FeatureModel {
   const prefix = backbonePrefix(cfg);
   const root = Scope.root();
   const backbone = buildBackbone(prefix ? root.child(prefix) : root, cfg.backbone);
-  const dense = cfg.backbone.out_indices !== undefined;
-  const specs = dense ? backbone.featureSpecs : backbone.stageSpecs;
+  const levels = backboneLevels(backbone, cfg.backbone.out_indices !== undefined);
+  const specs = levels.specs;
   const outputs: OutputRanks = Object.fromEntries(specs.map((s) => [s.name, 4 as const]));
   const network: Network = {
     registry: root.registry,
     inputChannels: cfg.backbone.in_channels,
     outputs,
-    forward: <T>(ops: Ops<T>, x: T) => {
-      if (dense) return backbone.forward(ops, x);
-      const st = backbone.stagesForward(ops, x);
-      return Object.fromEntries(specs.map((s, i) => [s.name, st[i]]));
-    },
+    forward: <T>(ops: Ops<T>, x: T) => levels.forward(ops, x),
   };
   return { backbone, specs, network };
 }

@@ -10,7 +10,9 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { backboneFrozen } from '../core/components.js';
 import { UserError } from '../core/errors.js';
+import { backbonePrefix } from '../config/models.js';
 import { initBackend, type BackendChoice } from '../core/tfjs/backend.js';
 import { TfjsDetOps } from '../core/tfjs/det-ops.js';
 import { prepareTraining } from '../core/tfjs/grad/index.js';
@@ -125,7 +127,7 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
 
   const params = new TfjsParams(weights, true);
   const rng = new TrainRng(r.seed);
-  const opt = buildOptimizer(registry.all(), params.variables(), r.optimizer, r.schedule, r.model.backbone.frozen_stages);
+  const opt = buildOptimizer(registry.all(), params.variables(), r.optimizer, r.schedule, backboneFrozen(model.backbone, backbonePrefix(r.model)));
   let start = 0;
   let best: TrainerState['best'];
   let elapsed = 0;

@@ -13,11 +13,20 @@ import type { HostTensor } from '../../src/core/host-tensor.js';
 import type { ParamRef, ParamRole } from '../../src/core/params.js';
 import { UserError } from '../../src/core/errors.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
+import { ConvNeXt } from '../../src/backbones/convnext.js';
+import { backboneFrozen } from '../../src/core/components.js';
+import { Scope } from '../../src/core/params.js';
 import {
-  AdamW, buildOptimizer, buildParamGroups, clipGradNorm, isFrozen, layerIdLayerWise, layerIdStageWise, layerScale, lrAt,
+  AdamW, buildOptimizer, buildParamGroups, clipGradNorm, layerIdLayerWise, layerIdStageWise, layerScale, lrAt,
   optimizerSchema, type ScheduleConfig, scheduleSchema,
 } from '../../src/train/optim/index.js';
 import { compare, FIXTURES } from '../helpers.js';
+
+/** The frozen-parameter predicate of a ConvNeXt with `frozenStages` under `backbone.` (what the trainer passes). */
+function frozenAt(frozenStages: number): (name: string) => boolean {
+  const b = new ConvNeXt(Scope.root().child('backbone'), { version: 1, depths: [1, 1, 1, 1], dims: [8, 8, 8, 8], frozenStages });
+  return backboneFrozen(b, 'backbone');
+}
 
 interface FxCase {
   name: string;
@@ -73,7 +82,7 @@ function optimizerFor(c: FxCase, vars: Map<string, tf.Variable>): AdamW {
   const o = c.options;
   const groups = buildParamGroups(refs(), {
     weightDecay: o.weight_decay,
-    frozenStages: o.frozen_stages,
+    frozen: frozenAt(o.frozen_stages ?? -1),
     layerDecay: o.layer_decay ? { rate: o.layer_decay.rate, numLayers: o.layer_decay.num_layers, type: o.layer_decay.type } : undefined,
   });
   return new AdamW(vars, groups, { lr: o.lr, betas: o.betas, eps: o.eps, schedule: scheduleOf(c) });
@@ -240,15 +249,15 @@ describe('ConvNeXt layer decay (official mapping, worked by hand)', () => {
   });
 
   it('frozen stages: k freezes the stem and stages < k with their downsampling and output norms', () => {
-    expect(isFrozen('backbone.downsample_layers.0.1.weight', -1)).toBe(false);
-    expect(isFrozen('backbone.downsample_layers.0.1.weight', 0)).toBe(true);
-    expect(isFrozen('backbone.stages.0.0.dwconv.weight', 0)).toBe(false);
-    expect(isFrozen('backbone.stages.0.0.dwconv.weight', 1)).toBe(true);
-    expect(isFrozen('backbone.norm0.weight', 1)).toBe(true);
-    expect(isFrozen('backbone.downsample_layers.1.1.weight', 1)).toBe(false);
-    expect(isFrozen('backbone.downsample_layers.1.1.weight', 2)).toBe(true);
-    expect(isFrozen('backbone.stages.3.2.gamma', 4)).toBe(true);
-    expect(isFrozen('neck.fpn_convs.0.conv.weight', 4)).toBe(false);
+    expect(frozenAt(-1)('backbone.downsample_layers.0.1.weight')).toBe(false);
+    expect(frozenAt(0)('backbone.downsample_layers.0.1.weight')).toBe(true);
+    expect(frozenAt(0)('backbone.stages.0.0.dwconv.weight')).toBe(false);
+    expect(frozenAt(1)('backbone.stages.0.0.dwconv.weight')).toBe(true);
+    expect(frozenAt(1)('backbone.norm0.weight')).toBe(true);
+    expect(frozenAt(1)('backbone.downsample_layers.1.1.weight')).toBe(false);
+    expect(frozenAt(2)('backbone.downsample_layers.1.1.weight')).toBe(true);
+    expect(frozenAt(4)('backbone.stages.3.2.gamma')).toBe(true);
+    expect(frozenAt(4)('neck.fpn_convs.0.conv.weight')).toBe(false);
   });
 });
 
@@ -276,7 +285,7 @@ describe('lr schedules (mmcv semantics, worked by hand)', () => {
     expect(() => optimizerSchema.parse({ lr: 1e-3, weight_decy: 0.1 })).toThrow();
     const s = scheduleSchema.parse({ policy: 'poly', max_iters: 160000, warmup: { iters: 1500, ratio: 1e-6 } });
     const vars = makeVars();
-    const opt = buildOptimizer(refs(), vars, o, s, 1);
+    const opt = buildOptimizer(refs(), vars, o, s, frozenAt(1));
     expect(opt.groups.every((g) => g.params.every((p) => !p.startsWith('backbone.stages.0')))).toBe(true);
     // Iteration 0 of poly with linear warm-up 1e-6: head group (scale 1) lr = 1e-4 · 1e-6.
     const head = opt.groups.findIndex((g) => g.name === 'layer_7_decay');

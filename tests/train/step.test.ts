@@ -12,6 +12,7 @@ import { TfjsParams } from '../../src/core/tfjs/params.js';
 import { fromHost } from '../../src/core/tfjs/host.js';
 import { initWeights } from '../../src/core/weights.js';
 import { resolveConfig } from '../../configs/index.js';
+import { backboneFrozen } from '../../src/core/components.js';
 import { Classifier } from '../../src/tasks/classification/classifier.js';
 import { crossEntropy } from '../../src/core/tfjs/losses/index.js';
 import { buildOptimizer, optimizerSchema, scheduleSchema } from '../../src/train/optim/index.js';
@@ -24,9 +25,10 @@ beforeAll(async () => {
 
 describe('trainStep on wasm', () => {
   it('tiny ConvNeXt: loss decreases, frozen stem unchanged, tensor count stable across steps', async () => {
-    const cfg = resolveConfig('test_convnextv2-narrow_cls7');
+    const cfg = resolveConfig('test_convnextv2-narrow_cls7', ['backbone.frozen_stages=0']);
     if (cfg.type !== 'classifier') throw new Error('expected a classifier config');
-    const net = new Classifier(cfg).network();
+    const model = new Classifier(cfg);
+    const net = model.network();
     const before = tf.memory().numTensors;
     const params = new TfjsParams(initWeights(net.registry, 5), true);
     const ops = new TfjsOps(params, true);
@@ -34,7 +36,7 @@ describe('trainStep on wasm', () => {
       net.registry.all(), params.variables(),
       optimizerSchema.parse({ lr: 2e-3, layer_decay: { decay_rate: 0.9, num_layers: 6 }, grad_clip: { max_norm: 5 } }),
       scheduleSchema.parse({ policy: 'poly', max_iters: 12, warmup: { iters: 2, ratio: 0.1 } }),
-      0,
+      backboneFrozen(model.backbone, ''),
     );
     const stem = params.variables().get('downsample_layers.0.0.weight')!;
     const stemBefore = Float32Array.from(await stem.data());
@@ -67,7 +69,7 @@ describe('trainStep on wasm', () => {
     if (cfg.type !== 'classifier') throw new Error('expected a classifier config');
     const net = new Classifier(cfg).network();
     const params = new TfjsParams(initWeights(net.registry, 6), true);
-    const opt = buildOptimizer(net.registry.all(), params.variables(), optimizerSchema.parse({ lr: 1e-2 }), scheduleSchema.parse({ policy: 'poly', max_iters: 2 }), 0);
+    const opt = buildOptimizer(net.registry.all(), params.variables(), optimizerSchema.parse({ lr: 1e-2 }), scheduleSchema.parse({ policy: 'poly', max_iters: 2 }));
     const x = fromHost({ shape: [1, 3, 32, 32], data: Float32Array.from({ length: 3 * 32 * 32 }, (_, i) => Math.sin(0.07 * i)) });
     const y = tf.tensor1d([3], 'int32');
     const infer = (p: TfjsParams): Float32Array => tf.tidy(() => net.forward(new TfjsOps(p, false), x).logits.dataSync() as Float32Array);

@@ -6,7 +6,7 @@ import { UserError } from '../../core/errors.js';
 import { shapeStr, type HostTensor } from '../../core/host-tensor.js';
 import type { CheckpointSource } from '../sources.js';
 import type { KeyMap } from './types.js';
-import { normalizeShape } from './convnext-backbone.js';
+import { BACKBONES } from '../../backbones/index.js';
 import { mmclsMap, officialMap, timmMap, torchvisionMap } from './classifiers.js';
 import { mmdetMap, mmsegMap } from './openmmlab.js';
 import { torchvisionMaskRcnnMap } from './torchvision-maskrcnn.js';
@@ -75,7 +75,7 @@ export function mapToCanonical(tensors: Map<string, HostTensor>, source: Checkpo
       throw new UserError(`${file}: keys '${prev}' and '${k}' both map to '${target.name}' (layout ${source})`);
     }
     const changed = target.transform ? target.transform(t, k) : t;
-    const shaped = normalizeShape(target.name, changed);
+    const shaped = BACKBONES.normalizeShape(target.name, changed);
     if (shaped.data.length !== changed.data.length) {
       throw new Error(`key map ${source}: '${k}' ${shapeStr(t.shape)} changed size`);
     }

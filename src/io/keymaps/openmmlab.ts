@@ -4,12 +4,12 @@
  * (depthwise_conv / pointwise_conv1 / pointwise_conv2), renamed to official names.
  */
 import type { KeyMap, KeyTarget } from './types.js';
-import { mmclsBackboneKey, officialBackboneKey, denseNormKey } from './convnext-backbone.js';
+import { BACKBONES } from '../../backbones/index.js';
 
 function backboneTarget(k: string): KeyTarget | null {
   if (!k.startsWith('backbone.')) return null;
   const rest = k.slice('backbone.'.length);
-  const name = officialBackboneKey(rest) ?? denseNormKey(rest) ?? mmclsBackboneKey(rest);
+  const name = BACKBONES.keyRule('openmmlab', rest);
   return name === null ? null : { name: `backbone.${name}` };
 }
 

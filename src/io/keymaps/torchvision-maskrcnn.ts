@@ -9,7 +9,7 @@
 import { UserError } from '../../core/errors.js';
 import type { HostTensor } from '../../core/host-tensor.js';
 import type { KeyMap, KeyTarget } from './types.js';
-import { torchvisionKey } from './convnext-backbone.js';
+import { BACKBONES } from '../../backbones/index.js';
 import { NECKS } from '../../necks/index.js';
 
 function rows(t: HostTensor, key: string): number {
@@ -56,7 +56,8 @@ const RULES: Array<[RegExp, (m: RegExpExecArray) => KeyTarget]> = [
 export const torchvisionMaskRcnnMap: KeyMap = {
   source: 'torchvision-maskrcnn',
   target: (k) => {
-    const b = torchvisionKey(k, 'backbone.body.');
+    // The backbone's torchvision rules: the body is torchvision's `features` module.
+    const b = k.startsWith('backbone.body.') ? BACKBONES.keyRule('torchvision', `features.${k.slice('backbone.body.'.length)}`) : null;
     if (b) return { name: `backbone.${b}` };
     // The neck's own key rules (src/necks): torchvision's FPN under backbone.fpn.
     const neck = k.startsWith('backbone.fpn.') ? NECKS.keyRule('torchvision-maskrcnn', k.slice('backbone.fpn.'.length)) : null;

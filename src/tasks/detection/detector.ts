@@ -1,17 +1,16 @@
 /**
- * Two-stage detectors on ConvNeXt at test time: Mask R-CNN (He et al. 2017) as mmdetection's and
+ * Two-stage detectors at test time: Mask R-CNN (He et al. 2017) as mmdetection's and
  * torchvision's `MaskRCNN` compute it, and Cascade Mask R-CNN (Cai & Vasconcelos 2018) as
  * mmdetection 2.x's `CascadeRCNN`: backbone (`backbone.*`), FPN (`neck.*`), RPN (`rpn_head.*`),
  * box and mask heads (`roi_head.bbox_head[.{s}].*`, `roi_head.mask_head[.{s}].*`). Model code
  * runs on any engine implementing {@link DetOps}; one image per call.
  */
-import type { ConvNeXt } from '../../backbones/convnext.js';
+import { buildBackbone } from '../../backbones/index.js';
 import type { DetOps } from '../../core/det-ops.js';
 import type { FeatureSpec } from '../../core/feature-spec.js';
 import type { Network } from '../../core/model.js';
 import type { Ops } from '../../core/ops.js';
 import { Scope } from '../../core/params.js';
-import { buildBackbone } from '../../config/backbone.js';
 import { bboxHeadConfigs, type BBoxHeadConfig, type ConventionValues, conventionValues, DEFAULT_NECK, type DetectorConfig, roiAlignValues, stageCoders } from '../../config/detector.js';
 import { anchorGridSpecs } from '../../core/det/anchors.js';
 import type { AnchorGridSpec } from '../../core/det-ops.js';
@@ -20,7 +19,7 @@ import { RpnHead } from '../../heads/rpn/rpn-head.js';
 import type { BBoxHeadOptions } from '../../heads/roi/bbox-head.js';
 import { CascadeRoiHead } from '../../heads/roi/cascade-roi-head.js';
 import { RoiHead, type RoiHeadCommon, type RoiHeadLike } from '../../heads/roi/roi-head.js';
-import type { Neck } from '../../core/components.js';
+import { type Backbone, backboneLevels, type Neck } from '../../core/components.js';
 import { NECKS } from '../../necks/index.js';
 import { COCO_CLASSES } from './detector-classes.js';
 
@@ -49,7 +48,7 @@ export function detOps<T>(ops: Ops<T>): DetOps<T> {
 
 export class Detector {
   readonly scope = Scope.root();
-  readonly backbone: ConvNeXt;
+  readonly backbone: Backbone;
   /** Backbone levels fed to the FPN: `norm{i}` outputs with out_indices, else the raw stages. */
   readonly backboneSpecs: readonly FeatureSpec[];
   readonly neck: Neck;
@@ -59,13 +58,13 @@ export class Detector {
   readonly anchorGrids: readonly AnchorGridSpec[];
   readonly proposalOptions: ProposalOptions;
   readonly classNames: readonly string[];
-  private readonly dense: boolean;
+  private readonly levels: ReturnType<typeof backboneLevels>;
 
   constructor(readonly config: DetectorConfig) {
     const v = (this.conventions = conventionValues(config));
     this.backbone = buildBackbone(this.scope.child('backbone'), config.backbone);
-    this.dense = config.backbone.out_indices !== undefined;
-    this.backboneSpecs = this.dense ? this.backbone.featureSpecs : this.backbone.stageSpecs;
+    this.levels = backboneLevels(this.backbone, config.backbone.out_indices !== undefined);
+    this.backboneSpecs = this.levels.specs;
     this.neck = NECKS.build(this.scope.child('neck'), this.backboneSpecs, config.neck ?? DEFAULT_NECK);
     const pyramid = this.neck.outSpecs;
     const channels = pyramid[0].channels;
@@ -103,9 +102,7 @@ export class Detector {
 
   /** Backbone levels keyed by name (p2…p5). */
   backboneForward<T>(ops: Ops<T>, image: T): Record<string, T> {
-    if (this.dense) return this.backbone.forward(ops, image);
-    const st = this.backbone.stagesForward(ops, image);
-    return Object.fromEntries(this.backboneSpecs.map((s, i) => [s.name, st[i]]));
+    return this.levels.forward(ops, image);
   }
 
   /** FPN outputs in stride order (p2…p6). */

@@ -1,18 +1,17 @@
 /**
- * The semantic segmentor (mmsegmentation's EncoderDecoder): ConvNeXt backbone (`backbone.*`),
+ * The semantic segmentor (mmsegmentation's EncoderDecoder): a backbone (`backbone.*`),
  * a registered decode head (`decode_head.*`: UPerHead in the shipped configs), an optional auxiliary
  * head (`auxiliary_head.*`: FCNHead). Its network maps an image
  * batch to per-class logits at the input resolution (bilinear, align_corners=False), for any
  * input height and width.
  */
-import type { ConvNeXt } from '../../backbones/convnext.js';
 import type { Network, OutputRanks } from '../../core/model.js';
 import type { Ops } from '../../core/ops.js';
 import { Scope } from '../../core/params.js';
 import { ADE20K_CLASSES, ADE20K_PALETTE } from '../../config/ade20k-classes.js';
-import { buildBackbone } from '../../config/backbone.js';
+import { buildBackbone } from '../../backbones/index.js';
 import type { SegmentorConfig } from '../../config/segmentor.js';
-import type { DecodeHead } from '../../core/components.js';
+import type { Backbone, DecodeHead } from '../../core/components.js';
 import { DECODE_HEADS } from '../../heads/seg/index.js';
 
 export type Rgb = readonly [number, number, number];
@@ -43,7 +42,7 @@ export function defaultPalette(n: number): Rgb[] {
 
 export class Segmentor {
   readonly scope = Scope.root();
-  readonly backbone: ConvNeXt;
+  readonly backbone: Backbone;
   readonly decodeHead: DecodeHead;
   readonly auxiliaryHead: DecodeHead | null;
   readonly classNames: readonly string[];

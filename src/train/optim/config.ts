@@ -88,19 +88,20 @@ export function toSchedule(c: ScheduleConfigInput): ScheduleConfig {
 
 /**
  * The AdamW of a model: groups from the declared parameters (`refs`), its variables (`vars`,
- * TfjsParams.variables()), the backbone's frozen stages and the schedule.
+ * TfjsParams.variables()), the schedule and which parameters are frozen (core/components
+ * `backboneFrozen`).
  */
 export function buildOptimizer(
   refs: readonly ParamRef[],
   vars: ReadonlyMap<string, tf.Variable>,
   cfg: OptimizerConfig,
   schedule: ScheduleConfigInput,
-  frozenStages = -1,
+  frozen?: (name: string) => boolean,
 ): AdamW {
   const groups = buildParamGroups(refs, {
     weightDecay: cfg.weight_decay,
     noDecayRoles: cfg.no_decay_roles,
-    frozenStages,
+    frozen,
     layerDecay: cfg.layer_decay ? { rate: cfg.layer_decay.decay_rate, numLayers: cfg.layer_decay.num_layers, type: cfg.layer_decay.decay_type } : undefined,
   });
   return new AdamW(vars, groups, { lr: cfg.lr, betas: cfg.betas, eps: cfg.eps, schedule: toSchedule(schedule) });

@@ -6,5 +6,5 @@ export {
   type OptimizerConfig, type ScheduleConfigInput,
 } from './config.js';
 export { type DecayType, type LayerDecayOptions, layerId, layerIdLayerWise, layerIdStageWise, layerScale } from './layer-decay.js';
-export { buildParamGroups, DEFAULT_NO_DECAY_ROLES, isFrozen, type ParamGroup, type ParamGroupOptions } from './param-groups.js';
+export { buildParamGroups, DEFAULT_NO_DECAY_ROLES, type ParamGroup, type ParamGroupOptions } from './param-groups.js';
 export { lrAt, regularLr, type ScheduleConfig, validateSchedule, type WarmupConfig, warmupFactor } from './schedule.js';

@@ -1,6 +1,6 @@
 /**
  * Parameter groups for the optimiser: which parameters train, with which weight decay and lr
- * scale. Buffers never train; frozen backbone stages are left out; norms, biases and layer scales
+ * scale. Buffers never train; frozen parameters (the backbone's frozen stages) are left out; norms, biases and layer scales
  * get no weight decay (by their declared role); the ConvNeXt layer decay sets the lr scale.
  */
 import type { ParamRef, ParamRole } from '../../core/params.js';
@@ -21,28 +21,11 @@ export interface ParamGroupOptions {
   noDecayRoles?: readonly ParamRole[];
   /** ConvNeXt layer-wise / stage-wise lr decay. */
   layerDecay?: LayerDecayOptions;
-  /** Backbone `frozen_stages` (−1 none): see {@link isFrozen}. */
-  frozenStages?: number;
+  /** Parameters left out because frozen (the backbone's `frozen_stages`): see {@link backboneFrozen}. */
+  frozen?: (name: string) => boolean;
 }
 
 export const DEFAULT_NO_DECAY_ROLES: readonly ParamRole[] = ['norm', 'bias', 'layerScale'];
-
-/**
- * Whether a parameter belongs to a frozen part of the backbone. frozen_stages k ≥ 0 freezes the
- * stem (downsample_layers.0) and, for every stage s < k, downsample_layers.s, stages.s and the
- * dense output norm{s} (as mmdet's Swin freezes the output norm of frozen stages).
- */
-export function isFrozen(name: string, frozenStages: number): boolean {
-  if (frozenStages < 0) return false;
-  const bare = name.startsWith('backbone.') ? name.slice('backbone.'.length) : name;
-  const m = /^(downsample_layers|stages)\.(\d+)\./.exec(bare);
-  if (m) {
-    const s = Number(m[2]);
-    return s === 0 && m[1] === 'downsample_layers' ? true : s < frozenStages;
-  }
-  const n = /^norm(\d)\./.exec(bare);
-  return n !== null && Number(n[1]) < frozenStages;
-}
 
 /** Groups the trainable parameters of `refs` (declaration order kept within and across groups). */
 export function buildParamGroups(refs: readonly ParamRef[], opts: ParamGroupOptions): ParamGroup[] {
@@ -50,7 +33,7 @@ export function buildParamGroups(refs: readonly ParamRef[], opts: ParamGroupOpti
   const groups = new Map<string, ParamGroup>();
   for (const ref of refs) {
     if (ref.role === 'buffer') continue;
-    if (opts.frozenStages !== undefined && isFrozen(ref.name, opts.frozenStages)) continue;
+    if (opts.frozen?.(ref.name)) continue;
     const decays = !noDecay.has(ref.role);
     let name = decays ? 'decay' : 'no_decay';
     let scale = 1;

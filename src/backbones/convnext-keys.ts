@@ -8,7 +8,7 @@
  * `stages.{i}.{j}.gamma` [C] (V1 layer scale), `stages.{i}.{j}.grn.gamma|beta` [1,1,1,4C] (V2),
  * classifier `norm`, `head`; dense outputs `norm0`..`norm3`.
  */
-import type { HostTensor } from '../../core/host-tensor.js';
+import type { HostTensor } from '../core/host-tensor.js';
 
 const PARAM = '(weight|bias)';
 

@@ -1,9 +1,15 @@
-/** Config schema of the ConvNeXt backbone and its build into a module. */
+/**
+ * The ConvNeXt backbone's registry entry: its config schema (`type: 'convnext'`, V1 or V2, a named
+ * variant or explicit depths and dims), its build, the levels it emits, and the checkpoint key
+ * rules of the layouts people have (official, timm, torchvision, mmcls, mmdetection/mmsegmentation).
+ */
 import { z } from 'zod';
-import { ConvNeXt } from '../backbones/convnext.js';
-import { CONVNEXT_V1, CONVNEXT_V2, V1_VARIANTS, V2_VARIANTS, type VariantDims } from '../backbones/variants.js';
+import type { Backbone } from '../core/components.js';
 import { type FeatureSpec, levelName } from '../core/feature-spec.js';
-import type { Scope } from '../core/params.js';
+import type { ComponentEntry } from '../core/registry.js';
+import { ConvNeXt } from './convnext.js';
+import { denseNormKey, mmclsBackboneKey, normalizeShape, officialBackboneKey, officialHeadKey, timmKey, torchvisionKey } from './convnext-keys.js';
+import { CONVNEXT_V1, CONVNEXT_V2, V1_VARIANTS, V2_VARIANTS, type VariantDims } from './variants.js';
 
 const ALL_VARIANTS = [...new Set([...V1_VARIANTS, ...V2_VARIANTS])] as [string, ...string[]];
 const stage4 = z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]);
@@ -58,24 +64,38 @@ export function resolveDims(c: ConvNeXtBackboneConfig): VariantDims {
 }
 
 /**
- * The levels a dense consumer (neck) reads from the backbone of `c`, without building it: the
- * `out_indices` stages (their `norm{i}` outputs), else all four raw stages; stride 4·2^i.
+ * The registry entry. It emits the `out_indices` stages (their `norm{i}` outputs), else all four
+ * raw stages; stride 4·2^i. Key rules, by source (the names inside the checkpoint's backbone):
+ * `official`, `timm` and `torchvision` classifier files (classification `norm` / `head` included),
+ * `mmcls` (mmcls / mmpretrain names) and `openmmlab` (mmdetection / mmsegmentation backbones: official
+ * names plus `norm0`–`norm3`, or mmcls names).
  */
-export function denseSpecs(c: ConvNeXtBackboneConfig): FeatureSpec[] {
-  const { dims } = resolveDims(c);
-  return (c.out_indices ?? [0, 1, 2, 3]).map((i) => ({ name: levelName(4 << i), channels: dims[i], stride: 4 << i }));
-}
-
-/** Builds the backbone declared by `c` under `scope`. */
-export function buildBackbone(scope: Scope, c: ConvNeXtBackboneConfig): ConvNeXt {
-  const { depths, dims } = resolveDims(c);
-  return new ConvNeXt(scope, {
-    version: c.version,
-    depths,
-    dims,
-    inChannels: c.in_channels,
-    dropPathRate: c.drop_path_rate,
-    layerScaleInit: c.layer_scale_init,
-    outIndices: c.out_indices,
-  });
-}
+export const convnextEntry: ComponentEntry<ConvNeXtBackboneConfig, Backbone> = {
+  type: 'convnext',
+  schema: convnextBackboneSchema,
+  build: (scope, _upstream, c) => {
+    const { depths, dims } = resolveDims(c);
+    return new ConvNeXt(scope, {
+      version: c.version,
+      depths,
+      dims,
+      inChannels: c.in_channels,
+      dropPathRate: c.drop_path_rate,
+      layerScaleInit: c.layer_scale_init,
+      outIndices: c.out_indices,
+      frozenStages: c.frozen_stages,
+    });
+  },
+  outSpecs: (_upstream, c) => {
+    const { dims } = resolveDims(c);
+    return (c.out_indices ?? [0, 1, 2, 3]).map((i) => ({ name: levelName(4 << i), channels: dims[i], stride: 4 << i }) satisfies FeatureSpec);
+  },
+  keys: {
+    official: (k) => officialBackboneKey(k) ?? officialHeadKey(k) ?? denseNormKey(k),
+    timm: timmKey,
+    torchvision: (k) => torchvisionKey(k),
+    mmcls: mmclsBackboneKey,
+    openmmlab: (k) => officialBackboneKey(k) ?? denseNormKey(k) ?? mmclsBackboneKey(k),
+  },
+  shape: normalizeShape,
+};
