@@ -53,6 +53,9 @@ export interface ComponentEntry<O extends ComponentConfig, C, X = void> {
 /** A component config as written: its `type` and options (each entry's schema checks the rest). */
 export type ComponentInput = { type: string } & Record<string, unknown>;
 
+/** A component config as written where its kind has a default type: `type` may be left out. */
+export type DefaultTypedInput = { type?: string } & Record<string, unknown>;
+
 /** The config of a component of a registry, as parsed (its own options are known to its entry). */
 export type RegisteredConfig<O extends ComponentConfig = ComponentConfig> = O & Record<string, unknown>;
 
@@ -89,10 +92,14 @@ export class Registry<C, X = void, O extends ComponentConfig = ComponentConfig> 
   /**
    * Schema of any registered type's config: an unknown `type` is an issue at `type`; otherwise the
    * entry's schema parses it, its issues at their own paths. Evaluated at parse time, so it sees
-   * entries registered after it was made.
+   * entries registered after it was made. With `defaultType`, a config without `type` is that type's.
    */
-  schema(): z.ZodType<RegisteredConfig<O>, ComponentInput> {
-    const parse = z.unknown().transform((value, ctx): RegisteredConfig<O> => {
+  schema(): z.ZodType<RegisteredConfig<O>, ComponentInput>;
+  schema(opts: { defaultType: string }): z.ZodType<RegisteredConfig<O>, DefaultTypedInput>;
+  schema(opts: { defaultType?: string } = {}): z.ZodType<RegisteredConfig<O>, ComponentInput | DefaultTypedInput> {
+    const parse = z.unknown().transform((input, ctx): RegisteredConfig<O> => {
+      const value = opts.defaultType !== undefined && typeof input === 'object' && input !== null && !Array.isArray(input) && !('type' in input)
+        ? { type: opts.defaultType, ...input } : input;
       const expected = this.types().map((t) => `'${t}'`).join(', ');
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         ctx.issues.push({ code: 'custom', path: [], message: `expected a ${this.kind} config object with a type (one of ${expected})`, input: value });

@@ -74,7 +74,7 @@ export class DetectorPredictor {
         score: d[4],
         label,
         className: this.detector.classNames[label] ?? `class_${label}`,
-        mask: pasteMask(v.rcnnTest.paste, probs, m, box, height, width, v.rcnnTest.maskThr),
+        mask: pasteMask(this.detector.maskPaste.paste, probs, m, box, height, width, this.detector.maskPaste.maskThr),
       });
     }
     return { width, height, instances };

@@ -11,14 +11,13 @@ import type { FeatureSpec } from '../../core/feature-spec.js';
 import type { Network } from '../../core/model.js';
 import type { Ops } from '../../core/ops.js';
 import { Scope } from '../../core/params.js';
-import { bboxHeadConfigs, type BBoxHeadConfig, type ConventionValues, conventionValues, DEFAULT_NECK, type DetectorConfig, roiAlignValues, stageCoders } from '../../config/detector.js';
+import { type ConventionValues, conventionValues, DEFAULT_NECK, type DetectorConfig, maskPasteValues } from '../../config/detector.js';
 import { anchorGridSpecs } from '../../core/det/anchors.js';
 import type { AnchorGridSpec } from '../../core/det-ops.js';
 import { type ProposalOptions, proposals } from '../../heads/rpn/proposals.js';
 import { RpnHead } from '../../heads/rpn/rpn-head.js';
-import type { BBoxHeadOptions } from '../../heads/roi/bbox-head.js';
-import { CascadeRoiHead } from '../../heads/roi/cascade-roi-head.js';
-import { RoiHead, type RoiHeadCommon, type RoiHeadLike } from '../../heads/roi/roi-head.js';
+import type { RoiHead } from '../../heads/roi/contract.js';
+import { ROI_HEADS } from '../../heads/roi/index.js';
 import { type Backbone, backboneLevels, type Neck } from '../../core/components.js';
 import { NECKS } from '../../necks/index.js';
 import { COCO_CLASSES } from './detector-classes.js';
@@ -53,8 +52,11 @@ export class Detector {
   readonly backboneSpecs: readonly FeatureSpec[];
   readonly neck: Neck;
   readonly rpnHead: RpnHead;
-  readonly roiHead: RoiHeadLike;
+  readonly roiHead: RoiHead;
+  /** The profile's values with the config's anchor, RPN and input settings (the RoI head applies its own). */
   readonly conventions: ConventionValues;
+  /** How masks are pasted at the original size. */
+  readonly maskPaste: { paste: 'grid_sample' | 'torchvision'; maskThr: number };
   readonly anchorGrids: readonly AnchorGridSpec[];
   readonly proposalOptions: ProposalOptions;
   readonly classNames: readonly string[];
@@ -72,30 +74,12 @@ export class Detector {
     this.rpnHead = new RpnHead(this.scope.child('rpn_head'), channels, config.rpn_head?.feat_channels ?? channels, numAnchors);
     this.anchorGrids = anchorGridSpecs({ ...v.anchors, strides: pyramid.map((s) => s.stride) });
     this.proposalOptions = { ...v.rpnTest, coder: v.rpnCoder };
-    const roiStrides = this.neck.inSpecs.map((s) => s.stride);
+    // RoIs pool from the pyramid levels the neck made of backbone levels (not the extra ones).
+    const roiStrides = new Set(this.neck.inSpecs.map((s) => s.stride));
+    const pooled = pyramid.filter((s) => roiStrides.has(s.stride));
     const numClasses = config.num_classes;
-    const mh = config.roi_head.mask_head;
-    const lm = v.levelMapper;
-    const common: RoiHeadCommon = {
-      strides: roiStrides,
-      boxRoi: roiAlignValues(config, 'bbox'),
-      maskRoi: roiAlignValues(config, 'mask'),
-      levels: lm.type === 'mmdet' ? lm : { ...lm, minLevel: Math.round(Math.log2(roiStrides[0])) },
-      mask: {
-        inChannels: channels,
-        numConvs: mh.num_convs,
-        convChannels: mh.conv_out_channels,
-        numClasses,
-        withBackground: v.maskWithBackground,
-      },
-      test: { scoreThr: v.rcnnTest.scoreThr, iouThr: v.rcnnTest.iouThr, maxPerImg: v.rcnnTest.maxPerImg, minSize: v.rcnnTest.minSize },
-    };
-    const cascade = config.type === 'cascade_mask_rcnn';
-    const heads = bboxHeadConfigs(config).map((bh) => bboxHeadOptions(bh, channels, roiAlignValues(config, 'bbox').output, numClasses, v));
-    const coders = stageCoders(config);
-    this.roiHead = cascade
-      ? new CascadeRoiHead(this.scope.child('roi_head'), { ...common, stages: heads.map((bbox, s) => ({ bbox, coder: coders[s] })) })
-      : new RoiHead(this.scope.child('roi_head'), { ...common, bbox: heads[0], coder: coders[0] });
+    this.roiHead = ROI_HEADS.build(this.scope.child('roi_head'), pooled, config.roi_head, { numClasses, conventions: v });
+    this.maskPaste = maskPasteValues(config);
     const names = config.class_names;
     this.classNames = names === 'coco' ? COCO_CLASSES : names ?? Array.from({ length: numClasses }, (_, i) => `class_${i}`);
   }
@@ -160,23 +144,6 @@ export class Detector {
       },
     };
   }
-}
-
-/** Box head options of one stage's config (the schema filled its defaults). */
-function bboxHeadOptions(bh: BBoxHeadConfig, channels: number, roiSize: number, numClasses: number, v: ConventionValues): BBoxHeadOptions {
-  return {
-    inChannels: channels,
-    roiSize,
-    numSharedConvs: bh.num_shared_convs,
-    convChannels: bh.conv_out_channels,
-    convNorm: bh.norm === 'BN' ? 'bn' : null,
-    numSharedFcs: bh.num_shared_fcs,
-    fcChannels: bh.fc_out_channels,
-    numClasses,
-    background: bh.background ?? v.background,
-    regWithBackground: bh.reg_with_background ?? v.regWithBackground,
-    classAgnostic: bh.reg_class_agnostic,
-  };
 }
 
 /** The packed outputs of a detector network: `dets` [D, 6], `masks` [D, 1, 28, 28], `proposals` [P, 5]. */

@@ -15,13 +15,10 @@ import { mapRoiLevels } from '../../heads/roi/levels.js';
 import type { Detector } from '../../tasks/detection/detector.js';
 import type { TrainRng } from '../../data/rng.js';
 import { assignerOptions, type BoxLossConfig, cascadeAssigner, cascadeStages, type DetTrainConfig, samplerOptions } from './config.js';
-import { RoiHead } from '../../heads/roi/roi-head.js';
 import type { RpnLevelTargets } from '../../heads/rpn/rpn-head.js';
-import { CascadeRoiHead } from '../../heads/roi/cascade-roi-head.js';
 import type { BBoxHead } from '../../heads/roi/bbox-head.js';
 import type { MaskHead } from '../../heads/roi/mask-head.js';
 import type { BoxCoderOptions } from '../../core/det/coder.js';
-import { CASCADE_STAGE_LOSS_WEIGHTS, stageCoders } from '../../config/detector.js';
 import type { AssignerOptions } from './assign.js';
 import { takeRows } from './boxes.js';
 import { decodeBox } from '../../core/det/coder-host.js';
@@ -114,7 +111,7 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
   const regData = heads.map((h) => h.reg.dataSync());
   const perImage = levelAnchors.map((a) => a.length / 4);
   const rp = cfg.rpn_proposal;
-  const propOpts = { nmsPre: rp.nms_pre, maxPerImg: rp.max_per_img ?? (det.config.type === 'cascade_mask_rcnn' ? 2000 : 1000), iouThr: rp.iou_threshold, minSize: rp.min_bbox_size, minSizeInclusive: false, coder: det.proposalOptions.coder };
+  const propOpts = { nmsPre: rp.nms_pre, maxPerImg: rp.max_per_img ?? (det.roiHead.stages.length > 1 ? 2000 : 1000), iouThr: rp.iou_threshold, minSize: rp.min_bbox_size, minSizeInclusive: false, coder: det.proposalOptions.coder };
 
   const proposals: Float32Array[] = [];
   for (let i = 0; i < n; i++) {
@@ -157,26 +154,26 @@ interface RcnnStage {
   weight: number;
 }
 
-/** The RCNN stages of a detector: one for Mask R-CNN, `num_stages` for a cascade. */
+/**
+ * The RCNN stages of a detector, as its RoI head declares them (heads, coder, loss weight) with
+ * their training settings: a single stage trains with `det_train.rcnn` (Mask R-CNN); several, or
+ * any head when `det_train.cascade_stages` is set, with the per-stage cascade settings.
+ */
 function rcnnStages(det: Detector, cfg: DetTrainConfig): RcnnStage[] {
-  const head = det.roiHead;
-  const coders = stageCoders(det.config);
-  if (head instanceof RoiHead) {
-    if (cfg.cascade_stages) throw new Error('det_train.cascade_stages applies to Cascade R-CNN models');
-    return [{ bbox: head.bbox, mask: head.mask, coder: coders[0], assigner: assignerOptions(cfg.rcnn.assigner), lossBbox: cfg.rcnn.loss_bbox, decoded: false, weight: 1 }];
+  const stages = det.roiHead.stages;
+  if (stages.length === 1 && !cfg.cascade_stages) {
+    const s = stages[0];
+    return [{ bbox: s.bbox, mask: s.mask, coder: s.coder, assigner: assignerOptions(cfg.rcnn.assigner), lossBbox: cfg.rcnn.loss_bbox, decoded: false, weight: s.lossWeight }];
   }
-  if (!(head instanceof CascadeRoiHead)) throw new Error(`training does not support the RoI head of ${det.config.type}`);
-  const n = head.bbox.length;
-  const train = cascadeStages(cfg, n);
-  const weights = det.config.type === 'cascade_mask_rcnn' ? det.config.roi_head?.stage_loss_weights : undefined;
+  const train = cascadeStages(cfg, stages.length);
   return train.map((t, s) => ({
-    bbox: head.bbox[s],
-    mask: head.mask[s],
-    coder: coders[s],
+    bbox: stages[s].bbox,
+    mask: stages[s].mask,
+    coder: stages[s].coder,
     assigner: cascadeAssigner(t.assigner),
     lossBbox: t.loss_bbox,
     decoded: t.reg_decoded_bbox,
-    weight: weights?.[s] ?? CASCADE_STAGE_LOSS_WEIGHTS[s] ?? CASCADE_STAGE_LOSS_WEIGHTS[CASCADE_STAGE_LOSS_WEIGHTS.length - 1],
+    weight: stages[s].lossWeight,
   }));
 }
 

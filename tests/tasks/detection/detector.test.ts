@@ -63,7 +63,7 @@ function toTorchvisionLayout(w: Map<string, HostTensor>): Map<string, HostTensor
 /** The tiny detector of `name` with the oracle's weights (missing norm{i} of dense configs initialised). */
 function build(name: string, set: string[] = []): { det: Detector; weights: WeightMap } {
   const det = new Detector(resolveConfig(name, set) as DetectorConfig);
-  const src = det.conventions.background === 'first' ? toTorchvisionLayout(tvWeights) : tvWeights;
+  const src = det.roiHead.stages[0].bbox.o.background === 'first' ? toTorchvisionLayout(tvWeights) : tvWeights;
   const { weights } = bindWeights(det.scope.registry, src, { allowMissing: true, seed: 3 });
   return { det, weights };
 }
