@@ -6,11 +6,12 @@
  * never written here: they come from the backbone's FeatureSpec.
  */
 import { z } from 'zod';
-import type { AnchorStrideMode } from '../core/det-ops.js';
-import { type BoxCoderOptions, MMDET_WH_CLIP, TORCHVISION_WH_CLIP } from '../core/det/coder.js';
-import { boxCoderSchema, MMDET_RCNN_CODER, resolveCoder, TORCHVISION_RCNN_CODER } from '../core/det/coder-config.js';
+import { MMDET_WH_CLIP, TORCHVISION_WH_CLIP } from '../core/det/coder.js';
+import { MMDET_RCNN_CODER, TORCHVISION_RCNN_CODER } from '../core/det/coder-config.js';
 import { roiTestValues, type RoiConventions } from '../heads/roi/config.js';
 import { ROI_HEADS } from '../heads/roi/index.js';
+import type { RpnConventions } from '../heads/rpn/config.js';
+import { RPN_HEADS } from '../heads/rpn/index.js';
 import { BACKBONES, backboneSpecs } from '../backbones/index.js';
 import type { BackboneConfig } from '../core/components.js';
 import type { RegisteredConfig } from '../core/registry.js';
@@ -22,37 +23,6 @@ const posInt = z.number().int().positive();
 
 export const CONVENTIONS = ['mmdet', 'torchvision'] as const;
 export type Conventions = (typeof CONVENTIONS)[number];
-
-const rpnHeadSchema = z
-  .object({
-    feat_channels: posInt.optional(),
-    anchor_generator: z
-      .object({
-        /** Octave scales: the anchor side is stride × scale (8: 32 px at stride 4). */
-        scales: z.array(z.number().positive()).min(1).optional(),
-        ratios: z.array(z.number().positive()).min(1).optional(),
-        /** Round base anchors to integers (torchvision). */
-        round: z.boolean().optional(),
-        center_offset: z.number().min(0).max(1).optional(),
-        /** 'nominal' (mmdetection) or 'input_over_feature' (torchvision: padded size // feature size). */
-        stride_mode: z.enum(['nominal', 'input_over_feature']).optional(),
-      })
-      .strict()
-      .optional(),
-    bbox_coder: boxCoderSchema.optional(),
-    test: z
-      .object({
-        nms_pre: posInt.optional(),
-        max_per_img: posInt.optional(),
-        iou_threshold: z.number().min(0).max(1).optional(),
-        min_bbox_size: z.number().min(0).optional(),
-        /** Keep boxes whose sides equal min_bbox_size (torchvision) or only larger ones (mmdetection). */
-        min_size_inclusive: z.boolean().optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
 
 const inputSchema = z
   .object({
@@ -79,7 +49,8 @@ const detectorFields = {
   class_names: z.union([z.literal('coco'), z.array(z.string())]).optional(),
   /** Any registered neck (src/necks/index.ts); unset: an FPN of 256 channels with one extra level. */
   neck: NECKS.schema().optional(),
-  rpn_head: rpnHeadSchema.optional(),
+  /** Any registered RPN head (src/heads/rpn/index.ts); 'rpn' when `type` is unset. */
+  rpn_head: RPN_HEADS.schema({ defaultType: 'rpn' }).prefault({}),
   input: inputSchema,
 };
 
@@ -148,13 +119,11 @@ export function isDetectorConfig(c: { type: string }): c is DetectorConfig {
 }
 
 /**
- * Every convention-dependent value, fully specified: the anchors, RPN and input values, and the
- * RoI head values (`RoiConventions`) that the RoI head's entry applies its config's settings to.
+ * Every convention-dependent value, fully specified: the RPN head's (`RpnConventions`) and the
+ * RoI head's (`RoiConventions`), which their registry entries apply their configs' settings to,
+ * and the input's.
  */
-export interface ConventionValues extends RoiConventions {
-  anchors: { scales: number[]; ratios: number[]; round: boolean; centerOffset: number; strideMode: AnchorStrideMode };
-  rpnCoder: BoxCoderOptions;
-  rpnTest: { nmsPre: number; maxPerImg: number; iouThr: number; minSize: number; minSizeInclusive: boolean };
+export interface ConventionValues extends RpnConventions, RoiConventions {
   input: { scale: [number, number] | null; rounding: 'round' | 'floor'; sizeDivisor: number };
 }
 
@@ -194,32 +163,15 @@ export const TORCHVISION_CONVENTIONS: ConventionValues = {
 };
 
 /**
- * The convention values of `c`: its profile with the config's anchor, RPN and input settings
- * applied. The RoI head values stay the profile's: the RoI head's entry applies its own settings
+ * The convention values of `c`: its profile with the config's input settings applied. The RPN
+ * and RoI head values stay the profile's: each head's entry applies its own config's settings
  * (see {@link maskPasteValues} for the mask paste).
  */
 export function conventionValues(c: DetectorConfig): ConventionValues {
   const p = c.conventions === 'torchvision' ? TORCHVISION_CONVENTIONS : MMDET_CONVENTIONS;
-  const ag = c.rpn_head?.anchor_generator ?? {};
-  const rt = c.rpn_head?.test ?? {};
   const inp = c.input;
   return {
     ...p,
-    anchors: {
-      scales: ag.scales ?? p.anchors.scales,
-      ratios: ag.ratios ?? p.anchors.ratios,
-      round: ag.round ?? p.anchors.round,
-      centerOffset: ag.center_offset ?? p.anchors.centerOffset,
-      strideMode: ag.stride_mode ?? p.anchors.strideMode,
-    },
-    rpnCoder: resolveCoder(c.rpn_head?.bbox_coder, p.rpnCoder),
-    rpnTest: {
-      nmsPre: rt.nms_pre ?? p.rpnTest.nmsPre,
-      maxPerImg: rt.max_per_img ?? p.rpnTest.maxPerImg,
-      iouThr: rt.iou_threshold ?? p.rpnTest.iouThr,
-      minSize: rt.min_bbox_size ?? p.rpnTest.minSize,
-      minSizeInclusive: rt.min_size_inclusive ?? p.rpnTest.minSizeInclusive,
-    },
     input: {
       scale: inp.scale === undefined ? p.input.scale : inp.scale,
       rounding: inp.rounding ?? p.input.rounding,

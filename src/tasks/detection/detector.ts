@@ -12,10 +12,8 @@ import type { Network } from '../../core/model.js';
 import type { Ops } from '../../core/ops.js';
 import { Scope } from '../../core/params.js';
 import { type ConventionValues, conventionValues, DEFAULT_NECK, type DetectorConfig, maskPasteValues } from '../../config/detector.js';
-import { anchorGridSpecs } from '../../core/det/anchors.js';
-import type { AnchorGridSpec } from '../../core/det-ops.js';
-import { type ProposalOptions, proposals } from '../../heads/rpn/proposals.js';
-import { RpnHead } from '../../heads/rpn/rpn-head.js';
+import type { RpnHead } from '../../heads/rpn/contract.js';
+import { RPN_HEADS } from '../../heads/rpn/index.js';
 import type { RoiHead } from '../../heads/roi/contract.js';
 import { ROI_HEADS } from '../../heads/roi/index.js';
 import { type Backbone, backboneLevels, type Neck } from '../../core/components.js';
@@ -53,12 +51,10 @@ export class Detector {
   readonly neck: Neck;
   readonly rpnHead: RpnHead;
   readonly roiHead: RoiHead;
-  /** The profile's values with the config's anchor, RPN and input settings (the RoI head applies its own). */
+  /** The profile's values with the config's input settings (the RPN and RoI heads apply their own). */
   readonly conventions: ConventionValues;
   /** How masks are pasted at the original size. */
   readonly maskPaste: { paste: 'grid_sample' | 'torchvision'; maskThr: number };
-  readonly anchorGrids: readonly AnchorGridSpec[];
-  readonly proposalOptions: ProposalOptions;
   readonly classNames: readonly string[];
   private readonly levels: ReturnType<typeof backboneLevels>;
 
@@ -69,11 +65,7 @@ export class Detector {
     this.backboneSpecs = this.levels.specs;
     this.neck = NECKS.build(this.scope.child('neck'), this.backboneSpecs, config.neck ?? DEFAULT_NECK);
     const pyramid = this.neck.outSpecs;
-    const channels = pyramid[0].channels;
-    const numAnchors = v.anchors.ratios.length * v.anchors.scales.length;
-    this.rpnHead = new RpnHead(this.scope.child('rpn_head'), channels, config.rpn_head?.feat_channels ?? channels, numAnchors);
-    this.anchorGrids = anchorGridSpecs({ ...v.anchors, strides: pyramid.map((s) => s.stride) });
-    this.proposalOptions = { ...v.rpnTest, coder: v.rpnCoder };
+    this.rpnHead = RPN_HEADS.build(this.scope.child('rpn_head'), pyramid, config.rpn_head, { conventions: v });
     // RoIs pool from the pyramid levels the neck made of backbone levels (not the extra ones).
     const roiStrides = new Set(this.neck.inSpecs.map((s) => s.stride));
     const pooled = pyramid.filter((s) => roiStrides.has(s.stride));
@@ -96,8 +88,7 @@ export class Detector {
 
   /** RPN proposals [P, 4] and their scores [P]; `imageSize` is [height, width] of the valid (unpadded) image. */
   rpnForward<T>(ops: DetOps<T>, pyramid: readonly T[], image: T, imageSize: T): { boxes: T; scores: T } {
-    const heads = pyramid.map((f) => this.rpnHead.forward(ops, f));
-    return proposals(ops, pyramid, heads, this.anchorGrids, image, imageSize, this.proposalOptions);
+    return this.rpnHead.proposals(ops, pyramid, image, imageSize);
   }
 
   /** The whole detector on one image [1, 3, H, W] (padded), `imageSize` [2] its valid height and width. */

@@ -61,12 +61,11 @@ function sliceImage(t: tf.Tensor, i: number, n: number): tf.Tensor {
 export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, batch: DetBatchTargets, cfg: DetTrainConfig, rng: TrainRng, info?: DetLossInfo): DetLosses {
   const [n, inH, inW] = x.shape as number[];
   if (batch.gts.length !== n || batch.sizes.length !== n) throw new Error(`detector loss: ${n} images but ${batch.gts.length} targets`);
-  const v = det.conventions;
   const pyramid = det.neckForward(ops, det.backboneForward(ops, x));
   const heads = pyramid.map((f) => det.rpnHead.forward(ops, f));
 
   // RPN targets over all anchors of every image.
-  const levelAnchors = pyramid.map((f, l) => gridAnchorsHost(det.anchorGrids[l], f.shape[1] as number, f.shape[2] as number, inH, inW));
+  const levelAnchors = pyramid.map((f, l) => gridAnchorsHost(det.rpnHead.anchorGrids[l], f.shape[1] as number, f.shape[2] as number, inH, inW));
   const total = levelAnchors.reduce((s, a) => s + a.length / 4, 0);
   const anchors = new Float32Array(4 * total);
   let off = 0;
@@ -83,7 +82,7 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
   const rpnAssigner = assignerOptions(cfg.rpn.assigner);
   const rpnSampler = samplerOptions(cfg.rpn.sampler, false);
   for (let i = 0; i < n; i++) {
-    const t = rpnTargets(anchors, batch.gts[i], rpnAssigner, rpnSampler, v.rpnCoder, rng);
+    const t = rpnTargets(anchors, batch.gts[i], rpnAssigner, rpnSampler, det.rpnHead.coder, rng);
     lab.set(t.labels, i * total);
     labW.set(t.labelWeights, i * total);
     tgt.set(t.bboxTargets, i * total * 4);
@@ -111,7 +110,7 @@ export function detectorLosses(det: Detector, ops: TfjsDetOps, x: tf.Tensor, bat
   const regData = heads.map((h) => h.reg.dataSync());
   const perImage = levelAnchors.map((a) => a.length / 4);
   const rp = cfg.rpn_proposal;
-  const propOpts = { nmsPre: rp.nms_pre, maxPerImg: rp.max_per_img ?? (det.roiHead.stages.length > 1 ? 2000 : 1000), iouThr: rp.iou_threshold, minSize: rp.min_bbox_size, minSizeInclusive: false, coder: det.proposalOptions.coder };
+  const propOpts = { nmsPre: rp.nms_pre, maxPerImg: rp.max_per_img ?? (det.roiHead.stages.length > 1 ? 2000 : 1000), iouThr: rp.iou_threshold, minSize: rp.min_bbox_size, minSizeInclusive: false, coder: det.rpnHead.coder };
 
   const proposals: Float32Array[] = [];
   for (let i = 0; i < n; i++) {
