@@ -12,7 +12,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ import { bindWeights } from '../../../src/core/weights.js';
 import type { DetectorConfig } from '../../../src/config/detector.js';
 import { resolveConfig } from '../../../configs/index.js';
 import { loadWeights } from '../../../src/io/load-weights.js';
+import { decompressRle, rleArea } from '../../../src/io/coco/rle.js';
+import type { CocoResult } from '../../../src/io/coco/types.js';
 import { Detector } from '../../../src/tasks/detection/detector.js';
 import { createDetectorRunner, type DetectorRunner } from '../../../src/tasks/detection/detector-runner.js';
 import { pasteMask, regionToFull } from '../../../src/tasks/detection/detector-paste.js';
@@ -150,19 +152,43 @@ describe('Cascade Mask R-CNN deployment', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('convnext detect runs a cascade config on an image and writes its JSON and overlay', async () => {
+  it('convnext detect and convnext eval run a cascade config: a ground truth made of its detections evaluates to AP 1', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'convnext-cascade-'));
     const bin = fileURLToPath(new URL('../../../bin/convnext.js', import.meta.url));
     const image = fileURLToPath(new URL('../../../assets/demo/chelsea.jpg', import.meta.url));
     expect(existsSync(image), 'bundled sample photo').toBe(true);
-    const r = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(process.execPath, [bin, 'detect', '-c', 'test_cascade-mask-rcnn_convnext-narrow', '-w', join(DIR, 'cascade.pth'), '--image', image, '-o', tmp, '--score-thr', '0.2'],
-        { timeout: 120_000 }, (err, _stdout, stderr) => resolve({ code: err ? 1 : 0, stderr }));
+    const images = join(tmp, 'images');
+    mkdirSync(images);
+    copyFileSync(image, join(images, 'chelsea.jpg'));
+    const cli = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [bin, ...args], { timeout: 120_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
     });
+    const weights = join(DIR, 'cascade.pth');
+    const out = join(tmp, 'out');
+    const r = await cli(['detect', '-c', 'test_cascade-mask-rcnn_convnext-narrow', '-w', weights, '--image', images, '-o', out, '--score-thr', '0.2']);
     expect(r.code, r.stderr).toBe(0);
-    const results = JSON.parse(readFileSync(join(tmp, 'results.json'), 'utf8')) as Array<{ score: number; category_id: number }>;
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as CocoResult[];
     expect(results.length).toBeGreaterThan(0);
     for (const d of results) expect(d.score).toBeGreaterThanOrEqual(0.2);
+    // Ground truth: every detection with a non-empty mask becomes an object of its category.
+    const imgs = JSON.parse(readFileSync(join(out, 'images.json'), 'utf8')) as Array<{ id: number; file_name: string; width: number; height: number }>;
+    const rle = (d: CocoResult) => decompressRle(d.segmentation as { size: [number, number]; counts: string });
+    const kept = results.filter((d) => rleArea(rle(d)) > 0);
+    // The categories are the model's classes (ids 1…C, results name them by id).
+    const names = new Detector(resolveConfig('test_cascade-mask-rcnn_convnext-narrow') as DetectorConfig).classNames;
+    const ann = join(tmp, 'ann.json');
+    writeFileSync(ann, JSON.stringify({
+      images: imgs.map((im) => ({ ...im, file_name: im.file_name.split('/').pop() })),
+      categories: names.map((name, i) => ({ id: i + 1, name })),
+      annotations: kept.map((d, i) => ({ id: i + 1, image_id: d.image_id, category_id: d.category_id, bbox: d.bbox, iscrowd: 0, area: rleArea(rle(d)), segmentation: d.segmentation })),
+    }));
+    const report = join(tmp, 'report.json');
+    const e = await cli(['eval', '-c', 'test_cascade-mask-rcnn_convnext-narrow', '-w', weights, '--data', ann, '--images', images, '--out', report]);
+    expect(e.code, e.stderr).toBe(0);
+    const rep = JSON.parse(readFileSync(report, 'utf8')) as Record<string, { stats: Record<string, number> }>;
+    // The model finds the same instances again (plus lower-scored ones, ranked after them).
+    expect(rep.bbox.stats.AP).toBeCloseTo(1, 6);
+    expect(rep.segm.stats.AP).toBeCloseTo(1, 6);
     rmSync(tmp, { recursive: true, force: true });
   });
 });
