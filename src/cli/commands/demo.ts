@@ -10,7 +10,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { mkdir, readdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { assetPath } from '../../io/assets.js';
 import { createRunner, ENGINES, type EngineName } from '../../core/engine.js';
 import { UserError } from '../../core/errors.js';
 import type { HostTensor } from '../../core/host-tensor.js';
@@ -31,7 +31,7 @@ import { topK } from '../../tasks/classification/topk.js';
 import { weightsFor } from '../common.js';
 import { imageFiles, outputStems } from '../../io/image-files.js';
 
-const ASSETS = fileURLToPath(new URL('../../../assets/demo/', import.meta.url));
+const ASSETS = assetPath('demo');
 const DET = { config: 'demo_mask-rcnn_convnext-synth', weights: 'mask-rcnn_convnext-synth.safetensors' };
 const SEG = { config: 'demo_upernet_convnext-synth', weights: 'upernet_convnext-synth.safetensors' };
 const CLS = { config: 'test_convnext-t-narrow_cls10', weights: 'convnext-t-narrow_cls10.safetensors', image: 'chelsea.jpg' };

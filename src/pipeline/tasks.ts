@@ -1,0 +1,131 @@
+/**
+ * One runner per task: builds the model of a resolved config on an engine and turns one decoded
+ * image into the task's plain result, reusing the CLI's predictors (the same numbers as
+ * `convnext detect`, `segment`, `classify` and `features`).
+ */
+import { createRunner, type EngineName, type EngineOptions } from '../core/engine.js';
+import { UserError } from '../core/errors.js';
+import type { HostTensor } from '../core/host-tensor.js';
+import { isDetectorConfig } from '../config/detector.js';
+import type { ModelConfig } from '../config/models.js';
+import { toTensor, type RgbImage } from '../image/rgb.js';
+import { compressRle } from '../io/coco/rle.js';
+import { classificationInput } from '../io/image.js';
+import { Classifier } from '../tasks/classification/classifier.js';
+import { topK } from '../tasks/classification/topk.js';
+import { Detector } from '../tasks/detection/detector.js';
+import { DetectorPredictor, regionToRle } from '../tasks/detection/detector-predict.js';
+import { featureModel } from '../tasks/features.js';
+import { Segmentor } from '../tasks/segmentation/segmentor.js';
+import { classShares } from '../tasks/segmentation/segmentor-output.js';
+import { SegmentorPredictor } from '../tasks/segmentation/segmentor-predict.js';
+import { loadBound } from './models.js';
+import type { Task, TaskTypes } from './types.js';
+
+/** A task's model on an engine: one image → its result. */
+export interface TaskRunner<K extends Task> {
+  readonly classNames: readonly string[];
+  run(img: RgbImage, options: TaskTypes[K]['options']): Promise<TaskTypes[K]['result']>;
+  dispose(): Promise<void>;
+}
+
+interface Build {
+  config: ModelConfig;
+  weights: string;
+  engine: EngineName;
+  engineOptions: EngineOptions;
+  /** The model's name in messages. */
+  origin: string;
+}
+
+function wrongType(task: Task, b: Build, expected: string): never {
+  throw new UserError(`pipeline('${task}'): ${b.origin} is a ${b.config.type}, not a ${expected}`);
+}
+
+async function detection(task: 'object-detection' | 'instance-segmentation', b: Build): Promise<TaskRunner<typeof task>> {
+  if (!isDetectorConfig(b.config)) wrongType(task, b, 'detector (mask_rcnn, cascade_mask_rcnn)');
+  const det = new Detector(b.config);
+  const predictor = await DetectorPredictor.create(det, await loadBound(det.scope.registry, b.weights), b.engine, b.engineOptions);
+  return {
+    classNames: det.classNames,
+    async run(img, o) {
+      const r = await predictor.predict(img, { scoreThr: o.threshold ?? 0.3 });
+      return r.instances.map((ins) => ({
+        label: ins.className,
+        labelId: ins.label,
+        score: ins.score,
+        box: { xmin: ins.box[0], ymin: ins.box[1], xmax: ins.box[2], ymax: ins.box[3] },
+        ...(o.mask === false ? {} : { mask: compressRle(regionToRle(ins.mask, r.height, r.width)) }),
+      }));
+    },
+    dispose: () => predictor.dispose(),
+  };
+}
+
+async function segmentation(b: Build): Promise<TaskRunner<'image-segmentation'>> {
+  if (b.config.type !== 'segmentor') wrongType('image-segmentation', b, 'segmentor');
+  const cfg = b.config;
+  const model = new Segmentor(cfg);
+  const predictor = await SegmentorPredictor.create(model, await loadBound(model.scope.registry, b.weights), b.engine, b.engineOptions);
+  return {
+    classNames: model.classNames,
+    async run(img, o) {
+      const pred = await predictor.predict(img, { mode: o.mode ?? cfg.test.mode, tta: o.tta });
+      const classes = classShares(pred.labels, model.classNames).map((c) => ({ label: c.name, labelId: c.index, pixels: c.pixels, share: c.fraction }));
+      return { width: pred.labels.width, height: pred.labels.height, labels: Uint16Array.from(pred.labels.data), classes };
+    },
+    dispose: async () => { await predictor.runner.dispose(); },
+  };
+}
+
+async function classification(b: Build): Promise<TaskRunner<'image-classification'>> {
+  if (b.config.type !== 'classifier') wrongType('image-classification', b, 'classifier');
+  const cfg = b.config;
+  const model = new Classifier(cfg);
+  const net = model.network();
+  const runner = await createRunner(b.engine, net, await loadBound(net.registry, b.weights), b.engineOptions);
+  return {
+    classNames: model.classNames,
+    async run(img, o) {
+      const { logits } = await runner.run(await classificationInput(img, cfg.input));
+      return topK(logits.data, Math.min(o.topk ?? 5, cfg.num_classes)).map(({ index, prob }) => ({ label: model.classNames[index], labelId: index, score: prob }));
+    },
+    dispose: async () => { await runner.dispose(); },
+  };
+}
+
+/** The features input of an image: classifiers crop as in evaluation; dense models pad to /32. */
+async function featuresInput(cfg: ModelConfig, img: RgbImage): Promise<HostTensor> {
+  if (cfg.type === 'classifier') return classificationInput(img, cfg.input);
+  return toTensor(img, cfg.input.mean, cfg.input.std, 32);
+}
+
+async function features(b: Build): Promise<TaskRunner<'image-feature-extraction'>> {
+  const fm = featureModel(b.config);
+  const runner = await createRunner(b.engine, fm.network, await loadBound(fm.network.registry, b.weights), b.engineOptions);
+  return {
+    classNames: [],
+    async run(img) {
+      const out = await runner.run(await featuresInput(b.config, img));
+      return Object.fromEntries(fm.specs.map((s) => [s.name, { shape: [...out[s.name].shape], data: Float32Array.from(out[s.name].data), stride: s.stride, channels: s.channels }]));
+    },
+    dispose: async () => { await runner.dispose(); },
+  };
+}
+
+/** The runner of `task` for a resolved model. */
+export function taskRunner<K extends Task>(task: K, b: Build): Promise<TaskRunner<K>> {
+  switch (task) {
+    case 'object-detection':
+    case 'instance-segmentation':
+      return detection(task, b) as Promise<TaskRunner<K>>;
+    case 'image-segmentation':
+      return segmentation(b) as Promise<TaskRunner<K>>;
+    case 'image-classification':
+      return classification(b) as Promise<TaskRunner<K>>;
+    case 'image-feature-extraction':
+      return features(b) as Promise<TaskRunner<K>>;
+    default:
+      throw new UserError(`pipeline: unknown task '${String(task)}'`);
+  }
+}

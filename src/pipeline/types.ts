@@ -1,0 +1,135 @@
+/** The pipeline API's public types: tasks, inputs, options and results (plain objects). */
+import type { Sharp } from 'sharp';
+import type { BackendChoice } from '../core/tfjs/backend.js';
+import type { EngineName } from '../core/engine.js';
+import type { ModelConfigInput } from '../config/models.js';
+import type { RgbImage } from '../image/rgb.js';
+
+/** The tasks `pipeline()` builds. */
+export type Task = 'object-detection' | 'instance-segmentation' | 'image-segmentation' | 'image-classification' | 'image-feature-extraction';
+
+/**
+ * One image: a file path, the bytes of an encoded image (JPEG, PNG, WebP, …), a sharp instance,
+ * or decoded 8-bit RGB pixels (`{ width, height, data }`, row-major, 3 bytes per pixel).
+ */
+export type ImageInput = string | Uint8Array | Sharp | RgbImage;
+
+/** How a pipeline is built. Without `config` and `weights`, the task's bundled demo model is used. */
+export interface PipelineOptions {
+  /** A named config (see `convnext configs`), a JSON config file, or a config object. */
+  config?: string | ModelConfigInput;
+  /** Config overrides, as the CLI's `--set` (`key=value`). */
+  set?: readonly string[];
+  /** Weights file (.safetensors or .pth of any supported layout). Required with a config that has no bundled weights. */
+  weights?: string;
+  /** Inference engine (default 'ort': onnxruntime-node). */
+  engine?: EngineName;
+  /** TensorFlow.js backend (tfjs engine; default 'auto'). */
+  backend?: BackendChoice;
+  /** onnxruntime intra-op threads (ort engine). */
+  threads?: number;
+}
+
+/** A box in original-image pixels. */
+export interface Box {
+  xmin: number;
+  ymin: number;
+  xmax: number;
+  ymax: number;
+}
+
+/** A binary mask at the original image size, as COCO's compressed RLE (pycocotools' `counts` string). */
+export interface RleMask {
+  /** [height, width]. */
+  size: [number, number];
+  counts: string;
+}
+
+/** One detected instance. */
+export interface DetectedObject {
+  label: string;
+  /** 0-based class index. */
+  labelId: number;
+  score: number;
+  box: Box;
+  /** The instance mask (absent with `{ mask: false }`). */
+  mask?: RleMask;
+}
+
+export interface DetectionOptions {
+  /** Keep instances scoring at least this (default 0.3, as `convnext detect`). */
+  threshold?: number;
+  /** Encode each instance's mask (default true). */
+  mask?: boolean;
+}
+
+/** A class present in a label map. */
+export interface ClassShare {
+  label: string;
+  labelId: number;
+  pixels: number;
+  /** Fraction of the image's pixels. */
+  share: number;
+}
+
+/** A semantic segmentation: a class index per pixel and the classes present, most pixels first. */
+export interface SemanticSegmentation {
+  width: number;
+  height: number;
+  /** Class index per pixel, row-major, width × height. */
+  labels: Uint16Array;
+  classes: ClassShare[];
+}
+
+export interface SegmentationOptions {
+  /** Whole image or sliding window (default: the config's `test.mode`). */
+  mode?: 'whole' | 'slide';
+  /** Flip and multi-scale test-time augmentation (the config's `tta` scales). */
+  tta?: boolean;
+}
+
+/** One class of a classification, by probability. */
+export interface ClassScore {
+  label: string;
+  labelId: number;
+  score: number;
+}
+
+export interface ClassificationOptions {
+  /** How many classes (default 5). */
+  topk?: number;
+}
+
+/** One feature level: NCHW float32 values, its stride and channel count. */
+export interface FeatureLevel {
+  shape: number[];
+  data: Float32Array;
+  stride: number;
+  channels: number;
+}
+
+/** Feature levels by name (p2 … p5). */
+export type Features = Record<string, FeatureLevel>;
+
+/** What each task returns per image, and its call options. */
+export interface TaskTypes {
+  'object-detection': { result: DetectedObject[]; options: DetectionOptions };
+  'instance-segmentation': { result: DetectedObject[]; options: DetectionOptions };
+  'image-segmentation': { result: SemanticSegmentation; options: SegmentationOptions };
+  'image-classification': { result: ClassScore[]; options: ClassificationOptions };
+  'image-feature-extraction': { result: Features; options: Record<string, never> };
+}
+
+/** A built pipeline: call it on one image or an array of images; dispose it when done. */
+export interface Pipeline<K extends Task> {
+  (input: ImageInput, options?: TaskTypes[K]['options']): Promise<TaskTypes[K]['result']>;
+  (inputs: readonly ImageInput[], options?: TaskTypes[K]['options']): Promise<Array<TaskTypes[K]['result']>>;
+  readonly task: K;
+  /** The resolved model config. */
+  readonly config: import('../config/models.js').ModelConfig;
+  /** Class names by index (empty for feature extraction). */
+  readonly classNames: readonly string[];
+  /** Releases the engine session (or tensors). */
+  dispose(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
