@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly through tsx, so a fresh clone needs no build step.
-import { register } from 'tsx/esm/api';
+// Runs the compiled CLI (dist/, built by `npm run build`, which `npm ci` / `npm install` run
+// through the `prepare` script, and which the published package contains).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/src/cli/main.js', import.meta.url);
+if (!existsSync(main)) {
+  console.error('convnext: the compiled CLI is missing (dist/src/cli/main.js); run `npm run build` in the package folder');
+  process.exit(1);
+}
+await import(main.href);

@@ -3,7 +3,7 @@
  * user errors into one-line messages (stack traces only with `--verbose`).
  */
 import { Command } from 'commander';
-import { commands } from './commands/index.js';
+import { registerCommands } from './commands/index.js';
 import { reportError } from './report-error.js';
 
 const program = new Command();
@@ -13,9 +13,8 @@ program
   .option('--verbose', 'show stack traces on errors')
   .showHelpAfterError('(run with --help for usage)');
 
-for (const register of commands) register(program);
-
 try {
+  await registerCommands(program, process.argv.slice(2));
   await program.parseAsync(process.argv);
 } catch (err) {
   process.exitCode = reportError(err, program.opts<{ verbose?: boolean }>().verbose ?? process.argv.includes('--verbose'));

@@ -14,6 +14,7 @@ import { runSession, sessionOptions } from '../../core/ort/runner.js';
 import { mainNetwork, nativeSize } from '../../tasks/networks.js';
 import { addModelOptions, configFromFlags, type ModelFlags, positiveInt, weightsFor } from '../common.js';
 import { parseSize } from './export.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 interface BenchFlags extends ModelFlags {
   size?: string;
@@ -25,7 +26,7 @@ interface BenchFlags extends ModelFlags {
 }
 
 export function register(program: Command): void {
-  const cmd = program.command('bench').description('median latency and peak memory of a model (random weights unless --weights)');
+  const cmd = program.command('bench').description(DESCRIPTIONS['bench']);
   addModelOptions(cmd, { weights: 'optional' })
     .option('--size <HxW>', 'input size (default: the config\'s own, else 224)')
     .option('--runs <n>', 'timed runs', positiveInt('--runs'), 20)

@@ -6,6 +6,7 @@ import { Classifier } from '../../tasks/classification/classifier.js';
 import { topK } from '../../tasks/classification/topk.js';
 import { classificationInput, readRgb } from '../../io/image.js';
 import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, positiveInt, weightsFor } from '../common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 interface ClassifyFlags extends ModelFlags {
   image: string;
@@ -13,7 +14,7 @@ interface ClassifyFlags extends ModelFlags {
 }
 
 export function register(program: Command): void {
-  const cmd = program.command('classify').description('classify an image; prints JSON with the top-k classes');
+  const cmd = program.command('classify').description(DESCRIPTIONS['classify']);
   addModelOptions(cmd, { weights: 'required' })
     .requiredOption('--image <file>', 'input image')
     .option('--topk <k>', 'number of classes to print', positiveInt('--topk'), 5)

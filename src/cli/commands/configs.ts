@@ -2,19 +2,20 @@
 import type { Command } from 'commander';
 import { configNames, resolveConfig } from '../../../configs/index.js';
 import { collect } from '../common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 
 export function register(program: Command): void {
   program
     .command('configs')
-    .description('list the named configs')
+    .description(DESCRIPTIONS['configs'])
     .option('--json', 'print as a JSON array')
     .action((o: { json?: boolean }) => {
       const names = configNames();
       if (o.json) console.log(JSON.stringify(names));
       else for (const n of names) console.log(n);
     });
-  const config = program.command('config').description('inspect configs');
+  const config = program.command('config').description(DESCRIPTIONS['config']);
   config
     .command('show <name>')
     .description('print a config with defaults and overrides applied, as JSON')

@@ -14,6 +14,7 @@ import { byteProgress } from '../progress.js';
 import { bindWeights, formatBindReport } from '../../core/weights.js';
 import { resolveConfig } from '../../../configs/index.js';
 import { mainNetwork } from '../../tasks/networks.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 /** Options of {@link convertCheckpoint}. */
 export interface ConvertOptions {
@@ -112,7 +113,7 @@ interface ConvertFlags {
 export function register(program: Command): void {
   program
     .command('convert')
-    .description('convert a checkpoint (.pth zip/legacy or .safetensors; official, timm, torchvision, mmdet, mmseg layouts) to canonical safetensors')
+    .description(DESCRIPTIONS['convert'])
     .argument('<in>', 'checkpoint to read')
     .argument('<out>', 'output .safetensors (written atomically)')
     .addOption(new Option('--from <layout>', 'key layout of the input').choices(['auto', ...CHECKPOINT_SOURCES]).default('auto'))

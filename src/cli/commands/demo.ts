@@ -30,6 +30,7 @@ import { SegmentorPredictor } from '../../tasks/segmentation/segmentor-predict.j
 import { topK } from '../../tasks/classification/topk.js';
 import { weightsFor } from '../common.js';
 import { imageFiles, outputStems } from '../../io/image-files.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 const ASSETS = assetPath('demo');
 const DET = { config: 'demo_mask-rcnn_convnext-synth', weights: 'mask-rcnn_convnext-synth.safetensors' };
@@ -138,7 +139,7 @@ function parseScore(v: string): number {
 export function register(program: Command): void {
   program
     .command('demo')
-    .description('run the bundled demo models (Mask R-CNN and UPerNet trained on synthetic shapes) on sample images: overlays and JSON')
+    .description(DESCRIPTIONS['demo'])
     .option('-o, --out <dir>', 'output folder', 'convnext-demo')
     .option('--image <path>', 'an image or a folder of images instead of the bundled samples')
     .addOption(new Option('-e, --engine <engine>', 'engine for detection and segmentation').choices([...ENGINES]).default('ort'))

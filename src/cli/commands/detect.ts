@@ -19,6 +19,7 @@ import { DetectorPredictor, toCocoResults } from '../../tasks/detection/detector
 import { renderOverlay } from '../../tasks/detection/detector-overlay.js';
 import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 
 interface DetectFlags extends ModelFlags {
@@ -42,7 +43,7 @@ export function detectorConfig(f: ModelFlags): DetectorConfig {
 }
 
 export function register(program: Command): void {
-  const cmd = program.command('detect').description('instance segmentation (Mask R-CNN, Cascade Mask R-CNN): COCO-style JSON and an overlay PNG per image');
+  const cmd = program.command('detect').description(DESCRIPTIONS['detect']);
   addModelOptions(cmd, { weights: 'required' })
     .requiredOption('--image <path>', 'an image, or a folder of images')
     .requiredOption('-o, --out <dir>', 'output folder')

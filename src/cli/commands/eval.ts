@@ -10,6 +10,7 @@ import { BACKEND_CHOICES } from '../../core/tfjs/backend.js';
 import { collect, configFromFlags, positiveInt } from '../common.js';
 import { evalDetection, type EvalDetFlags } from './eval-det.js';
 import { evalSegmentation, type EvalSegFlags } from './eval-seg.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 type EvalFlags = EvalDetFlags & EvalSegFlags;
 
@@ -28,7 +29,7 @@ function refuse(f: EvalFlags, keys: readonly (keyof EvalFlags)[], kind: string):
 export function register(program: Command): void {
   program
     .command('eval')
-    .description('evaluate a model on a dataset: COCO bbox/segm for Mask R-CNN, mIoU for segmentors')
+    .description(DESCRIPTIONS['eval'])
     .option('-c, --config <name>', 'named config or JSON file (not needed with --results)')
     .option('--set <key=value>', 'override a config value (repeatable)', collect)
     .option('-w, --weights <file>', 'weights (.safetensors or .pth)')

@@ -5,6 +5,7 @@ import { buildOnnx } from '../../core/ort/build.js';
 import { mainNetwork, nativeSize } from '../../tasks/networks.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { collect, configFromFlags, type ModelFlags, weightsFor } from '../common.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 interface ExportFlags extends Pick<ModelFlags, 'config' | 'set' | 'weights'> {
   out: string;
@@ -26,7 +27,7 @@ export function parseSize(s: string): [number, number] {
 export function register(program: Command): void {
   program
     .command('export')
-    .description('write the model as an ONNX graph (opset 17) that onnxruntime or Triton can run')
+    .description(DESCRIPTIONS['export'])
     .requiredOption('-c, --config <name>', 'named config or JSON file')
     .option('--set <key=value>', 'override a config value (repeatable)', collect)
     .requiredOption('-w, --weights <file>', 'weights (.safetensors or .pth)')

@@ -10,6 +10,7 @@ import { toTensor } from '../../image/rgb.js';
 import { writeSafetensors } from '../../io/safetensors.js';
 import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { readInputTensor } from '../input-tensor.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 interface FeaturesFlags extends ModelFlags {
   image?: string;
@@ -27,7 +28,7 @@ export async function imageInput(cfg: ModelConfig, file: string): Promise<HostTe
 export function register(program: Command): void {
   const cmd = program
     .command('features')
-    .description("extract every output level (p2…p5) of a model's backbone into a safetensors file");
+    .description(DESCRIPTIONS['features']);
   addModelOptions(cmd, { weights: 'required' })
     .option('--image <file>', 'input image (sharp: EXIF orientation, RGB, normalised)')
     .option('--tensor <file>', 'raw NCHW float32 input: the first tensor of a safetensors file, no preprocessing')

@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { inspectWeights, type WeightsInfo } from '../../io/load-weights.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 /** Human-readable listing of {@link WeightsInfo}. */
 export function formatInspect(info: WeightsInfo): string {
@@ -27,7 +28,7 @@ export function formatInspect(info: WeightsInfo): string {
 export function register(program: Command): void {
   program
     .command('inspect')
-    .description('list the tensors, parameter count, key layout and wrapper of a checkpoint (.pth or .safetensors)')
+    .description(DESCRIPTIONS['inspect'])
     .argument('<file>', 'checkpoint')
     .option('--json', 'print JSON')
     .option('--wrapper <key>', 'top-level entry holding the state dict')

@@ -17,6 +17,7 @@ import { SegmentorPredictor } from '../../tasks/segmentation/segmentor-predict.j
 import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
 import { imageFiles, outputStems } from '../../io/image-files.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export interface SegmentFlags extends ModelFlags {
   image: string;
@@ -82,7 +83,7 @@ export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: stri
 }
 
 export function register(program: Command): void {
-  const cmd = program.command('segment').description('semantic segmentation: label PNG, colour overlay PNG and JSON summary per image');
+  const cmd = program.command('segment').description(DESCRIPTIONS['segment']);
   addModelOptions(cmd, { weights: 'required' })
     .requiredOption('--image <path>', 'an image, or a folder of images')
     .requiredOption('-o, --out <dir>', 'output folder')

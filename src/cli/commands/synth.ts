@@ -8,6 +8,7 @@ import { SHAPE_KINDS, type ShapeKind } from '../../data/synth/shapes.js';
 import { type SynthSummary, type SynthTask, writeSynthDataset } from '../../data/synth/write.js';
 import { positiveInt } from '../common.js';
 import { progress } from '../progress.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 export interface SynthFlags {
   task: SynthTask;
@@ -71,7 +72,7 @@ export async function runSynth(f: SynthFlags, stream: NodeJS.WriteStream = proce
 export function register(program: Command): void {
   program
     .command('synth')
-    .description('write a deterministic synthetic dataset of shapes: COCO JSON (det) or label maps (seg)')
+    .description(DESCRIPTIONS['synth'])
     .addOption(new Option('--task <task>', 'dataset kind').choices(['det', 'seg']).makeOptionMandatory())
     .requiredOption('--out <dir>', 'output folder (images/ and annotations.json, or images/, annotations/ and classes.json)')
     .requiredOption('--n <count>', 'number of images', positiveInt('--n'))

@@ -10,6 +10,7 @@ import { resolveRecipe } from '../../../configs/index.js';
 import { train } from '../../train/trainer.js';
 import { positiveInt } from '../common.js';
 import { progress, type Progress } from '../progress.js';
+import { DESCRIPTIONS } from './descriptions.js';
 
 interface TrainFlags {
   config: string;
@@ -30,7 +31,7 @@ function shortTerm(k: string): string {
 export function register(program: Command): void {
   program
     .command('train')
-    .description('train or fine-tune a Mask R-CNN or UPerNet model (tfjs engine) with checkpoints, logs and evaluation')
+    .description(DESCRIPTIONS['train'])
     .requiredOption('-c, --config <name>', 'training recipe (e.g. demo_mask-rcnn_synth) or a detector / segmentor config')
     .option('--set <key=value>', 'override a recipe value (repeatable), e.g. optimizer.lr=1e-4 or model.backbone.drop_path_rate=0.1', (v: string, p: string[] = []) => [...p, v])
     .requiredOption('--data <path>', 'training data: a folder with annotations.json + images/ (detection) or images/ + annotations/ (segmentation), or a COCO JSON file')
