@@ -13,6 +13,12 @@ program
   .option('--verbose', 'show stack traces on errors')
   .showHelpAfterError('(run with --help for usage)');
 
+// `convnext configs | head`: a closed pipe ends the output quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 try {
   await registerCommands(program, process.argv.slice(2));
   await program.parseAsync(process.argv);

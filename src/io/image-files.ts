@@ -3,16 +3,25 @@ import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { UserError } from '../core/errors.js';
 
-/** Extensions read as images (sharp decodes them all). */
-export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif', '.avif']);
+/** Extensions read as images: the formats sharp decodes (not BMP, which it cannot read). */
+export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']);
 
 /** Whether a file name has an image extension. */
 export function isImageFile(name: string): boolean {
   return IMAGE_EXTENSIONS.has(extname(name).toLowerCase());
 }
 
-/** Image files of a path: the file itself, or a folder's images sorted by name. */
-export function imageFiles(path: string): string[] {
+/**
+ * Image files of one or more paths (as a shell expands `a/*.png`): each file itself, or a folder's
+ * images sorted by name, in the order given; a file named twice is read once.
+ */
+export function imageFiles(paths: string | readonly string[]): string[] {
+  const list = typeof paths === 'string' ? [paths] : paths;
+  return [...new Set(list.flatMap(filesOf))];
+}
+
+/** Image files of one path: the file itself, or a folder's images sorted by name. */
+function filesOf(path: string): string[] {
   let st;
   try {
     st = statSync(path);

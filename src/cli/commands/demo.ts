@@ -39,7 +39,7 @@ const CLS = { config: 'test_convnext-t-narrow_cls10', weights: 'convnext-t-narro
 
 interface DemoFlags {
   out: string;
-  image?: string;
+  image?: string[];
   engine: EngineName;
   scoreThr: number;
 }
@@ -56,13 +56,29 @@ async function sampleImages(): Promise<string[]> {
   return (await readdir(dir)).filter((f) => f.endsWith('.png')).sort().map((f) => join(dir, f));
 }
 
-/** Runs `each` on every image (read as RGB) with its output stem under `dir`; disposes the predictor at the end. */
+/** Images that could not be read, by file, with why (listed at the end of the run). */
+const failures = new Map<string, string>();
+
+/**
+ * Runs `each` on every image (read as RGB) with its output stem under `dir`; an image that cannot
+ * be read is recorded in `failures` and skipped. Disposes the predictor at the end.
+ */
 async function perImage(files: readonly string[], dir: string, predictor: { dispose(): Promise<void> }, each: (file: string, img: RgbImage, stem: string) => Promise<unknown>): Promise<unknown[]> {
   await mkdir(dir, { recursive: true });
   const out: unknown[] = [];
   try {
     const stems = outputStems(files);
-    for (const [i, file] of files.entries()) out.push(await each(file, await readRgb(file), join(dir, stems[i])));
+    for (const [i, file] of files.entries()) {
+      let img: RgbImage;
+      try {
+        img = await readRgb(file);
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        failures.set(file, e.message);
+        continue;
+      }
+      out.push(await each(file, img, join(dir, stems[i])));
+    }
   } finally {
     await predictor.dispose();
   }
@@ -141,7 +157,7 @@ export function register(program: Command): void {
     .command('demo')
     .description(DESCRIPTIONS['demo'])
     .option('-o, --out <dir>', 'output folder', 'convnext-demo')
-    .option('--image <path>', 'an image or a folder of images instead of the bundled samples')
+    .option('--image <paths...>', 'images and/or folders of images instead of the bundled samples')
     .addOption(new Option('-e, --engine <engine>', 'engine for detection and segmentation').choices([...ENGINES]).default('ort'))
     .option('--score-thr <x>', 'keep detections scoring at least this', parseScore, 0.5)
     .option('--verbose', 'show stack traces on errors')
@@ -154,5 +170,9 @@ export function register(program: Command): void {
       const features = await classification(f);
       await writeFileAtomic(join(f.out, 'demo.json'), `${JSON.stringify({ engine: f.engine, detect, segment, features }, null, 2)}\n`);
       console.log(`wrote ${join(f.out, 'detect')}/, ${join(f.out, 'segment')}/, features.safetensors, classification.json and demo.json`);
+      if (failures.size > 0) {
+        for (const [file, error] of failures) console.error(`failed: ${error.startsWith(file) ? error : `${file}: ${error}`}`);
+        throw new UserError(`${failures.size} image(s) could not be read (listed above); the others were written to ${f.out}`);
+      }
     });
 }

@@ -23,7 +23,7 @@ import { DESCRIPTIONS } from './descriptions.js';
 
 
 interface DetectFlags extends ModelFlags {
-  image: string;
+  image: string[];
   out: string;
   scoreThr: number;
   overlay: boolean;
@@ -45,7 +45,7 @@ export function detectorConfig(f: ModelFlags): DetectorConfig {
 export function register(program: Command): void {
   const cmd = program.command('detect').description(DESCRIPTIONS['detect']);
   addModelOptions(cmd, { weights: 'required' })
-    .requiredOption('--image <path>', 'an image, or a folder of images')
+    .requiredOption('--image <paths...>', 'images and/or folders of images (several, or a shell glob)')
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--score-thr <x>', 'keep instances scoring at least this', parseScore, 0.3)
     .option('--no-overlay', 'do not write overlay PNGs')

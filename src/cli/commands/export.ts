@@ -1,5 +1,5 @@
 /** `convnext export`: the model as one ONNX file (fixed size, or dynamic batch/height/width). */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { UserError } from '../../core/errors.js';
 import { buildOnnx } from '../../core/ort/build.js';
 import { mainNetwork, nativeSize } from '../../tasks/networks.js';
@@ -32,7 +32,7 @@ export function register(program: Command): void {
     .option('--set <key=value>', 'override a config value (repeatable)', collect)
     .requiredOption('-w, --weights <file>', 'weights (.safetensors or .pth)')
     .requiredOption('-o, --out <file>', 'output .onnx file')
-    .option('--dynamic', 'dynamic batch, height and width')
+    .addOption(new Option('--dynamic', 'dynamic batch, height and width').conflicts('size'))
     .option('--size <HxW>', 'fixed input size (default: the config\'s own, e.g. 224 for classifiers)')
     .option('--verbose', 'show stack traces on errors')
     .action(async (f: ExportFlags) => {

@@ -20,7 +20,7 @@ import { imageFiles, outputStems } from '../../io/image-files.js';
 import { DESCRIPTIONS } from './descriptions.js';
 
 export interface SegmentFlags extends ModelFlags {
-  image: string;
+  image: string[];
   out: string;
   mode?: 'whole' | 'slide';
   tta?: boolean;
@@ -85,7 +85,7 @@ export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: stri
 export function register(program: Command): void {
   const cmd = program.command('segment').description(DESCRIPTIONS['segment']);
   addModelOptions(cmd, { weights: 'required' })
-    .requiredOption('--image <path>', 'an image, or a folder of images')
+    .requiredOption('--image <paths...>', 'images and/or folders of images (several, or a shell glob)')
     .requiredOption('-o, --out <dir>', 'output folder')
     .addOption(new Option('--mode <mode>', 'whole image or sliding window (default: the config\'s)').choices(['whole', 'slide']))
     .option('--tta', 'flip and multi-scale test-time augmentation (the config\'s tta scales)')

@@ -32,6 +32,17 @@ async function activate(name: string): Promise<boolean> {
 }
 
 /**
+ * The cpu backend prints a banner ("install tfjs-node") to the console on its first tensor; our
+ * output is our own lines (the chosen backend is logged instead). The banner is gated by the
+ * backend's `firstUse` flag, which is cleared here. Returns true.
+ */
+function quietCpuBanner(): boolean {
+  const backend = tf.findBackend('cpu') as unknown as { firstUse?: boolean } | null;
+  if (backend && backend.firstUse === true) backend.firstUse = false;
+  return true;
+}
+
+/**
  * Makes a TensorFlow.js backend active and returns its description. Called once per process by
  * the engine; later calls return the first choice. `log` receives one line naming the choice.
  */
@@ -44,7 +55,7 @@ export async function initBackend(choice: BackendChoice = 'auto', log: (line: st
   const attempts: Array<[string, () => Promise<boolean>]> = [];
   const native = (pkg: string) => async () => (await tryImport(pkg)) && activate('tensorflow');
   const wasm = async () => (await tryImport('@tensorflow/tfjs-backend-wasm')) && (await activate('wasm')) && installWasmSlice();
-  const cpu = async () => (await tryImport('@tensorflow/tfjs-backend-cpu')) && activate('cpu');
+  const cpu = async () => (await tryImport('@tensorflow/tfjs-backend-cpu')) && (await activate('cpu')) && quietCpuBanner();
   if (choice === 'auto' || choice === 'node-gpu') attempts.push(['tensorflow (tfjs-node-gpu)', native('@tensorflow/tfjs-node-gpu')]);
   if (choice === 'auto' || choice === 'node') attempts.push(['tensorflow (tfjs-node)', native('@tensorflow/tfjs-node')]);
   if (choice === 'auto' || choice === 'wasm') attempts.push(['wasm', wasm]);

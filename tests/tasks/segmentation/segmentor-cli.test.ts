@@ -21,7 +21,7 @@ const CONFIG = 'test_upernet_convnext-narrow_cls5';
 let dir: string;
 
 function flags(image: string, out: string, extra: Partial<SegmentFlags> = {}): SegmentFlags {
-  return { config: CONFIG, weights: WEIGHTS, engine: 'ort', backend: 'wasm', image, out, opacity: 0.5, overlay: true, ...extra };
+  return { config: CONFIG, weights: WEIGHTS, engine: 'ort', backend: 'wasm', image: [image], out, opacity: 0.5, overlay: true, ...extra };
 }
 
 /** A smooth colourful test image. */

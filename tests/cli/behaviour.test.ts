@@ -1,0 +1,84 @@
+/**
+ * CLI behaviour a new user runs into: several --image values (a shell glob), a folder run that
+ * continues past a bad file, conflicting export flags, a closed output pipe, no TensorFlow.js
+ * banner, and only the image formats that can be decoded listed as images.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { imageFiles, isImageFile } from '../../src/io/image-files.js';
+
+const BIN = fileURLToPath(new URL('../../bin/convnext.js', import.meta.url));
+const ASSETS = fileURLToPath(new URL('../../assets/demo/', import.meta.url));
+const SHAPES = join(ASSETS, 'shapes');
+const tmp = mkdtempSync(join(tmpdir(), 'convnext-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 240_000 }, (err, stdout, stderr) => resolve({ code: err ? (err.code as number) ?? 1 : 0, stdout, stderr }));
+  });
+}
+
+describe('CLI behaviour', () => {
+  it('detect takes several --image values (as a shell expands a glob)', async () => {
+    const out = join(tmp, 'several');
+    const files = [join(SHAPES, 'shapes_0.png'), join(SHAPES, 'shapes_2.png')];
+    const r = await cli(['detect', '-c', 'demo_mask-rcnn_convnext-synth', '-w', join(ASSETS, 'mask-rcnn_convnext-synth.safetensors'), '--image', ...files, '-o', out, '--no-overlay']);
+    expect(r.code, r.stderr).toBe(0);
+    const images = JSON.parse(readFileSync(join(out, 'images.json'), 'utf8')) as Array<{ file_name: string }>;
+    expect(images.map((i) => i.file_name)).toEqual(files);
+  });
+
+  it('demo on a folder with a bad file writes the others and lists the failure', async () => {
+    const dir = join(tmp, 'mixed');
+    mkdirSync(dir, { recursive: true });
+    for (const f of ['shapes_1.png', 'shapes_3.png']) copyFileSync(join(SHAPES, f), join(dir, f));
+    writeFileSync(join(dir, 'broken.png'), 'not a png');
+    const out = join(tmp, 'demo');
+    const r = await cli(['demo', '--image', dir, '-o', out]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/failed: .*broken\.png: cannot read image/);
+    expect(r.stderr).toMatch(/1 image\(s\) could not be read/);
+    for (const stem of ['shapes_1', 'shapes_3']) {
+      expect(existsSync(join(out, 'detect', `${stem}.json`)), stem).toBe(true);
+      expect(existsSync(join(out, 'segment', `${stem}.json`)), stem).toBe(true);
+    }
+  });
+
+  it('export refuses --dynamic with --size', async () => {
+    const r = await cli(['export', '-c', 'test_convnext-t-narrow_cls10', '-w', join(ASSETS, 'convnext-t-narrow_cls10.safetensors'), '-o', join(tmp, 'x.onnx'), '--dynamic', '--size', '320x480']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/option '--dynamic' cannot be used with option '--size <HxW>'/);
+    expect(existsSync(join(tmp, 'x.onnx'))).toBe(false);
+  });
+
+  it('a closed output pipe (convnext configs | head -1) ends quietly', async () => {
+    const child = spawn(process.execPath, [BIN, 'configs'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
+  it('no TensorFlow.js banner on the cpu backend: only our own lines', async () => {
+    const r = await cli(['classify', '-c', 'test_convnext-t-narrow_cls10', '-w', join(ASSETS, 'convnext-t-narrow_cls10.safetensors'), '--image', join(ASSETS, 'chelsea.jpg'), '-e', 'tfjs', '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr + r.stdout).not.toMatch(/Hi, looks like you are running TensorFlow\.js/);
+    expect(r.stderr).toMatch(/tfjs backend: cpu/);
+  });
+
+  it('BMP (which sharp cannot decode) is not listed as an image', () => {
+    expect(isImageFile('a.bmp')).toBe(false);
+    const dir = join(tmp, 'bmp');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'a.bmp'), 'BM');
+    copyFileSync(join(SHAPES, 'shapes_0.png'), join(dir, 'b.png'));
+    expect(imageFiles(dir)).toEqual([join(dir, 'b.png')]);
+  });
+});
