@@ -40,14 +40,31 @@ export function closeNames(names: readonly string[], name: string): string[] {
     .map((x) => x.n);
 }
 
-/** The raw (unvalidated) config of a name in `catalog`, or of a JSON file path. */
+/** The parsed contents of a JSON config file (a model config, or a training recipe with its `model`). */
+export function readConfigFile(name: string): Record<string, unknown> {
+  let v: unknown;
+  try {
+    v = JSON.parse(readFileSync(name, 'utf8'));
+  } catch (e) {
+    throw new UserError(`config file ${name}: ${(e as Error).message}`);
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UserError(`config file ${name}: expected a JSON object`);
+  return v as Record<string, unknown>;
+}
+
+/** Whether a raw config is a training recipe (a `model` object, no `type`), as a training run saves it. */
+export function isRecipeLike(raw: Record<string, unknown>): boolean {
+  return raw.type === undefined && typeof raw.model === 'object' && raw.model !== null;
+}
+
+/**
+ * The raw (unvalidated) config of a name in `catalog`, or of a JSON file path. A training run's
+ * saved config.json (a recipe) gives its model.
+ */
 export function rawConfig(catalog: ConfigCatalog, name: string): ModelConfigInput {
   if (name.endsWith('.json')) {
-    try {
-      return JSON.parse(readFileSync(name, 'utf8')) as ModelConfigInput;
-    } catch (e) {
-      throw new UserError(`config file ${name}: ${(e as Error).message}`);
-    }
+    const raw = readConfigFile(name);
+    return (isRecipeLike(raw) ? raw.model : raw) as ModelConfigInput;
   }
   const c = catalog[name];
   if (!c) throw new UserError(`unknown config '${name}' (did you mean ${closeNames(catalogNames(catalog), name).join(', ')}? 'convnext configs' lists all)`);

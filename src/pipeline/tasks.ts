@@ -15,6 +15,7 @@ import { Classifier } from '../tasks/classification/classifier.js';
 import { topK } from '../tasks/classification/topk.js';
 import { Detector } from '../tasks/detection/detector.js';
 import { DetectorPredictor, regionToRle } from '../tasks/detection/detector-predict.js';
+import { DEFAULT_SCORE_THR } from '../tasks/detection/detector-json.js';
 import { featureModel } from '../tasks/features.js';
 import { Segmentor } from '../tasks/segmentation/segmentor.js';
 import { classShares } from '../tasks/segmentation/segmentor-output.js';
@@ -49,7 +50,7 @@ async function detection(task: 'object-detection' | 'instance-segmentation', b: 
   return {
     classNames: det.classNames,
     async run(img, o) {
-      const r = await predictor.predict(img, { scoreThr: o.threshold ?? 0.3 });
+      const r = await predictor.predict(img, { scoreThr: o.threshold ?? DEFAULT_SCORE_THR });
       return r.instances.map((ins) => ({
         label: ins.className,
         labelId: ins.label,

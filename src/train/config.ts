@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import { ENGINES } from '../core/engine.js';
 import type { ModelConfig } from '../config/models.js';
-import { applyOverride, catalogNames, closeNames, type ConfigCatalog, formatIssues, rawConfig, validateConfig } from '../config/resolve.js';
+import { applyOverride, catalogNames, closeNames, type ConfigCatalog, formatIssues, isRecipeLike, rawConfig, readConfigFile, validateConfig } from '../config/resolve.js';
 import { type DetPipeline, detPipelineSchema, type SegPipeline, segPipelineSchema } from '../data/pipeline.js';
 import { type DetTrainConfig, detTrainSchema } from './det/config.js';
 import { optimizerSchema, scheduleSchema, type OptimizerConfig, type ScheduleConfigInput } from './optim/config.js';
@@ -97,7 +97,11 @@ export function resolveRecipeFrom(catalog: RecipeCatalog, name: string, override
   let raw: Record<string, unknown>;
   const recipe = catalog.recipes[name];
   if (recipe) raw = structuredClone(recipe) as Record<string, unknown>;
-  else if (catalog.models[name] || name.endsWith('.json')) raw = { model: name };
+  else if (name.endsWith('.json')) {
+    // A training run's saved config.json is a whole recipe; any other JSON file a model config.
+    const file = readConfigFile(name);
+    raw = isRecipeLike(file) ? file : { model: file };
+  } else if (catalog.models[name]) raw = { model: name };
   else throw new UserError(`unknown config '${name}' (did you mean ${closeNames(catalogNames(catalog.models), name).join(', ')}? recipes: ${Object.keys(catalog.recipes).sort().join(', ')})`);
   if (typeof raw.model === 'string') raw.model = rawConfig(catalog.models, raw.model) as Record<string, unknown>;
   for (const o of overrides) applyOverride(raw, o);

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { imageFiles, isImageFile } from '../../src/io/image-files.js';
+import { resolveRecipe } from '../../configs/index.js';
 
 const BIN = fileURLToPath(new URL('../../bin/convnext.js', import.meta.url));
 const ASSETS = fileURLToPath(new URL('../../assets/demo/', import.meta.url));
@@ -47,6 +48,13 @@ describe('CLI behaviour', () => {
       expect(existsSync(join(out, 'detect', `${stem}.json`)), stem).toBe(true);
       expect(existsSync(join(out, 'segment', `${stem}.json`)), stem).toBe(true);
     }
+    // demo and detect write one format, at one default threshold, for the same model and images.
+    const det = join(tmp, 'demo-vs-detect');
+    const d = await cli(['detect', '-c', 'demo_mask-rcnn_convnext-synth', '-w', join(ASSETS, 'mask-rcnn_convnext-synth.safetensors'), '--image', dir, '-o', det, '--no-overlay']);
+    expect(d.code).not.toBe(0);
+    for (const stem of ['shapes_1', 'shapes_3']) {
+      expect(JSON.parse(readFileSync(join(out, 'detect', `${stem}.json`), 'utf8'))).toEqual(JSON.parse(readFileSync(join(det, `${stem}.json`), 'utf8')));
+    }
   });
 
   it('export refuses --dynamic with --size', async () => {
@@ -80,5 +88,22 @@ describe('CLI behaviour', () => {
     writeFileSync(join(dir, 'a.bmp'), 'BM');
     copyFileSync(join(SHAPES, 'shapes_0.png'), join(dir, 'b.png'));
     expect(imageFiles(dir)).toEqual([join(dir, 'b.png')]);
+  });
+
+  it("a training run's saved config.json is accepted back by --config; convnext configs lists the recipes", async () => {
+    const recipe = resolveRecipe('test_train_upernet');
+    const saved = join(tmp, 'config.json');
+    writeFileSync(saved, JSON.stringify(recipe.raw, null, 2));
+    const show = await cli(['config', 'show', saved]);
+    expect(show.code, show.stderr).toBe(0);
+    expect((JSON.parse(show.stdout) as { type: string }).type).toBe('segmentor');
+    // As a training config it is the whole recipe again (optimizer and schedule included).
+    const back = resolveRecipe(saved);
+    expect(back.optimizer).toEqual(recipe.optimizer);
+    expect(back.model).toEqual(recipe.model);
+    const list = await cli(['configs', '--json']);
+    const names = JSON.parse(list.stdout) as { configs: string[]; recipes: string[] };
+    expect(names.recipes).toContain('test_train_upernet');
+    expect(names.configs).toContain('demo_upernet_convnext-synth');
   });
 });

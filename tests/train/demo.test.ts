@@ -23,7 +23,7 @@ const SIZE = 160;
 /** Shapes (of 14 in the four samples) the bundled detector must find with the right class at score ≥ 0.5 (it finds 13). */
 const MIN_FOUND = 12;
 
-interface DetJson { width: number; height: number; instances: Array<{ class_name: string; score: number; box: number[] }> }
+interface DetJson { width: number; height: number; instances: Array<{ class_name: string; score: number; bbox: number[] }> }
 interface SegJson { classes: Array<{ name: string; fraction: number }> }
 
 /** Bounding box [x1, y1, x2, y2] of a row-major mask. */
@@ -65,15 +65,17 @@ describe('convnext demo', () => {
 
       const det = JSON.parse(readFileSync(join(out, 'detect', `shapes_${i}.json`), 'utf8')) as DetJson;
       expect([det.width, det.height]).toEqual([SIZE, SIZE]);
-      for (const d of det.instances) {
+      // The same per-image format as `convnext detect` (COCO xywh boxes), at its default threshold.
+      const dets = det.instances.map((d) => ({ ...d, box: [d.bbox[0], d.bbox[1], d.bbox[0] + d.bbox[2], d.bbox[1] + d.bbox[3]] }));
+      for (const d of dets) {
         expect(DEFAULT_KINDS).toContain(d.class_name);
-        expect(d.score).toBeGreaterThanOrEqual(0.5);
+        expect(d.score).toBeGreaterThanOrEqual(0.3);
         expect(d.box[0] >= 0 && d.box[1] >= 0 && d.box[2] <= SIZE && d.box[3] <= SIZE && d.box[0] < d.box[2] && d.box[1] < d.box[3], `box ${d.box}`).toBe(true);
       }
       // Greedy one-to-one matching of detections (best score first) to shapes of the same kind.
       const truth = scene.instances.map((s) => ({ kind: s.kind as string, box: maskBox(s.mask, SIZE), used: false }));
       total += truth.length;
-      for (const d of [...det.instances].sort((a, b) => b.score - a.score)) {
+      for (const d of [...dets].sort((a, b) => b.score - a.score)) {
         const t = truth.find((g) => !g.used && g.kind === d.class_name && iou(g.box, d.box) >= 0.5);
         if (t) {
           t.used = true;
@@ -89,7 +91,7 @@ describe('convnext demo', () => {
       expect(Math.abs(share('background') - bg), `image ${i}: background share`).toBeLessThan(0.1);
     }
     expect(total).toBe(14);
-    console.log(`demo: ${found} of ${total} shapes found with the right class (box IoU ≥ 0.5, score ≥ 0.5)`);
+    console.log(`demo: ${found} of ${total} shapes found with the right class (box IoU ≥ 0.5, score ≥ 0.3)`);
     expect(found).toBeGreaterThanOrEqual(MIN_FOUND);
   });
 });

@@ -1,6 +1,6 @@
 /** `convnext configs` lists named configs; `convnext config show NAME [--set …]` prints one resolved. */
 import type { Command } from 'commander';
-import { configNames, resolveConfig } from '../../../configs/index.js';
+import { configNames, recipeNames, resolveConfig } from '../../../configs/index.js';
 import { collect } from '../common.js';
 import { DESCRIPTIONS } from './descriptions.js';
 
@@ -9,11 +9,16 @@ export function register(program: Command): void {
   program
     .command('configs')
     .description(DESCRIPTIONS['configs'])
-    .option('--json', 'print as a JSON array')
+    .option('--json', 'print as JSON: { configs, recipes }')
     .action((o: { json?: boolean }) => {
       const names = configNames();
-      if (o.json) console.log(JSON.stringify(names));
-      else for (const n of names) console.log(n);
+      const recipes = recipeNames();
+      if (o.json) console.log(JSON.stringify({ configs: names, recipes }));
+      else {
+        for (const n of names) console.log(n);
+        console.log('\ntraining recipes (convnext train -c NAME):');
+        for (const n of recipes) console.log(n);
+      }
     });
   const config = program.command('config').description(DESCRIPTIONS['config']);
   config

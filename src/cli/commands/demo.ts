@@ -23,6 +23,7 @@ import { Classifier } from '../../tasks/classification/classifier.js';
 import { Detector } from '../../tasks/detection/detector.js';
 import { renderOverlay } from '../../tasks/detection/detector-overlay.js';
 import { DetectorPredictor } from '../../tasks/detection/detector-predict.js';
+import { DEFAULT_SCORE_THR, imageDetections } from '../../tasks/detection/detector-json.js';
 import { featureModel } from '../../tasks/features.js';
 import { Segmentor } from '../../tasks/segmentation/segmentor.js';
 import { classShares, labelPng, overlayPng } from '../../tasks/segmentation/segmentor-output.js';
@@ -92,12 +93,9 @@ async function detection(files: readonly string[], f: DemoFlags): Promise<unknow
   const predictor = await DetectorPredictor.create(cfg, weights, f.engine, { log: (l) => console.log(l) });
   return perImage(files, join(f.out, 'detect'), predictor, async (file, img, stem) => {
     const r = await predictor.predict(img, { scoreThr: f.scoreThr });
-    const instances = r.instances.map((i) => ({
-      class_name: i.className, label: i.label, score: +i.score.toFixed(4), box: i.box.map((v) => +v.toFixed(1)),
-      mask_pixels: i.mask.data.reduce((a, b) => a + b, 0),
-    }));
+    const { instances } = imageDetections(file, r, files.indexOf(file) + 1, { cocoClasses: false });
     await writeFileAtomic(`${stem}.png`, await renderOverlay(img, r));
-    await writeFileAtomic(`${stem}.json`, `${JSON.stringify({ image: file, width: r.width, height: r.height, instances }, null, 2)}\n`);
+    await writeFileAtomic(`${stem}.json`, JSON.stringify({ image: file, width: r.width, height: r.height, instances }));
     console.log(`  detect  ${basename(file)}: ${instances.map((i) => `${i.class_name} ${i.score.toFixed(2)}`).join(', ') || 'nothing'}`);
     return { image: file, overlay: `${stem}.png`, json: `${stem}.json`, instances: instances.length };
   });
@@ -159,7 +157,7 @@ export function register(program: Command): void {
     .option('-o, --out <dir>', 'output folder', 'convnext-demo')
     .option('--image <paths...>', 'images and/or folders of images instead of the bundled samples')
     .addOption(new Option('-e, --engine <engine>', 'engine for detection and segmentation').choices([...ENGINES]).default('ort'))
-    .option('--score-thr <x>', 'keep detections scoring at least this', parseScore, 0.5)
+    .option('--score-thr <x>', 'keep detections scoring at least this', parseScore, DEFAULT_SCORE_THR)
     .option('--verbose', 'show stack traces on errors')
     .action(async (f: DemoFlags) => {
       const files = f.image ? imageFiles(f.image) : await sampleImages();

@@ -1,7 +1,7 @@
 /** One line per sub-command, for `convnext --help` without loading the commands (they load on use). */
 export const DESCRIPTIONS = {
   demo: 'run the bundled demo models (Mask R-CNN and UPerNet trained on synthetic shapes) on sample images: overlays and JSON',
-  configs: 'list the named configs',
+  configs: 'list the named configs and training recipes',
   config: 'inspect configs',
   features: "extract every output level (p2…p5) of a model's backbone into a safetensors file",
   classify: 'classify an image; prints JSON with the top-k classes',

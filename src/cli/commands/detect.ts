@@ -15,7 +15,8 @@ import { readRgb } from '../../io/image.js';
 import { imageFiles, outputStems } from '../../io/image-files.js';
 
 import { Detector } from '../../tasks/detection/detector.js';
-import { DetectorPredictor, toCocoResults } from '../../tasks/detection/detector-predict.js';
+import { DetectorPredictor } from '../../tasks/detection/detector-predict.js';
+import { DEFAULT_SCORE_THR, imageDetections } from '../../tasks/detection/detector-json.js';
 import { renderOverlay } from '../../tasks/detection/detector-overlay.js';
 import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
@@ -47,7 +48,7 @@ export function register(program: Command): void {
   addModelOptions(cmd, { weights: 'required' })
     .requiredOption('--image <paths...>', 'images and/or folders of images (several, or a shell glob)')
     .requiredOption('-o, --out <dir>', 'output folder')
-    .option('--score-thr <x>', 'keep instances scoring at least this', parseScore, 0.3)
+    .option('--score-thr <x>', 'keep instances scoring at least this', parseScore, DEFAULT_SCORE_THR)
     .option('--no-overlay', 'do not write overlay PNGs')
     .action(async (f: DetectFlags) => {
       const cfg = detectorConfig(f);
@@ -76,10 +77,10 @@ export function register(program: Command): void {
           }
           const r = await predictor.predict(img, { scoreThr: f.scoreThr });
           const id = i + 1;
-          const results = toCocoResults(r, id, { cocoClasses });
+          const record = imageDetections(file, r, id, { cocoClasses });
+          const results = record.instances.map(({ label: _label, class_name: _name, ...res }) => res);
           const stem = stems[i];
-          const instances = results.map((res, k) => ({ ...res, label: r.instances[k].label, class_name: r.instances[k].className }));
-          await writeFileAtomic(join(f.out, `${stem}.json`), JSON.stringify({ image: file, width: r.width, height: r.height, instances }));
+          await writeFileAtomic(join(f.out, `${stem}.json`), JSON.stringify(record));
           if (f.overlay) await writeFileAtomic(join(f.out, `${stem}.png`), await renderOverlay(img, r));
           all.push(...results);
           images.push({ id, file_name: file, width: r.width, height: r.height });
