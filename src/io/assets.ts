@@ -21,6 +21,11 @@ export function packageRoot(): string {
   }
 }
 
+/** The package's version (package.json). */
+export function packageVersion(): string {
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
 /** A path under the package's assets/ directory. */
 export function assetPath(...parts: string[]): string {
   return join(packageRoot(), 'assets', ...parts);

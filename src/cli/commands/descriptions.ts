@@ -8,7 +8,7 @@ export const DESCRIPTIONS = {
   export: 'write the model as an ONNX graph (opset 17) that onnxruntime or Triton can run',
   bench: 'median latency and peak memory of a model (random weights unless --weights)',
   convert: 'convert a checkpoint (.pth zip/legacy or .safetensors; official, timm, torchvision, mmdet, mmseg layouts) to canonical safetensors',
-  inspect: 'list the tensors, parameter count, key layout and wrapper of a checkpoint (.pth or .safetensors)',
+  inspect: 'list the tensors, parameter count, key layout and wrapper of a checkpoint (.pth or .safetensors), or the inputs, outputs and metadata of an ONNX model',
   detect: 'instance segmentation (Mask R-CNN, Cascade Mask R-CNN): COCO-style JSON and an overlay PNG per image',
   segment: 'semantic segmentation: label PNG, colour overlay PNG and JSON summary per image',
   eval: 'evaluate a model on a dataset: COCO bbox/segm for Mask R-CNN, mIoU for segmentors',

@@ -4,6 +4,8 @@ import { UserError } from '../../core/errors.js';
 import { buildOnnx } from '../../core/ort/build.js';
 import { mainNetwork, nativeSize } from '../../tasks/networks.js';
 import { writeFileAtomic } from '../../io/atomic.js';
+import { packageVersion } from '../../io/assets.js';
+import { exportMetadata } from '../../tasks/model-metadata.js';
 import { collect, configFromFlags, type ModelFlags, weightsFor } from '../common.js';
 import { DESCRIPTIONS } from './descriptions.js';
 
@@ -41,7 +43,10 @@ export function register(program: Command): void {
       const weights = await weightsFor(net.registry, f.weights);
       const size = f.dynamic ? undefined : f.size ? parseSize(f.size) : nativeSize(cfg);
       if (!f.dynamic && !size) throw new UserError(`config ${f.config} has no fixed input size: give --size HxW or --dynamic`);
-      const bytes = buildOnnx(net, weights, size ? { size, batch: 1 } : {});
+      const input = [size ? 1 : 'batch', net.inputChannels, size?.[0] ?? 'height', size?.[1] ?? 'width'];
+      const producerVersion = packageVersion();
+      const metadata = exportMetadata(cfg, { name: f.config, producerVersion, input });
+      const bytes = buildOnnx(net, weights, { ...(size ? { size, batch: 1 } : {}), metadata, producerVersion });
       await writeFileAtomic(f.out, bytes);
       const inputs = size ? `input [1, ${net.inputChannels}, ${size[0]}, ${size[1]}]` : `input [batch, ${net.inputChannels}, height, width]`;
       console.error(`wrote ${f.out} (${(bytes.length / 1e6).toFixed(1)} MB): ${inputs} -> ${Object.keys(net.outputs).join(', ')}`);

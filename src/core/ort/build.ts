@@ -11,6 +11,10 @@ export interface BuildOptions {
   batch?: number;
   /** The graph's name. */
   name?: string;
+  /** ONNX `metadata_props` (key → string) that describe the model to readers. */
+  metadata?: Readonly<Record<string, string>>;
+  /** The producer version written into the model. */
+  producerVersion?: string;
 }
 
 /**
@@ -32,5 +36,5 @@ export function buildOnnx(net: Network, weights: WeightMap, opts: BuildOptions =
     if (!v) throw new Error(`network did not produce output ${name}`);
     g.output(name, ops.materialize(v));
   }
-  return g.toBytes(opts.name);
+  return g.toBytes(opts.name, opts.metadata, opts.producerVersion);
 }

@@ -142,12 +142,13 @@ export class GraphBuilder {
     };
   }
 
-  /** Serialises the model. */
-  toBytes(graphName = 'convnext'): Uint8Array {
+  /** Serialises the model, with `metadata` as its `metadata_props` and `producerVersion` as the producer's. */
+  toBytes(graphName = 'convnext', metadata: Readonly<Record<string, string>> = {}, producerVersion = ''): Uint8Array {
     const model = {
       irVersion: IR_VERSION,
       producerName: 'convnext',
-      producerVersion: '0.1.0',
+      producerVersion,
+      metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
       opsetImport: [{ domain: '', version: OPSET }],
       graph: {
         name: graphName,

@@ -1,0 +1,49 @@
+/** Reads what an ONNX file says about itself: producer, inputs and outputs with their dims, `metadata_props`. */
+import { ModelProto } from './graph.js';
+
+/** One graph input or output: its name and dims (numbers, or names of dynamic dims). */
+export interface OnnxValueInfo {
+  name: string;
+  dims: Array<number | string>;
+}
+
+export interface OnnxInfo {
+  producer: string;
+  producerVersion: string;
+  opset: number;
+  inputs: OnnxValueInfo[];
+  outputs: OnnxValueInfo[];
+  /** `metadata_props`, key → value. */
+  metadata: Record<string, string>;
+}
+
+interface Dim { dimValue?: number | { toNumber(): number }; dimParam?: string }
+interface ValueInfo { name: string; type?: { tensorType?: { shape?: { dim?: Dim[] } } } }
+interface Model {
+  producerName?: string;
+  producerVersion?: string;
+  opsetImport?: Array<{ domain?: string; version?: number | { toNumber(): number } }>;
+  graph?: { input?: ValueInfo[]; output?: ValueInfo[]; initializer?: Array<{ name: string }> };
+  metadataProps?: Array<{ key: string; value: string }>;
+}
+
+const num = (v: number | { toNumber(): number } | undefined): number => (v === undefined ? 0 : typeof v === 'number' ? v : v.toNumber());
+
+function valueInfo(v: ValueInfo): OnnxValueInfo {
+  return { name: v.name, dims: (v.type?.tensorType?.shape?.dim ?? []).map((d) => (d.dimParam ? d.dimParam : num(d.dimValue))) };
+}
+
+/** Decodes the header of an ONNX model: throws when the bytes are not a ModelProto with a graph. */
+export function readOnnxInfo(bytes: Uint8Array): OnnxInfo {
+  const m = ModelProto.decode(bytes) as unknown as Model;
+  if (!m.graph) throw new Error('not an ONNX model (no graph)');
+  const inits = new Set((m.graph.initializer ?? []).map((t) => t.name));
+  return {
+    producer: m.producerName ?? '',
+    producerVersion: m.producerVersion ?? '',
+    opset: num((m.opsetImport ?? []).find((o) => !o.domain)?.version),
+    inputs: (m.graph.input ?? []).filter((v) => !inits.has(v.name)).map(valueInfo),
+    outputs: (m.graph.output ?? []).map(valueInfo),
+    metadata: Object.fromEntries((m.metadataProps ?? []).map((p) => [p.key, p.value])),
+  };
+}

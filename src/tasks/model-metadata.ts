@@ -1,0 +1,54 @@
+/**
+ * What an exported ONNX model says about itself (its `metadata_props`), so that a reader needs no
+ * config: the resolved config, the model type, class names, pre-processing and the layout of
+ * every output. Keys are prefixed `convnext.`; values are JSON.
+ */
+import type { ModelConfig } from '../config/models.js';
+import { isDetectorConfig } from '../config/detector.js';
+import { Classifier } from './classification/classifier.js';
+import { Detector } from './detection/detector.js';
+import { featureModel } from './features.js';
+import { Segmentor } from './segmentation/segmentor.js';
+
+/** The layout of each output of a config's deployable network (what `convnext export` writes). */
+export function outputLayouts(cfg: ModelConfig): Record<string, string> {
+  if (cfg.type === 'classifier') return { logits: '[N, num_classes] class logits (softmax for probabilities)' };
+  if (cfg.type === 'segmentor') return { logits: '[N, num_classes, H, W] class logits at the input size (argmax per pixel for labels)' };
+  if (isDetectorConfig(cfg)) {
+    return {
+      dets: '[D, 6] per detection: x1, y1, x2, y2 (input pixels), score, label (0-based class index, float); by score, descending',
+      masks: '[D, 1, 28, 28] mask probabilities inside each detection box (paste into the box, threshold 0.5)',
+      proposals: '[P, 5] RPN proposals: x1, y1, x2, y2, objectness',
+    };
+  }
+  return Object.fromEntries(featureModel(cfg).specs.map((s) => [s.name, `[N, ${s.channels}, H/${s.stride}, W/${s.stride}] features at stride ${s.stride}`]));
+}
+
+/** Class names of a config's model (empty for feature extractors). */
+export function classNamesOf(cfg: ModelConfig): readonly string[] {
+  if (cfg.type === 'classifier') return new Classifier(cfg).classNames;
+  if (cfg.type === 'segmentor') return new Segmentor(cfg).classNames;
+  if (isDetectorConfig(cfg)) return new Detector(cfg).classNames;
+  return [];
+}
+
+/** The `metadata_props` of a config's exported model. */
+export function exportMetadata(cfg: ModelConfig, o: { name: string; producerVersion: string; input: readonly (number | string)[] }): Record<string, string> {
+  return {
+    'convnext.version': o.producerVersion,
+    'convnext.model_type': cfg.type,
+    'convnext.config_name': o.name,
+    'convnext.config': JSON.stringify(cfg),
+    'convnext.class_names': JSON.stringify(classNamesOf(cfg)),
+    'convnext.input': JSON.stringify({
+      name: 'input',
+      dims: o.input,
+      layout: 'NCHW, RGB, float32',
+      normalize: '(pixel (0-255) - mean) / std, per channel',
+      mean: cfg.input.mean,
+      std: cfg.input.std,
+      ...(isDetectorConfig(cfg) ? { resize: 'keep ratio into input.scale (long, short), pad bottom/right to input.size_divisor', scale: cfg.input.scale ?? null, size_divisor: cfg.input.size_divisor ?? null, conventions: cfg.conventions } : {}),
+    }),
+    'convnext.outputs': JSON.stringify(outputLayouts(cfg)),
+  };
+}
