@@ -36,8 +36,9 @@ interface TensorInit {
 }
 
 function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
-  // Copy so the protobuf owns a tightly packed little-endian buffer (host is little-endian).
-  return new Uint8Array(a.buffer.slice(a.byteOffset, a.byteOffset + a.byteLength));
+  // A view of the values' bytes (little-endian host; typed arrays are tightly packed): the encoder
+  // only reads it, so no copy is needed.
+  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
 function encodeAttr(name: string, v: AttrValue): Record<string, unknown> {
