@@ -99,10 +99,19 @@ export class OrtOps implements Ops<Sym> {
     const bf = new Float32Array(outC);
     for (let o = 0; o < outC; o++) {
       let acc = b1 ? b1[o] : 0;
-      for (let i = 0; i < inC; i++) {
-        for (let j = (o * inC + i) * k, end = j + k; j < end; j++) {
-          Wf[j] = W[j] * w[i];
-          acc += W[j] * b[i];
+      if (k === 1) {
+        // Pointwise (the common case: ConvNeXt's Linear layers): one weight per (o, i).
+        for (let i = 0, j = o * inC; i < inC; i++, j++) {
+          const v = W[j];
+          Wf[j] = v * w[i];
+          acc += v * b[i];
+        }
+      } else {
+        for (let i = 0; i < inC; i++) {
+          for (let j = (o * inC + i) * k, end = j + k; j < end; j++) {
+            Wf[j] = W[j] * w[i];
+            acc += W[j] * b[i];
+          }
         }
       }
       bf[o] = acc;
