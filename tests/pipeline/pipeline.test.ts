@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pipeline } from '../../src/index.js';
+import { NAMED_CONFIGS, pipeline } from '../../src/index.js';
 import { readSafetensors } from '../../src/io/safetensors.js';
 import { readRgb } from '../../src/io/image.js';
 
@@ -122,6 +122,19 @@ describe('pipeline inputs, options and errors', () => {
     expect(detect.classNames).toEqual(['circle', 'square', 'triangle', 'star']);
     await detect[Symbol.asyncDispose]();
     await expect(detect(file)).rejects.toThrow(/disposed/);
+  });
+
+  it('a config object with overrides and a weights file gives what the named config gives', async () => {
+    const named = await pipeline('image-segmentation', { config: 'demo_upernet_convnext-synth', set: ['test.mode=slide', 'test.crop_size=[96,96]', 'test.stride=[64,64]'] });
+    const object = await pipeline('image-segmentation', {
+      config: NAMED_CONFIGS['demo_upernet_convnext-synth'],
+      set: ['test.mode=slide', 'test.crop_size=[96,96]', 'test.stride=[64,64]'],
+      weights: join(ASSETS, 'upernet_convnext-synth.safetensors'),
+    });
+    expect(object.config).toEqual(named.config);
+    expect(await object(IMAGES[2])).toEqual(await named(IMAGES[2]));
+    await named.dispose();
+    await object.dispose();
   });
 
   it('rejects bad options and inputs with one-line messages', async () => {
