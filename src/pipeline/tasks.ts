@@ -50,7 +50,7 @@ async function detection(task: 'object-detection' | 'instance-segmentation', b: 
   return {
     classNames: det.classNames,
     async run(img, o) {
-      const r = await predictor.predict(img, { scoreThr: o.threshold ?? DEFAULT_SCORE_THR });
+      const r = await predictor.predict(img, { scoreThr: o.threshold ?? DEFAULT_SCORE_THR, nms: o.nms });
       return r.instances.map((ins) => ({
         label: ins.className,
         labelId: ins.label,

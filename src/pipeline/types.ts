@@ -61,6 +61,8 @@ export interface DetectionOptions {
   threshold?: number;
   /** Encode each instance's mask (default true). */
   mask?: boolean;
+  /** 'agnostic': also suppress overlapping instances of other classes (default 'class': the model's NMS only). */
+  nms?: 'class' | 'agnostic';
 }
 
 /** A class present in a label map. */

@@ -32,6 +32,12 @@ describe('CLI behaviour', () => {
     expect(r.code, r.stderr).toBe(0);
     const images = JSON.parse(readFileSync(join(out, 'images.json'), 'utf8')) as Array<{ file_name: string }>;
     expect(images.map((i) => i.file_name)).toEqual(files);
+    // --nms agnostic: no more instances than the class-wise run.
+    const agnostic = join(tmp, 'agnostic');
+    const a = await cli(['detect', '-c', 'demo_mask-rcnn_convnext-synth', '-w', join(ASSETS, 'mask-rcnn_convnext-synth.safetensors'), '--image', ...files, '-o', agnostic, '--no-overlay', '--nms', 'agnostic']);
+    expect(a.code, a.stderr).toBe(0);
+    const count = (dir: string) => (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as unknown[]).length;
+    expect(count(agnostic)).toBeLessThanOrEqual(count(out));
   });
 
   it('demo on a folder with a bad file writes the others and lists the failure', async () => {

@@ -124,6 +124,27 @@ describe('pipeline inputs, options and errors', () => {
     await expect(detect(file)).rejects.toThrow(/disposed/);
   });
 
+  it("nms: 'agnostic' keeps one class per object: a subset of the class-wise result without cross-class overlaps", async () => {
+    const detect = await pipeline('object-detection');
+    const iou = (a: { box: { xmin: number; ymin: number; xmax: number; ymax: number } }, b: typeof a) => {
+      const w = Math.max(0, Math.min(a.box.xmax, b.box.xmax) - Math.max(a.box.xmin, b.box.xmin));
+      const h = Math.max(0, Math.min(a.box.ymax, b.box.ymax) - Math.max(a.box.ymin, b.box.ymin));
+      const area = (x: typeof a) => (x.box.xmax - x.box.xmin) * (x.box.ymax - x.box.ymin);
+      return (w * h) / (area(a) + area(b) - w * h);
+    };
+    let removed = 0;
+    for (const file of IMAGES) {
+      const all = await detect(file, { mask: false });
+      const one = await detect(file, { mask: false, nms: 'agnostic' });
+      for (const o of one) expect(all).toContainEqual(o);
+      for (let i = 0; i < one.length; i++) for (let j = i + 1; j < one.length; j++) expect(iou(one[i], one[j])).toBeLessThanOrEqual(0.5 + 1e-6);
+      removed += all.length - one.length;
+    }
+    // The demo detector scores overlapping shapes of two classes on the samples (e.g. a square also as a circle).
+    expect(removed).toBeGreaterThan(0);
+    await detect.dispose();
+  });
+
   it('a config object with overrides and a weights file gives what the named config gives', async () => {
     const named = await pipeline('image-segmentation', { config: 'demo_upernet_convnext-synth', set: ['test.mode=slide', 'test.crop_size=[96,96]', 'test.stride=[64,64]'] });
     const object = await pipeline('image-segmentation', {

@@ -4,7 +4,7 @@
  * `<name>.png` (overlay); for the whole run `results.json` (a COCO results file, image ids 1…N
  * in file order) and `images.json` (those ids with file names and sizes).
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
@@ -28,6 +28,7 @@ interface DetectFlags extends ModelFlags {
   out: string;
   scoreThr: number;
   overlay: boolean;
+  nms: 'class' | 'agnostic';
 }
 
 function parseScore(v: string): number {
@@ -50,6 +51,7 @@ export function register(program: Command): void {
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--score-thr <x>', 'keep instances scoring at least this', parseScore, DEFAULT_SCORE_THR)
     .option('--no-overlay', 'do not write overlay PNGs')
+    .addOption(new Option('--nms <kind>', "'agnostic': also suppress overlapping instances of other classes (one class per object)").choices(['class', 'agnostic']).default('class'))
     .action(async (f: DetectFlags) => {
       const cfg = detectorConfig(f);
       const files = imageFiles(f.image);
@@ -75,7 +77,7 @@ export function register(program: Command): void {
             bar?.update(i + 1);
             continue;
           }
-          const r = await predictor.predict(img, { scoreThr: f.scoreThr });
+          const r = await predictor.predict(img, { scoreThr: f.scoreThr, nms: f.nms });
           const id = i + 1;
           const record = imageDetections(file, r, id, { cocoClasses });
           const results = record.instances.map(({ label: _label, class_name: _name, ...res }) => res);

@@ -9,6 +9,7 @@ import type { DetectorConfig } from '../../config/detector.js';
 import { compressRle, type Rle } from '../../io/coco/rle.js';
 import type { CocoResult } from '../../io/coco/types.js';
 import type { RgbImage } from '../../image/rgb.js';
+import { batchedNmsHost } from '../../core/det/nms.js';
 import { COCO_CATEGORY_IDS } from './detector-classes.js';
 import { type DetInput, detectionInput, rescaleBox } from './detector-input.js';
 import { type MaskRegion, pasteMask } from './detector-paste.js';
@@ -37,6 +38,21 @@ export interface DetectionResult {
 export interface PredictOptions {
   /** Drop instances scoring below this (after the model's own test-time threshold). */
   scoreThr?: number;
+  /**
+   * 'class' (default): the model's class-wise NMS only. 'agnostic': then NMS across classes at the
+   * model's RCNN IoU threshold, so one object keeps only its best-scoring class.
+   */
+  nms?: 'class' | 'agnostic';
+}
+
+/** The detections of `dets` [D, 6] scoring at least `scoreThr` and, with agnostic NMS, kept across classes (indices by score). */
+function keptDetections(dets: Float32Array, n: number, o: PredictOptions, iouThr: number): number[] {
+  const idx = Array.from({ length: n }, (_, i) => i).filter((i) => o.scoreThr === undefined || dets[6 * i + 4] >= o.scoreThr);
+  if (o.nms !== 'agnostic') return idx;
+  const boxes = new Float32Array(idx.length * 4);
+  idx.forEach((i, k) => boxes.set(dets.subarray(6 * i, 6 * i + 4), 4 * k));
+  const scores = idx.map((i) => dets[6 * i + 4]);
+  return batchedNmsHost(boxes, scores, new Array<number>(idx.length).fill(0), iouThr).map((k) => idx[k]);
 }
 
 export class DetectorPredictor {
@@ -63,9 +79,8 @@ export class DetectorPredictor {
     const n = raw.dets.shape[0];
     const m = raw.masks.shape[3] ?? 28;
     const instances: Instance[] = [];
-    for (let i = 0; i < n; i++) {
+    for (const i of keptDetections(raw.dets.data, n, opts, this.detector.roiHead.o.test.iouThr)) {
       const d = raw.dets.data.subarray(6 * i, 6 * i + 6);
-      if (opts.scoreThr !== undefined && d[4] < opts.scoreThr) continue;
       const box = rescaleBox(Array.from(d.subarray(0, 4)), input, v.input.rounding);
       const probs = raw.masks.data.subarray(m * m * i, m * m * (i + 1));
       const label = Math.round(d[5]);
