@@ -10,9 +10,13 @@ import type { ModelConfig } from '../config/models.js';
 import { resolveConfig } from '../../configs/index.js';
 import { loadWeights } from '../io/load-weights.js';
 import { byteProgress } from './progress.js';
+import { readFile } from 'node:fs/promises';
+import { describeOnnxModel, type OnnxModel } from '../tasks/onnx-model.js';
 
 export interface ModelFlags {
   config: string;
+  /** An exported ONNX file instead of --config and --weights (commands that accept it). */
+  model?: string;
   set?: string[];
   weights?: string;
   engine: EngineName;
@@ -35,17 +39,35 @@ export function positiveInt(name: string) {
   };
 }
 
-/** Adds --config, --set, --engine, --backend, --threads (and --weights unless `weights` is false). */
-export function addModelOptions(cmd: Command, opts: { weights?: 'required' | 'optional' | false } = {}): Command {
-  cmd.requiredOption('-c, --config <name>', 'named config (see `convnext configs`) or a JSON file')
-    .option('--set <key=value>', 'override a config value (repeatable), e.g. backbone.drop_path_rate=0.2', collect);
-  if (opts.weights === 'required') cmd.requiredOption('-w, --weights <file>', 'weights (.safetensors or .pth)');
+/**
+ * Adds --config, --set, --engine, --backend, --threads (and --weights unless `weights` is false).
+ * With `model`, --model (an exported ONNX file) may replace --config and --weights: see {@link checkModelFlags}.
+ */
+export function addModelOptions(cmd: Command, opts: { weights?: 'required' | 'optional' | false; model?: boolean } = {}): Command {
+  if (opts.model) {
+    cmd.option('-c, --config <name>', 'named config (see `convnext configs`) or a JSON file (or give --model)')
+      .option('-m, --model <file>', 'an ONNX file written by `convnext export` (its metadata gives the config; ort engine)');
+  } else cmd.requiredOption('-c, --config <name>', 'named config (see `convnext configs`) or a JSON file');
+  cmd.option('--set <key=value>', 'override a config value (repeatable), e.g. backbone.drop_path_rate=0.2', collect);
+  if (opts.weights === 'required' && opts.model) cmd.option('-w, --weights <file>', 'weights (.safetensors or .pth); not with --model');
+  else if (opts.weights === 'required') cmd.requiredOption('-w, --weights <file>', 'weights (.safetensors or .pth)');
   else if (opts.weights === 'optional') cmd.option('-w, --weights <file>', 'weights (.safetensors or .pth); random when omitted');
   cmd.addOption(new Option('-e, --engine <engine>', 'inference engine').choices([...ENGINES]).default('ort'))
     .addOption(new Option('--backend <name>', 'TensorFlow.js backend (tfjs engine)').choices([...BACKEND_CHOICES]).default('auto'))
     .option('--threads <n>', 'onnxruntime intra-op threads', positiveInt('--threads'))
     .option('--verbose', 'show stack traces on errors');
   return cmd;
+}
+
+/** Checks that the flags give either --model alone or --config with --weights (`weights`: whether the command needs weights). */
+export function checkModelFlags(f: ModelFlags, weights = true): void {
+  if (f.model !== undefined) {
+    if (f.config !== undefined || f.weights !== undefined || (f.set?.length ?? 0) > 0) throw new UserError('give --model, or --config and --weights, not both');
+    if (f.engine !== 'ort') throw new UserError(`--model runs on the ort engine, not ${f.engine}`);
+    return;
+  }
+  if (f.config === undefined) throw new UserError('give --config (a named config or JSON file) or --model (an exported ONNX file)');
+  if (weights && f.weights === undefined) throw new UserError('give --weights with --config');
 }
 
 /** Resolves the config named by the flags. */
@@ -74,4 +96,15 @@ export async function weightsFor(registry: ParamRegistry, file: string | undefin
   const { weights, report } = bindWeights(registry, loaded.tensors, { allowMissing: opts.allowMissing, source: file });
   if (!opts.quiet) console.error(`${file} (${loaded.source}${loaded.wrapper ? `, in '${loaded.wrapper}'` : ''}): ${formatBindReport(report)}`);
   return weights;
+}
+
+/** Reads an exported ONNX file and what its metadata describes (a one-line error when it cannot). */
+export async function readModelFile(file: string): Promise<OnnxModel & { bytes: Uint8Array }> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    throw new UserError((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: file not found` : `${file}: ${(e as Error).message}`);
+  }
+  return { ...describeOnnxModel(bytes, file), bytes };
 }

@@ -2,7 +2,9 @@
  * The model behind a pipeline: the config (named, a JSON file or an object; overrides applied) and
  * its bound weights. Without a config, each task uses its bundled demo model (assets/demo).
  */
+import { readFileSync } from 'node:fs';
 import { resolveConfig } from '../../configs/index.js';
+import { describeOnnxModel } from '../tasks/onnx-model.js';
 import { UserError } from '../core/errors.js';
 import type { ParamRegistry } from '../core/params.js';
 import { bindWeights, type WeightMap } from '../core/weights.js';
@@ -28,9 +30,19 @@ function bundledWeights(name: string): string | undefined {
   return demo ? assetPath('demo', demo.weights) : undefined;
 }
 
-/** The resolved config of the options (the task's demo config when none is given) and its weights file. */
-export function pipelineModel(task: Task, o: PipelineOptions): { config: ModelConfig; weights: string; origin: string } {
+/** The model of the options: a resolved config (the task's demo config when none is given) with its weights file, or an exported ONNX file. */
+export function pipelineModel(task: Task, o: PipelineOptions): { config: ModelConfig; weights?: string; onnx?: Uint8Array; origin: string } {
   const set = o.set ?? [];
+  if (o.model !== undefined) {
+    if (o.config !== undefined || o.weights !== undefined || set.length > 0) throw new UserError(`pipeline('${task}'): give a model file, or a config and weights, not both`);
+    let bytes: Uint8Array;
+    try {
+      bytes = readFileSync(o.model);
+    } catch (e) {
+      throw new UserError((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${o.model}: file not found` : `${o.model}: ${(e as Error).message}`);
+    }
+    return { config: describeOnnxModel(bytes, o.model).config, onnx: bytes, origin: o.model };
+  }
   if (o.config === undefined) {
     if (o.weights !== undefined) throw new UserError(`pipeline('${task}'): weights given without a config`);
     const demo = DEMO_MODELS[task];

@@ -3,7 +3,9 @@
  * image into the task's plain result, reusing the CLI's predictors (the same numbers as
  * `convnext detect`, `segment`, `classify` and `features`).
  */
-import { createRunner, type EngineName, type EngineOptions } from '../core/engine.js';
+import { createRunner, type EngineName, type EngineOptions, type Runner } from '../core/engine.js';
+import type { Network } from '../core/model.js';
+import { OrtModelRunner } from '../core/ort/runner.js';
 import { UserError } from '../core/errors.js';
 import type { HostTensor } from '../core/host-tensor.js';
 import { isDetectorConfig } from '../config/detector.js';
@@ -32,11 +34,30 @@ export interface TaskRunner<K extends Task> {
 
 interface Build {
   config: ModelConfig;
-  weights: string;
+  /** Weights file of the config, or … */
+  weights?: string;
+  /** … an exported ONNX model of it (its own weights). */
+  onnx?: Uint8Array;
   engine: EngineName;
   engineOptions: EngineOptions;
   /** The model's name in messages. */
   origin: string;
+}
+
+/** The weights file of a build that needs one (every task that does not run an exported model). */
+function weightsOf(task: Task, b: Build): string {
+  if (b.onnx) throw new UserError(`pipeline('${task}'): running an exported ONNX file is supported for image-classification and image-feature-extraction so far; give config and weights`);
+  if (b.weights === undefined) throw new Error('pipeline: no weights');
+  return b.weights;
+}
+
+/** The engine runner of `net`: the exported model when given (ort only), else the network built with its weights. */
+async function runnerOf(task: Task, b: Build, net: Network): Promise<Runner> {
+  if (b.onnx) {
+    if (b.engine !== 'ort') throw new UserError(`pipeline('${task}'): an ONNX file runs on the ort engine, not ${b.engine}`);
+    return OrtModelRunner.create(b.onnx, { threads: b.engineOptions.threads });
+  }
+  return createRunner(b.engine, net, await loadBound(net.registry, weightsOf(task, b)), b.engineOptions);
 }
 
 function wrongType(task: Task, b: Build, expected: string): never {
@@ -46,7 +67,7 @@ function wrongType(task: Task, b: Build, expected: string): never {
 async function detection(task: 'object-detection' | 'instance-segmentation', b: Build): Promise<TaskRunner<typeof task>> {
   if (!isDetectorConfig(b.config)) wrongType(task, b, 'detector (mask_rcnn, cascade_mask_rcnn)');
   const det = new Detector(b.config);
-  const predictor = await DetectorPredictor.create(det, await loadBound(det.scope.registry, b.weights), b.engine, b.engineOptions);
+  const predictor = await DetectorPredictor.create(det, await loadBound(det.scope.registry, weightsOf(task, b)), b.engine, b.engineOptions);
   return {
     classNames: det.classNames,
     async run(img, o) {
@@ -67,7 +88,7 @@ async function segmentation(b: Build): Promise<TaskRunner<'image-segmentation'>>
   if (b.config.type !== 'segmentor') wrongType('image-segmentation', b, 'segmentor');
   const cfg = b.config;
   const model = new Segmentor(cfg);
-  const predictor = await SegmentorPredictor.create(model, await loadBound(model.scope.registry, b.weights), b.engine, b.engineOptions);
+  const predictor = await SegmentorPredictor.create(model, await loadBound(model.scope.registry, weightsOf('image-segmentation', b)), b.engine, b.engineOptions);
   return {
     classNames: model.classNames,
     async run(img, o) {
@@ -83,8 +104,7 @@ async function classification(b: Build): Promise<TaskRunner<'image-classificatio
   if (b.config.type !== 'classifier') wrongType('image-classification', b, 'classifier');
   const cfg = b.config;
   const model = new Classifier(cfg);
-  const net = model.network();
-  const runner = await createRunner(b.engine, net, await loadBound(net.registry, b.weights), b.engineOptions);
+  const runner = await runnerOf('image-classification', b, model.network());
   return {
     classNames: model.classNames,
     async run(img, o) {
@@ -103,7 +123,7 @@ async function featuresInput(cfg: ModelConfig, img: RgbImage): Promise<HostTenso
 
 async function features(b: Build): Promise<TaskRunner<'image-feature-extraction'>> {
   const fm = featureModel(b.config);
-  const runner = await createRunner(b.engine, fm.network, await loadBound(fm.network.registry, b.weights), b.engineOptions);
+  const runner = await runnerOf('image-feature-extraction', b, fm.network);
   return {
     classNames: [],
     async run(img) {

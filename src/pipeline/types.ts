@@ -22,6 +22,11 @@ export interface PipelineOptions {
   set?: readonly string[];
   /** Weights file (.safetensors or .pth of any supported layout). Required with a config that has no bundled weights. */
   weights?: string;
+  /**
+   * An ONNX file written by `convnext export`, instead of `config` and `weights`: its metadata
+   * gives the config and class names (ort engine; image-classification and image-feature-extraction so far).
+   */
+  model?: string;
   /** Inference engine (default 'ort': onnxruntime-node). */
   engine?: EngineName;
   /** TensorFlow.js backend (tfjs engine; default 'auto'). */

@@ -8,7 +8,8 @@ import { featureModel } from '../../tasks/features.js';
 import { classificationInput, readRgb } from '../../io/image.js';
 import { toTensor } from '../../image/rgb.js';
 import { writeSafetensors } from '../../io/safetensors.js';
-import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
+import { addModelOptions, checkModelFlags, configFromFlags, engineOptions, type ModelFlags, readModelFile, weightsFor } from '../common.js';
+import { OrtModelRunner } from '../../core/ort/runner.js';
 import { readInputTensor } from '../input-tensor.js';
 import { DESCRIPTIONS } from './descriptions.js';
 
@@ -29,20 +30,24 @@ export function register(program: Command): void {
   const cmd = program
     .command('features')
     .description(DESCRIPTIONS['features']);
-  addModelOptions(cmd, { weights: 'required' })
+  addModelOptions(cmd, { weights: 'required', model: true })
     .option('--image <file>', 'input image (sharp: EXIF orientation, RGB, normalised)')
     .option('--tensor <file>', 'raw NCHW float32 input: the first tensor of a safetensors file, no preprocessing')
     .requiredOption('-o, --out <file>', 'output .safetensors')
     .action(async (f: FeaturesFlags) => {
       if (!!f.image === !!f.tensor) throw new UserError('give exactly one of --image or --tensor');
-      const cfg = configFromFlags(f);
+      checkModelFlags(f);
+      const onnx = f.model !== undefined ? await readModelFile(f.model) : null;
+      const cfg = onnx ? onnx.config : configFromFlags(f);
       const fm = featureModel(cfg);
-      const weights = await weightsFor(fm.network.registry, f.weights);
       const input = f.tensor ? await readInputTensor(f.tensor, cfg.backbone.in_channels) : await imageInput(cfg, f.image!);
-      const runner = await createRunner(f.engine, fm.network, weights, { ...engineOptions(f), inputShape: input.shape });
+      const runner = onnx ? await OrtModelRunner.create(onnx.bytes, { threads: f.threads })
+        : await createRunner(f.engine, fm.network, await weightsFor(fm.network.registry, f.weights), { ...engineOptions(f), inputShape: input.shape });
       try {
         const out = await runner.run(input);
-        await writeSafetensors(f.out, new Map(Object.entries(out)), { metadata: { config: f.config, engine: f.engine } });
+        const missing = fm.specs.filter((s) => out[s.name] === undefined).map((s) => s.name);
+        if (missing.length > 0) throw new UserError(`${f.model}: the model has no output ${missing.join(', ')} (not a feature extractor export?)`);
+        await writeSafetensors(f.out, new Map(fm.specs.map((s) => [s.name, out[s.name]])), { metadata: { ...(f.model ? { model: f.model } : { config: f.config }), engine: f.engine } });
         for (const s of fm.specs) console.error(`${s.name}: [${out[s.name].shape.join(', ')}] stride ${s.stride}`);
         console.error(`wrote ${f.out}`);
       } finally {

@@ -64,3 +64,20 @@ export class OrtRunner {
     await this.session.release();
   }
 }
+
+/** Runs a given ONNX model (an exported file's bytes) on host tensors: its first input is the image batch. */
+export class OrtModelRunner {
+  private constructor(readonly session: ort.InferenceSession) {}
+
+  static async create(model: Uint8Array, opts: OrtRunnerOptions = {}): Promise<OrtModelRunner> {
+    return new OrtModelRunner(await ort.InferenceSession.create(model, sessionOptions(opts)));
+  }
+
+  run(input: HostTensor, tables: Readonly<Record<string, HostTensor>> = {}): Promise<Record<string, HostTensor>> {
+    return runSession(this.session, input, tables);
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

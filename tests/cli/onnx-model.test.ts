@@ -1,0 +1,99 @@
+/**
+ * Exported ONNX files run with no config: `classify --model` and `features --model` (and the
+ * pipeline's `{ model }`) read the config and class names from the file's metadata and give the
+ * same results as the config and weights they were exported from. Mixed or unusable flags and
+ * files without our metadata give one-line errors.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveConfig } from '../../configs/index.js';
+import { buildOnnx } from '../../src/core/ort/build.js';
+import { initWeights } from '../../src/core/weights.js';
+import { pipeline } from '../../src/index.js';
+import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import { featureModel } from '../../src/tasks/features.js';
+
+const BIN = fileURLToPath(new URL('../../bin/convnext.js', import.meta.url));
+const ASSETS = fileURLToPath(new URL('../../assets/demo/', import.meta.url));
+const IMAGE = join(ASSETS, 'chelsea.jpg');
+const CLS = ['-c', 'test_convnext-t-narrow_cls10', '-w', join(ASSETS, 'convnext-t-narrow_cls10.safetensors')];
+const tmp = mkdtempSync(join(tmpdir(), 'convnext-onnx-model-'));
+const clsOnnx = join(tmp, 'cls.onnx');
+const featOnnx = join(tmp, 'feat.onnx');
+const featWeights = join(tmp, 'feat.safetensors');
+const segOnnx = join(tmp, 'seg.onnx');
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [BIN, ...args], { timeout: 240_000 }, (err, stdout, stderr) => resolve({ code: err ? 1 : 0, stdout, stderr }));
+  });
+}
+
+beforeAll(async () => {
+  const a = await cli(['export', ...CLS, '-o', clsOnnx]);
+  if (a.code !== 0) throw new Error(a.stderr);
+  await writeSafetensors(featWeights, initWeights(featureModel(resolveConfig('test_convnext-narrow_dense')).network.registry, 4));
+  const b = await cli(['export', '-c', 'test_convnext-narrow_dense', '-w', featWeights, '-o', featOnnx, '--dynamic']);
+  if (b.code !== 0) throw new Error(b.stderr);
+  const c = await cli(['export', '-c', 'demo_upernet_convnext-synth', '-w', join(ASSETS, 'upernet_convnext-synth.safetensors'), '-o', segOnnx, '--dynamic']);
+  if (c.code !== 0) throw new Error(c.stderr);
+}, 240_000);
+
+describe('running an exported ONNX file', () => {
+  it('classify --model gives the same top-k as the config and weights', async () => {
+    const ref = await cli(['classify', ...CLS, '--image', IMAGE, '--topk', '4']);
+    const got = await cli(['classify', '--model', clsOnnx, '--image', IMAGE, '--topk', '4']);
+    expect(got.code, got.stderr).toBe(0);
+    expect((JSON.parse(got.stdout) as { topk: unknown }).topk).toEqual((JSON.parse(ref.stdout) as { topk: unknown }).topk);
+  });
+
+  it('features --model gives the same levels as the config and weights', async () => {
+    const a = join(tmp, 'a.safetensors');
+    const b = join(tmp, 'b.safetensors');
+    expect((await cli(['features', '-c', 'test_convnext-narrow_dense', '-w', featWeights, '--image', IMAGE, '-o', a])).code).toBe(0);
+    const r = await cli(['features', '--model', featOnnx, '--image', IMAGE, '-o', b]);
+    expect(r.code, r.stderr).toBe(0);
+    const [ta, tb] = [(await readSafetensors(a)).tensors, (await readSafetensors(b)).tensors];
+    expect([...tb.keys()]).toEqual([...ta.keys()]);
+    for (const [k, t] of ta) {
+      expect(tb.get(k)!.shape).toEqual(t.shape);
+      let d = 0;
+      t.data.forEach((v, i) => (d = Math.max(d, Math.abs(v - tb.get(k)!.data[i]))));
+      expect(d, k).toBeLessThanOrEqual(1e-5);
+    }
+  });
+
+  it('pipeline({ model }) classifies as pipeline({ config, weights })', async () => {
+    const byModel = await pipeline('image-classification', { model: clsOnnx });
+    const byConfig = await pipeline('image-classification', { config: 'test_convnext-t-narrow_cls10' });
+    expect(byModel.classNames).toEqual(byConfig.classNames);
+    expect(await byModel(IMAGE, { topk: 3 })).toEqual(await byConfig(IMAGE, { topk: 3 }));
+    await byModel.dispose();
+    await byConfig.dispose();
+    await expect(pipeline('object-detection', { model: clsOnnx })).rejects.toThrow(/cls\.onnx is a classifier, not a detector/);
+    await expect(pipeline('image-segmentation', { model: segOnnx })).rejects.toThrow(/supported for image-classification and image-feature-extraction so far/);
+    await expect(pipeline('image-classification', { model: clsOnnx, engine: 'tfjs' })).rejects.toThrow(/runs on the ort engine/);
+  });
+
+  it('mixed flags, other engines and files without our metadata give one line', async () => {
+    const both = await cli(['classify', '--model', clsOnnx, ...CLS, '--image', IMAGE]);
+    expect(both.stderr.trim()).toMatch(/^error: give --model, or --config and --weights, not both$/);
+    const tfjs = await cli(['classify', '--model', clsOnnx, '-e', 'tfjs', '--image', IMAGE]);
+    expect(tfjs.stderr.trim()).toMatch(/^error: --model runs on the ort engine, not tfjs$/);
+    const neither = await cli(['classify', '--image', IMAGE]);
+    expect(neither.stderr.trim()).toMatch(/^error: give --config .* or --model/);
+    const cfg = resolveConfig('test_convnext-t-narrow_cls10');
+    if (cfg.type !== 'classifier') throw new Error('expected a classifier');
+    const fm = featureModel(cfg);
+    const plain = join(tmp, 'plain.onnx');
+    writeFileSync(plain, buildOnnx(fm.network, initWeights(fm.network.registry, 0)));
+    const r = await cli(['classify', '--model', plain, '--image', IMAGE]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr.trim()).toMatch(/plain\.onnx: no convnext metadata \(convnext\.config\)/);
+  });
+});
