@@ -15,17 +15,13 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-backend-wasm';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
-import { fromHost } from '../../src/core/tfjs/host.js';
 import { TfjsParams } from '../../src/core/tfjs/params.js';
 import { bindWeights } from '../../src/core/weights.js';
 import { isDetectorConfig } from '../../src/config/detector.js';
 import { Detector } from '../../src/tasks/detection/detector.js';
-import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
-import { TrainRng } from '../../src/data/rng.js';
 import { resolveConfig } from '../../configs/index.js';
 import { compare, PARITY_REL_TOL } from '../helpers.js';
-import { type DetLossFixture, readDetLossFixture, TAKE_ALL_TRAIN, trainingBackend } from './det-fixture.js';
+import { type DetLossFixture, fixtureLosses, readDetLossFixture, trainingBackend } from './det-fixture.js';
 import { cascadeStages, detTrainSchema } from '../../src/train/det/config.js';
 
 let fixture: DetLossFixture;
@@ -46,18 +42,7 @@ describe.each(['wasm', 'cpu'])('Cascade Mask R-CNN training loss on %s', (backen
     expect(report.missing.every((k) => k.endsWith('num_batches_tracked'))).toBe(true);
     expect(report.unexpected).toEqual([]);
     const params = new TfjsParams(weights, true);
-    const ops = new TfjsDetOps(params, true);
-    const x = fromHost(get('input'));
-    const batch = { sizes: fixture.sizes, gts: fixture.gts };
-    const vars = params.variables();
-    const names = fixture.keys().filter((k) => k.startsWith('grad.')).map((k) => k.slice(5));
-    const info = {} as DetLossInfo;
-    let terms: Record<string, number> = {};
-    const { value, grads } = tf.variableGrads(() => {
-      const l = detectorLosses(det, ops, x, batch, TAKE_ALL_TRAIN, new TrainRng(0), info);
-      terms = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
-      return tf.addN(Object.values(l)) as tf.Scalar;
-    }, names.map((n) => vars.get(n)!));
+    const { x, value, grads, grad, terms, info, names } = fixtureLosses(det, params, fixture);
     expect(info.rois).toBe(get('info.s0.rois.0').data[0] + get('info.s0.rois.1').data[0]);
     expect(info.roiPos).toBe(get('info.s0.roi_pos.0').data[0] + get('info.s0.roi_pos.1').data[0]);
     const keys = fixture.keys().filter((k) => k.startsWith('expected.')).map((k) => k.slice(9));
@@ -70,7 +55,7 @@ describe.each(['wasm', 'cpu'])('Cascade Mask R-CNN training loss on %s', (backen
       expect(rel, `${k}: ${terms[k]} vs ${e}`).toBeLessThan(PARITY_REL_TOL);
     }
     for (const n of names) {
-      const g = grads[vars.get(n)!.name];
+      const g = grad(n);
       expect(g, `gradient of ${n}`).toBeDefined();
       const c = compare({ shape: [...g.shape], data: new Float32Array(await g.data()) }, get(`grad.${n}`));
       // Where PyTorch's own float32 run of this computation is further than that from float64

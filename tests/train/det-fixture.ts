@@ -9,6 +9,12 @@ import { prepareTraining } from '../../src/core/tfjs/grad/index.js';
 import { installTrainGradients } from '../../src/train/grad-fixes.js';
 import { detTrainSchema } from '../../src/train/det/config.js';
 import { FIXTURES } from '../helpers.js';
+import { TfjsDetOps } from '../../src/core/tfjs/det-ops.js';
+import { fromHost } from '../../src/core/tfjs/host.js';
+import type { TfjsParams } from '../../src/core/tfjs/params.js';
+import { TrainRng } from '../../src/data/rng.js';
+import type { Detector } from '../../src/tasks/detection/detector.js';
+import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
 
 /** One loss fixture: its tensors by name, the weights (`w.*`), ground truths and valid sizes of both images. */
 export interface DetLossFixture {
@@ -58,4 +64,25 @@ export async function trainingBackend(backend: string): Promise<void> {
   await tf.setBackend(backend);
   await prepareTraining();
   installTrainGradients();
+}
+
+/**
+ * The loss terms of `det` on the fixture's input and targets (sampling takes everything), their
+ * sum and its gradients for the fixture's `grad.*` parameters. Dispose `x`, `value` and `grads`.
+ */
+export function fixtureLosses(det: Detector, params: TfjsParams, fixture: DetLossFixture) {
+  const ops = new TfjsDetOps(params, true);
+  const x = fromHost(fixture.get('input'));
+  const vars = params.variables();
+  const names = fixture.keys().filter((k) => k.startsWith('grad.')).map((k) => k.slice(5));
+  const info = {} as DetLossInfo;
+  let terms: Record<string, number> = {};
+  const { value, grads } = tf.variableGrads(() => {
+    const l = detectorLosses(det, ops, x, { sizes: fixture.sizes, gts: fixture.gts }, TAKE_ALL_TRAIN, new TrainRng(0), info);
+    terms = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
+    return tf.addN(Object.values(l)) as tf.Scalar;
+  }, names.map((n) => vars.get(n)!));
+  /** The gradient of a fixture parameter name. */
+  const grad = (n: string) => grads[vars.get(n)!.name];
+  return { x, value, grads, grad, terms, info, names };
 }

@@ -17,10 +17,10 @@ import type { HostTensor } from '../../src/core/host-tensor.js';
 import type { DetectorConfig } from '../../src/config/detector.js';
 import { resolveConfig } from '../../configs/index.js';
 import { Detector } from '../../src/tasks/detection/detector.js';
-import { type DetLossInfo, detectorLosses } from '../../src/train/det/loss.js';
+import { detectorLosses } from '../../src/train/det/loss.js';
 import { TrainRng } from '../../src/data/rng.js';
 import { compare, PARITY_REL_TOL } from '../helpers.js';
-import { type DetLossFixture, readDetLossFixture, TAKE_ALL_TRAIN, trainingBackend } from './det-fixture.js';
+import { type DetLossFixture, fixtureLosses, readDetLossFixture, TAKE_ALL_TRAIN, trainingBackend } from './det-fixture.js';
 
 let fixture: DetLossFixture;
 
@@ -37,21 +37,7 @@ describe.each(['wasm', 'cpu'])('Mask R-CNN training loss on %s', (backend) => {
     const det = new Detector(cfg);
     const before = tf.memory().numTensors;
     const params = new TfjsParams(bindWeights(det.scope.registry, fixture.weights()).weights, true);
-    const ops = new TfjsDetOps(params, true);
-    const x = fromHost(get('input'));
-    const batch = {
-      sizes: fixture.sizes,
-      gts: fixture.gts,
-    };
-    const vars = params.variables();
-    const names = fixture.keys().filter((k) => k.startsWith('grad.')).map((k) => k.slice(5));
-    const info = {} as DetLossInfo;
-    let terms: Record<string, number> = {};
-    const { value, grads } = tf.variableGrads(() => {
-      const l = detectorLosses(det, ops, x, batch, TAKE_ALL_TRAIN, new TrainRng(0), info);
-      terms = Object.fromEntries(Object.entries(l).map(([k, v]) => [k, v.dataSync()[0]]));
-      return tf.addN(Object.values(l)) as tf.Scalar;
-    }, names.map((n) => vars.get(n)!));
+    const { x, value, grads, grad, terms, info, names } = fixtureLosses(det, params, fixture);
     expect(info.rpnPos).toBe(get('info.rpn_pos.0').data[0] + get('info.rpn_pos.1').data[0]);
     expect(info.proposals).toEqual([get('info.proposals.0').data[0], get('info.proposals.1').data[0]]);
     expect(info.rois).toBe(get('info.rois.0').data[0] + get('info.rois.1').data[0]);
@@ -61,7 +47,7 @@ describe.each(['wasm', 'cpu'])('Mask R-CNN training loss on %s', (backend) => {
       expect(Math.abs(terms[k] - e) / Math.abs(e), `${k}: ${terms[k]} vs ${e}`).toBeLessThan(PARITY_REL_TOL);
     }
     for (const n of names) {
-      const g = grads[vars.get(n)!.name];
+      const g = grad(n);
       const c = compare({ shape: [...g.shape], data: new Float32Array(await g.data()) }, get(`grad.${n}`));
       expect(c.rel, `gradient of ${n}`).toBeLessThan(PARITY_REL_TOL);
     }
