@@ -46,7 +46,7 @@ interface Build {
 
 /** The weights file of a build that needs one (every task that does not run an exported model). */
 function weightsOf(task: Task, b: Build): string {
-  if (b.onnx) throw new UserError(`pipeline('${task}'): running an exported ONNX file is supported for image-classification and image-feature-extraction so far; give config and weights`);
+  if (b.onnx) throw new UserError(`pipeline('${task}'): running an exported ONNX detector is not supported yet (its predictor runs a graph with an image_size input); give config and weights`);
   if (b.weights === undefined) throw new Error('pipeline: no weights');
   return b.weights;
 }
@@ -88,7 +88,10 @@ async function segmentation(b: Build): Promise<TaskRunner<'image-segmentation'>>
   if (b.config.type !== 'segmentor') wrongType('image-segmentation', b, 'segmentor');
   const cfg = b.config;
   const model = new Segmentor(cfg);
-  const predictor = await SegmentorPredictor.create(model, await loadBound(model.scope.registry, weightsOf('image-segmentation', b)), b.engine, b.engineOptions);
+  // An exported segmentor returns logits at the input size: the predictor's resize to the input
+  // size (mmseg's first resize) is then already done in the graph.
+  const predictor = b.onnx ? new SegmentorPredictor(model, await runnerOf('image-segmentation', b, model.network()))
+    : await SegmentorPredictor.create(model, await loadBound(model.scope.registry, weightsOf('image-segmentation', b)), b.engine, b.engineOptions);
   return {
     classNames: model.classNames,
     async run(img, o) {

@@ -14,7 +14,8 @@ import { readRgb } from '../../io/image.js';
 import { Segmentor } from '../../tasks/segmentation/segmentor.js';
 import { classShares, labelPng, overlayPng } from '../../tasks/segmentation/segmentor-output.js';
 import { SegmentorPredictor } from '../../tasks/segmentation/segmentor-predict.js';
-import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
+import { addModelOptions, checkModelFlags, configFromFlags, engineOptions, type ModelFlags, readModelFile, weightsFor } from '../common.js';
+import { OrtModelRunner } from '../../core/ort/runner.js';
 import { progress } from '../progress.js';
 import { imageFiles, outputStems } from '../../io/image-files.js';
 import { DESCRIPTIONS } from './descriptions.js';
@@ -43,12 +44,16 @@ function parseOpacity(v: string): number {
 
 /** Segments every image of `f.image` into `f.out`; returns the files that failed with why. */
 export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: string; error: string }>> {
-  const cfg = segmentorConfig(f);
+  checkModelFlags(f);
+  const onnx = f.model !== undefined ? await readModelFile(f.model) : null;
+  const cfg = onnx ? onnx.config : segmentorConfig(f);
+  if (cfg.type !== 'segmentor') throw new UserError(`model ${f.model} is a ${cfg.type}, not a segmentor`);
   const files = imageFiles(f.image);
   const model = new Segmentor(cfg);
-  const weights = await weightsFor(model.scope.registry, f.weights);
   mkdirSync(f.out, { recursive: true });
-  const predictor = await SegmentorPredictor.create(model, weights, f.engine, engineOptions(f));
+  // An exported segmentor's logits are at the input size (the predictor's first resize, done in the graph).
+  const predictor = onnx ? new SegmentorPredictor(model, await OrtModelRunner.create(onnx.bytes, { threads: f.threads }))
+    : await SegmentorPredictor.create(model, await weightsFor(model.scope.registry, f.weights), f.engine, engineOptions(f));
   const mode = f.mode ?? cfg.test.mode;
   const bar = files.length > 1 ? progress('segment', files.length, { unit: 'images' }) : null;
   const failed: Array<{ file: string; error: string }> = [];
@@ -64,7 +69,7 @@ export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: stri
         await writeFileAtomic(`${stem}.labels.png`, labelPng(pred.labels));
         if (f.overlay) await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, f.opacity));
         const summary = {
-          image: file, width: img.width, height: img.height, config: f.config, engine: f.engine, mode, tta: f.tta ?? false,
+          image: file, width: img.width, height: img.height, ...(f.model ? { model: f.model } : { config: f.config }), engine: f.engine, mode, tta: f.tta ?? false,
           passes: pred.passes, time_ms: Math.round(ms), classes: classShares(pred.labels, model.classNames),
         };
         await writeFileAtomic(`${stem}.json`, `${JSON.stringify(summary, null, 2)}\n`);
@@ -84,7 +89,7 @@ export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: stri
 
 export function register(program: Command): void {
   const cmd = program.command('segment').description(DESCRIPTIONS['segment']);
-  addModelOptions(cmd, { weights: 'required' })
+  addModelOptions(cmd, { weights: 'required', model: true })
     .requiredOption('--image <paths...>', 'images and/or folders of images (several, or a shell glob)')
     .requiredOption('-o, --out <dir>', 'output folder')
     .addOption(new Option('--mode <mode>', 'whole image or sliding window (default: the config\'s)').choices(['whole', 'slide']))
