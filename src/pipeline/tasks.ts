@@ -5,7 +5,9 @@
  */
 import { createRunner, type EngineName, type EngineOptions, type Runner } from '../core/engine.js';
 import type { Network } from '../core/model.js';
+import { readOnnxInfo } from '../core/ort/metadata.js';
 import { OrtModelRunner } from '../core/ort/runner.js';
+import { exportedDetectorRunner } from '../tasks/detection/detector-runner.js';
 import { UserError } from '../core/errors.js';
 import type { HostTensor } from '../core/host-tensor.js';
 import { isDetectorConfig } from '../config/detector.js';
@@ -46,7 +48,6 @@ interface Build {
 
 /** The weights file of a build that needs one (every task that does not run an exported model). */
 function weightsOf(task: Task, b: Build): string {
-  if (b.onnx) throw new UserError(`pipeline('${task}'): running an exported ONNX detector is not supported yet (its predictor runs a graph with an image_size input); give config and weights`);
   if (b.weights === undefined) throw new Error('pipeline: no weights');
   return b.weights;
 }
@@ -67,7 +68,9 @@ function wrongType(task: Task, b: Build, expected: string): never {
 async function detection(task: 'object-detection' | 'instance-segmentation', b: Build): Promise<TaskRunner<typeof task>> {
   if (!isDetectorConfig(b.config)) wrongType(task, b, 'detector (mask_rcnn, cascade_mask_rcnn)');
   const det = new Detector(b.config);
-  const predictor = await DetectorPredictor.create(det, await loadBound(det.scope.registry, weightsOf(task, b)), b.engine, b.engineOptions);
+  const predictor = b.onnx
+    ? DetectorPredictor.fromRunner(det, exportedDetectorRunner(await runnerOf(task, b, det.runnerNetwork()), readOnnxInfo(b.onnx).inputs.some((i) => i.name === 'image_size')))
+    : await DetectorPredictor.create(det, await loadBound(det.scope.registry, weightsOf(task, b)), b.engine, b.engineOptions);
   return {
     classNames: det.classNames,
     async run(img, o) {

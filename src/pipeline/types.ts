@@ -24,7 +24,7 @@ export interface PipelineOptions {
   weights?: string;
   /**
    * An ONNX file written by `convnext export`, instead of `config` and `weights`: its metadata
-   * gives the config and class names (ort engine; every task but detection so far).
+   * gives the config and class names (ort engine).
    */
   model?: string;
   /** Inference engine (default 'ort': onnxruntime-node). */

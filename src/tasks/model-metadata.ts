@@ -33,7 +33,7 @@ export function classNamesOf(cfg: ModelConfig): readonly string[] {
 }
 
 /** The `metadata_props` of a config's exported model. */
-export function exportMetadata(cfg: ModelConfig, o: { name: string; producerVersion: string; input: readonly (number | string)[] }): Record<string, string> {
+export function exportMetadata(cfg: ModelConfig, o: { name: string; producerVersion: string; input: readonly (number | string)[]; imageSizeInput?: boolean }): Record<string, string> {
   return {
     'convnext.version': o.producerVersion,
     'convnext.model_type': cfg.type,
@@ -47,6 +47,7 @@ export function exportMetadata(cfg: ModelConfig, o: { name: string; producerVers
       normalize: '(pixel (0-255) - mean) / std, per channel',
       mean: cfg.input.mean,
       std: cfg.input.std,
+      ...(o.imageSizeInput ? { image_size: '[2] float: the valid height and width of the image inside the padded input' } : {}),
       ...(isDetectorConfig(cfg) ? { resize: 'keep ratio into input.scale (long, short), pad bottom/right to input.size_divisor', scale: cfg.input.scale ?? null, size_divisor: cfg.input.size_divisor ?? null, conventions: cfg.conventions } : {}),
     }),
     'convnext.outputs': JSON.stringify(outputLayouts(cfg)),

@@ -3,11 +3,11 @@
  * `segment --model` (and the pipeline's `{ model }`) read the config and class names from the
  * file's metadata and give the same results as the config and weights they were exported from
  * (segmentation: the graph's in-graph resize to the input size instead of the host's, ≥ 99.9 % of
- * label pixels equal). Detector exports are refused for now. Mixed or unusable flags and
+ * label pixels equal; detection: exactly, from an export with the `image_size` input). Mixed or unusable flags and
  * files without our metadata give one-line errors.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,9 @@ const featOnnx = join(tmp, 'feat.onnx');
 const featWeights = join(tmp, 'feat.safetensors');
 const segOnnx = join(tmp, 'seg.onnx');
 const detOnnx = join(tmp, 'det.onnx');
+const detSizedOnnx = join(tmp, 'det-sized.onnx');
+const DET = ['-c', 'demo_mask-rcnn_convnext-synth', '-w', join(ASSETS, 'mask-rcnn_convnext-synth.safetensors')];
+const SHAPES = join(ASSETS, 'shapes');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -45,8 +48,10 @@ beforeAll(async () => {
   if (b.code !== 0) throw new Error(b.stderr);
   const c = await cli(['export', '-c', 'demo_upernet_convnext-synth', '-w', join(ASSETS, 'upernet_convnext-synth.safetensors'), '-o', segOnnx, '--dynamic']);
   if (c.code !== 0) throw new Error(c.stderr);
-  const d = await cli(['export', '-c', 'demo_mask-rcnn_convnext-synth', '-w', join(ASSETS, 'mask-rcnn_convnext-synth.safetensors'), '-o', detOnnx, '--dynamic']);
+  const d = await cli(['export', ...DET, '-o', detOnnx, '--dynamic']);
   if (d.code !== 0) throw new Error(d.stderr);
+  const e = await cli(['export', ...DET, '-o', detSizedOnnx, '--dynamic', '--image-size-input']);
+  if (e.code !== 0) throw new Error(e.stderr);
 }, 240_000);
 
 describe('running an exported ONNX file', () => {
@@ -92,6 +97,26 @@ describe('running an exported ONNX file', () => {
     expect(r.code, r.stderr).toBe(0);
   });
 
+  it('a detector exported with --image-size-input detects exactly as its config and weights (detect --model and the pipeline)', async () => {
+    const [a, b] = [join(tmp, 'det-config'), join(tmp, 'det-model')];
+    expect((await cli(['detect', ...DET, '--image', SHAPES, '-o', a, '--no-overlay'])).code).toBe(0);
+    const r = await cli(['detect', '--model', detSizedOnnx, '--image', SHAPES, '-o', b, '--no-overlay']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(join(b, 'results.json'), 'utf8'))).toEqual(JSON.parse(readFileSync(join(a, 'results.json'), 'utf8')));
+    const byModel = await pipeline('object-detection', { model: detSizedOnnx });
+    const byConfig = await pipeline('object-detection');
+    const image = join(SHAPES, 'shapes_1.png');
+    expect(await byModel(image)).toEqual(await byConfig(image));
+    // A single-input export runs too: the padded input is its image (boxes clipped to it).
+    const single = await pipeline('object-detection', { model: detOnnx });
+    const objects = await single(image);
+    expect(objects.length).toBeGreaterThan(0);
+    for (const o of objects) expect(single.classNames).toContain(o.label);
+    for (const p of [byModel, byConfig, single]) await p.dispose();
+    const bad = await cli(['export', ...CLS, '-o', join(tmp, 'x.onnx'), '--image-size-input']);
+    expect(bad.stderr.trim()).toMatch(/^error: --image-size-input applies to detectors; test_convnext-t-narrow_cls10 is a classifier$/);
+  });
+
   it('pipeline({ model }) classifies as pipeline({ config, weights })', async () => {
     const byModel = await pipeline('image-classification', { model: clsOnnx });
     const byConfig = await pipeline('image-classification', { config: 'test_convnext-t-narrow_cls10' });
@@ -100,7 +125,6 @@ describe('running an exported ONNX file', () => {
     await byModel.dispose();
     await byConfig.dispose();
     await expect(pipeline('object-detection', { model: clsOnnx })).rejects.toThrow(/cls\.onnx is a classifier, not a detector/);
-    await expect(pipeline('object-detection', { model: detOnnx })).rejects.toThrow(/exported ONNX detector is not supported yet/);
     await expect(pipeline('image-classification', { model: clsOnnx, engine: 'tfjs' })).rejects.toThrow(/runs on the ort engine/);
   });
 

@@ -18,7 +18,9 @@ import { Detector } from '../../tasks/detection/detector.js';
 import { DetectorPredictor } from '../../tasks/detection/detector-predict.js';
 import { DEFAULT_SCORE_THR, imageDetections } from '../../tasks/detection/detector-json.js';
 import { renderOverlay } from '../../tasks/detection/detector-overlay.js';
-import { addModelOptions, configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
+import { addModelOptions, checkModelFlags, configFromFlags, engineOptions, type ModelFlags, readModelFile, weightsFor } from '../common.js';
+import { OrtModelRunner } from '../../core/ort/runner.js';
+import { exportedDetectorRunner } from '../../tasks/detection/detector-runner.js';
 import { progress } from '../progress.js';
 import { DESCRIPTIONS } from './descriptions.js';
 
@@ -46,19 +48,23 @@ export function detectorConfig(f: ModelFlags): DetectorConfig {
 
 export function register(program: Command): void {
   const cmd = program.command('detect').description(DESCRIPTIONS['detect']);
-  addModelOptions(cmd, { weights: 'required' })
+  addModelOptions(cmd, { weights: 'required', model: true })
     .requiredOption('--image <paths...>', 'images and/or folders of images (several, or a shell glob)')
     .requiredOption('-o, --out <dir>', 'output folder')
     .option('--score-thr <x>', 'keep instances scoring at least this', parseScore, DEFAULT_SCORE_THR)
     .option('--no-overlay', 'do not write overlay PNGs')
     .addOption(new Option('--nms <kind>', "'agnostic': also suppress overlapping instances of other classes (one class per object)").choices(['class', 'agnostic']).default('class'))
     .action(async (f: DetectFlags) => {
-      const cfg = detectorConfig(f);
+      checkModelFlags(f);
+      const onnx = f.model !== undefined ? await readModelFile(f.model) : null;
+      const cfg = onnx ? onnx.config : detectorConfig(f);
+      if (!isDetectorConfig(cfg)) throw new UserError(`model ${f.model} is a ${cfg.type}, not a detector`);
       const files = imageFiles(f.image);
       const det = new Detector(cfg);
-      const weights = await weightsFor(det.scope.registry, f.weights);
       mkdirSync(f.out, { recursive: true });
-      const predictor = await DetectorPredictor.create(det, weights, f.engine, engineOptions(f));
+      const predictor = onnx
+        ? DetectorPredictor.fromRunner(det, exportedDetectorRunner(await OrtModelRunner.create(onnx.bytes, { threads: f.threads }), onnx.info.inputs.some((i) => i.name === 'image_size')))
+        : await DetectorPredictor.create(det, await weightsFor(det.scope.registry, f.weights), f.engine, engineOptions(f));
       const bar = files.length > 1 ? progress('detect', files.length, { unit: 'images' }) : null;
       const all: CocoResult[] = [];
       const images: Array<{ id: number; file_name: string; width: number; height: number }> = [];

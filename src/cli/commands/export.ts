@@ -3,6 +3,8 @@ import { type Command, Option } from 'commander';
 import { UserError } from '../../core/errors.js';
 import { buildOnnx } from '../../core/ort/build.js';
 import { mainNetwork, nativeSize } from '../../tasks/networks.js';
+import { isDetectorConfig } from '../../config/detector.js';
+import { Detector } from '../../tasks/detection/detector.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { packageVersion } from '../../io/assets.js';
 import { exportMetadata } from '../../tasks/model-metadata.js';
@@ -13,6 +15,7 @@ interface ExportFlags extends Pick<ModelFlags, 'config' | 'set' | 'weights'> {
   out: string;
   dynamic?: boolean;
   size?: string;
+  imageSizeInput?: boolean;
 }
 
 /** Parses `HxW` or `S` into [h, w]. */
@@ -36,16 +39,18 @@ export function register(program: Command): void {
     .requiredOption('-o, --out <file>', 'output .onnx file')
     .addOption(new Option('--dynamic', 'dynamic batch, height and width').conflicts('size'))
     .option('--size <HxW>', 'fixed input size (default: the config\'s own, e.g. 224 for classifiers)')
+    .option('--image-size-input', "detectors: a second input image_size [2] (the valid height and width inside the padded input), the graph `detect --model` runs exactly as the config")
     .option('--verbose', 'show stack traces on errors')
     .action(async (f: ExportFlags) => {
       const cfg = configFromFlags({ ...f, engine: 'ort', backend: 'auto' });
-      const net = mainNetwork(cfg);
+      if (f.imageSizeInput && !isDetectorConfig(cfg)) throw new UserError(`--image-size-input applies to detectors; ${f.config} is a ${cfg.type}`);
+      const net = f.imageSizeInput && isDetectorConfig(cfg) ? new Detector(cfg).runnerNetwork() : mainNetwork(cfg);
       const weights = await weightsFor(net.registry, f.weights);
       const size = f.dynamic ? undefined : f.size ? parseSize(f.size) : nativeSize(cfg);
       if (!f.dynamic && !size) throw new UserError(`config ${f.config} has no fixed input size: give --size HxW or --dynamic`);
-      const input = [size ? 1 : 'batch', net.inputChannels, size?.[0] ?? 'height', size?.[1] ?? 'width'];
+      const input = [size || net.batch === 1 ? 1 : 'batch', net.inputChannels, size?.[0] ?? 'height', size?.[1] ?? 'width'];
       const producerVersion = packageVersion();
-      const metadata = exportMetadata(cfg, { name: f.config, producerVersion, input });
+      const metadata = exportMetadata(cfg, { name: f.config, producerVersion, input, imageSizeInput: f.imageSizeInput ?? false });
       const bytes = buildOnnx(net, weights, { ...(size ? { size, batch: 1 } : {}), metadata, producerVersion });
       await writeFileAtomic(f.out, bytes);
       const inputs = size ? `input [1, ${net.inputChannels}, ${size[0]}, ${size[1]}]` : `input [batch, ${net.inputChannels}, height, width]`;

@@ -64,6 +64,11 @@ export class DetectorPredictor {
     return new DetectorPredictor(det, await createDetectorRunner(engine, det, weights, opts));
   }
 
+  /** A predictor over an existing detector runner (for example an exported ONNX model's, see `exportedDetectorRunner`). */
+  static fromRunner(det: Detector, runner: DetectorRunner): DetectorPredictor {
+    return new DetectorPredictor(det, runner);
+  }
+
   /** Detects instances in decoded RGB pixels. */
   async predict(img: RgbImage, opts: PredictOptions = {}): Promise<DetectionResult> {
     const v = this.detector.conventions;

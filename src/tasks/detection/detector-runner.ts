@@ -23,6 +23,23 @@ export interface DetectorRunner {
   dispose(): Promise<void> | void;
 }
 
+/**
+ * A detector runner over an exported ONNX model's runner (`run(input, tables)`): with an
+ * `image_size` input (`export --image-size-input`, the graph the config runs) it is fed the valid
+ * size; a single-input export treats the whole padded input as the image (boxes are then clipped
+ * to the padded size).
+ */
+export function exportedDetectorRunner(runner: Runner, hasImageSize: boolean): DetectorRunner {
+  return {
+    async run(image, imageSize) {
+      checkInput(image, imageSize);
+      const out = await runner.run(image, hasImageSize ? { image_size: { shape: [2], data: Float32Array.from(imageSize) } } : {});
+      return { dets: out.dets, masks: out.masks, proposals: out.proposals };
+    },
+    dispose: () => runner.dispose(),
+  };
+}
+
 /** Serialised ONNX graph of the whole detector (opset 17, dynamic H and W). */
 export function buildDetectorOnnx(det: Detector, weights: WeightMap, opts: { size?: readonly [number, number] } = {}): Uint8Array {
   return buildOnnx(det.runnerNetwork(), weights, { size: opts.size, name: det.config.type });
