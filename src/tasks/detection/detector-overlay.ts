@@ -1,12 +1,17 @@
 /**
- * Overlay of detections on the image: each instance's mask blended in its colour, its box
- * outlined, and a label "class score" above the box (SVG text composited by sharp). PNG out.
+ * Overlay of detections on the image, drawn at ≥ 512 px on the long side (small inputs upscaled):
+ * each instance's mask as a translucent fill in its class colour with a contour in a darker shade,
+ * its box outlined, and a label "class score" placed so that labels stay inside the image and do
+ * not overlap each other (SVG composited by sharp). PNG out.
  */
 import sharp from 'sharp';
 import type { RgbImage } from '../../image/rgb.js';
 import type { DetectionResult } from './detector-predict.js';
 
 type Rgb = readonly [number, number, number];
+
+/** Long side of an overlay at least this (smaller images are upscaled). */
+export const OVERLAY_MIN_SIDE = 512;
 
 /** A well-spread colour per class (golden-angle hues, full saturation). */
 export function classColor(label: number): Rgb {
@@ -20,38 +25,94 @@ function escapeXml(s: string): string {
   return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
 }
 
+const hex = (c: Rgb) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+
+/** A rectangle in overlay pixels. */
+export interface Rect {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
+const overlaps = (a: Rect, b: Rect) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+
+/**
+ * Places one label per box (in the given order, best first): above the box, else inside its top,
+ * else below it, else stepping down through the image; always inside the W × H image and clear of
+ * the labels already placed where any free spot exists.
+ */
+export function placeLabels(boxes: ReadonlyArray<readonly [number, number, number, number]>, sizes: ReadonlyArray<readonly [number, number]>, W: number, H: number): Rect[] {
+  const placed: Rect[] = [];
+  boxes.forEach(([x1, y1, , y2], k) => {
+    const [w, h] = [Math.min(sizes[k][0], W), Math.min(sizes[k][1], H)];
+    const clampX = (x: number) => Math.min(Math.max(0, x), W - w);
+    const clampY = (y: number) => Math.min(Math.max(0, y), H - h);
+    const x = clampX(x1);
+    const candidates: Rect[] = [y1 - h, y1, y2].map((y) => ({ x, y: clampY(y), w, h }));
+    for (let y = 0; y + h <= H; y += Math.max(1, Math.round(h / 2))) candidates.push({ x, y, w, h });
+    for (let y = 0; y + h <= H; y += Math.max(1, Math.round(h / 2))) for (let cx = 0; cx + w <= W; cx += Math.max(1, Math.round(w / 4))) candidates.push({ x: cx, y, w, h });
+    placed.push(candidates.find((c) => placed.every((p) => !overlaps(c, p))) ?? candidates[0]);
+  });
+  return placed;
+}
+
+/** The geometry of an overlay: its scale, size and each instance's label rectangle (instances in result order). */
+export function overlayLayout(result: DetectionResult): { scale: number; width: number; height: number; font: number; labels: Rect[]; texts: string[] } {
+  const scale = Math.max(1, OVERLAY_MIN_SIDE / Math.max(result.width, result.height));
+  const width = Math.round(result.width * scale);
+  const height = Math.round(result.height * scale);
+  const font = Math.max(12, Math.round(Math.min(width, height) / 40));
+  const texts = result.instances.map((ins) => `${ins.className} ${ins.score.toFixed(2)}`);
+  const sizes = texts.map((t) => [Math.ceil(t.length * font * 0.6 + 6), font + 4] as const);
+  const boxes = result.instances.map((ins) => ins.box.map((v) => v * scale) as unknown as readonly [number, number, number, number]);
+  return { scale, width, height, font, labels: placeLabels(boxes, sizes, width, height), texts };
+}
+
 /** Draws `result` over `img` (same size as the result); returns PNG bytes. */
 export async function renderOverlay(img: RgbImage, result: DetectionResult, opts: { alpha?: number } = {}): Promise<Buffer> {
-  const alpha = opts.alpha ?? 0.45;
-  const { width: w, height: h } = img;
-  const px = new Uint8Array(img.data);
-  // Lowest score first, so the best instance is drawn on top.
-  const order = [...result.instances].reverse();
-  for (const ins of order) {
+  const alpha = opts.alpha ?? 0.4;
+  const L = overlayLayout(result);
+  const { width: W, height: H, scale: s } = L;
+  const base = s === 1 ? Buffer.from(img.data)
+    : await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).resize(W, H, { kernel: 'cubic' }).raw().toBuffer();
+  const px = new Uint8Array(base);
+  // Masks sampled (nearest) at overlay resolution; lowest score first so the best is on top.
+  const order = result.instances.map((_, k) => k).reverse();
+  for (const k of order) {
+    const ins = result.instances[k];
     const c = classColor(ins.label);
+    const edge = c.map((v) => Math.round(v * 0.45)) as unknown as Rgb;
     const m = ins.mask;
-    for (let j = 0; j < m.height; j++) {
-      for (let i = 0; i < m.width; i++) {
-        if (!m.data[j * m.width + i]) continue;
-        const p = ((m.y0 + j) * w + m.x0 + i) * 3;
-        for (let k = 0; k < 3; k++) px[p + k] = Math.round(px[p + k] * (1 - alpha) + c[k] * alpha);
+    const inside = (X: number, Y: number) => {
+      const i = Math.floor(X / s) - m.x0;
+      const j = Math.floor(Y / s) - m.y0;
+      return i >= 0 && j >= 0 && i < m.width && j < m.height && m.data[j * m.width + i] !== 0;
+    };
+    const [X0, Y0] = [Math.max(0, Math.floor(m.x0 * s)), Math.max(0, Math.floor(m.y0 * s))];
+    const [X1, Y1] = [Math.min(W, Math.ceil((m.x0 + m.width) * s)), Math.min(H, Math.ceil((m.y0 + m.height) * s))];
+    for (let Y = Y0; Y < Y1; Y++) {
+      for (let X = X0; X < X1; X++) {
+        if (!inside(X, Y)) continue;
+        const p = (Y * W + X) * 3;
+        const contour = !inside(X - 1, Y) || !inside(X + 1, Y) || !inside(X, Y - 1) || !inside(X, Y + 1);
+        for (let q = 0; q < 3; q++) px[p + q] = contour ? edge[q] : Math.round(px[p + q] * (1 - alpha) + c[q] * alpha);
       }
     }
   }
-  const thick = Math.max(1, Math.round(Math.min(w, h) / 300));
-  const font = Math.max(10, Math.round(Math.min(w, h) / 45));
+  const thick = Math.max(2, Math.round(Math.min(W, H) / 250));
   const parts: string[] = [];
-  for (const ins of order) {
-    const [x1, y1, x2, y2] = ins.box;
-    const hex = `#${classColor(ins.label).map((v) => v.toString(16).padStart(2, '0')).join('')}`;
-    const label = escapeXml(`${ins.className} ${ins.score.toFixed(2)}`);
-    const ty = Math.max(font, y1 - 2);
+  for (const k of order) {
+    const ins = result.instances[k];
+    const [x1, y1, x2, y2] = ins.box.map((v) => v * s);
+    const col = hex(classColor(ins.label));
+    const r = L.labels[k];
     parts.push(
-      `<rect x="${x1.toFixed(1)}" y="${y1.toFixed(1)}" width="${Math.max(x2 - x1, 0).toFixed(1)}" height="${Math.max(y2 - y1, 0).toFixed(1)}" fill="none" stroke="${hex}" stroke-width="${thick}"/>`,
-      `<rect x="${x1.toFixed(1)}" y="${(ty - font).toFixed(1)}" width="${(label.length * font * 0.6 + 4).toFixed(1)}" height="${(font + 3).toFixed(1)}" fill="${hex}" fill-opacity="0.8"/>`,
-      `<text x="${(x1 + 2).toFixed(1)}" y="${(ty - 1).toFixed(1)}" font-family="sans-serif" font-size="${font}" fill="#000">${label}</text>`,
+      `<rect x="${x1.toFixed(1)}" y="${y1.toFixed(1)}" width="${Math.max(x2 - x1, 0).toFixed(1)}" height="${Math.max(y2 - y1, 0).toFixed(1)}" fill="none" stroke="${col}" stroke-width="${thick}"/>`,
+      `<rect x="${r.x}" y="${r.y}" width="${r.w}" height="${r.h}" fill="${col}" fill-opacity="0.85"/>`,
+      `<text x="${r.x + 3}" y="${r.y + r.h - 4}" font-family="sans-serif" font-size="${L.font}" fill="#000">${escapeXml(L.texts[k])}</text>`,
     );
   }
-  const svg = Buffer.from(`<svg width="${w}" height="${h}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`);
-  return sharp(px, { raw: { width: w, height: h, channels: 3 } }).composite([{ input: svg, top: 0, left: 0 }]).png().toBuffer();
+  const svg = Buffer.from(`<svg width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">${parts.join('')}</svg>`);
+  return sharp(px, { raw: { width: W, height: H, channels: 3 } }).composite([{ input: svg, top: 0, left: 0 }]).png().toBuffer();
 }
