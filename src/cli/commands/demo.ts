@@ -111,7 +111,7 @@ async function segmentation(files: readonly string[], f: DemoFlags): Promise<unk
     const pred = await predictor.predict(img, { tta: true });
     const classes = classShares(pred.labels, model.classNames);
     await writeFileAtomic(`${stem}.labels.png`, labelPng(pred.labels));
-    await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, 0.5));
+    await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, 0.5, model.classNames));
     await writeFileAtomic(`${stem}.json`, `${JSON.stringify({ image: file, width: img.width, height: img.height, config: SEG.config, tta: cfg.tta, classes }, null, 2)}\n`);
     console.log(`  segment ${basename(file)}: ${classes.map((c) => `${c.name} ${(c.fraction * 100).toFixed(1)}%`).join(', ')}`);
     return { image: file, overlay: `${stem}.overlay.png`, labels: `${stem}.labels.png`, json: `${stem}.json` };

@@ -67,7 +67,7 @@ export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: stri
         const ms = performance.now() - t0;
         const stem = join(f.out, stems[i]);
         await writeFileAtomic(`${stem}.labels.png`, labelPng(pred.labels));
-        if (f.overlay) await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, f.opacity));
+        if (f.overlay) await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, f.opacity, model.classNames));
         const summary = {
           image: file, width: img.width, height: img.height, ...(f.model ? { model: f.model } : { config: f.config }), engine: f.engine, mode, tta: f.tta ?? false,
           passes: pred.passes, time_ms: Math.round(ms), classes: classShares(pred.labels, model.classNames),

@@ -14,17 +14,54 @@ export function labelPng(labels: Labels): Buffer {
   return encodeLabelPng(labels);
 }
 
-/** The image with each pixel's class colour blended in: image·(1 − opacity) + colour·opacity. */
-export async function overlayPng(img: RgbImage, labels: Labels, palette: readonly Rgb[], opacity = 0.5): Promise<Buffer> {
+/** Long side of an overlay's picture at least this (smaller images are upscaled, labels by nearest neighbour). */
+export const SEG_OVERLAY_MIN_SIDE = 512;
+
+function escapeXml(s: string): string {
+  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
+}
+
+/**
+ * The image with each pixel's class colour blended in (image·(1 − opacity) + colour·opacity), at
+ * ≥ 512 px on the long side, with a legend panel on the right when `classNames` are given: per
+ * class present, most pixels first, its colour, name and share of the image.
+ */
+export async function overlayPng(img: RgbImage, labels: Labels, palette: readonly Rgb[], opacity = 0.5, classNames?: readonly string[]): Promise<Buffer> {
   if (img.width !== labels.width || img.height !== labels.height) {
     throw new Error(`overlay: image ${img.width}x${img.height} but labels ${labels.width}x${labels.height}`);
   }
-  const out = Buffer.alloc(img.data.length);
-  for (let i = 0; i < labels.data.length; i++) {
-    const c = palette[labels.data[i]] ?? [0, 0, 0];
-    for (let k = 0; k < 3; k++) out[3 * i + k] = Math.round(img.data[3 * i + k] * (1 - opacity) + c[k] * opacity);
+  const scale = Math.max(1, SEG_OVERLAY_MIN_SIDE / Math.max(img.width, img.height));
+  const W = Math.round(img.width * scale);
+  const H = Math.round(img.height * scale);
+  const base = scale === 1 ? img.data
+    : new Uint8Array(await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).resize(W, H, { kernel: 'cubic' }).raw().toBuffer());
+  const out = Buffer.alloc(W * H * 3);
+  for (let Y = 0; Y < H; Y++) {
+    const y = Math.min(img.height - 1, Math.floor(Y / scale));
+    for (let X = 0; X < W; X++) {
+      const x = Math.min(img.width - 1, Math.floor(X / scale));
+      const c = palette[labels.data[y * img.width + x]] ?? [0, 0, 0];
+      const p = 3 * (Y * W + X);
+      for (let k = 0; k < 3; k++) out[p + k] = Math.round(base[p + k] * (1 - opacity) + c[k] * opacity);
+    }
   }
-  return sharp(out, { raw: { width: img.width, height: img.height, channels: 3 } }).png().toBuffer();
+  const picture = sharp(out, { raw: { width: W, height: H, channels: 3 } });
+  if (!classNames) return picture.png().toBuffer();
+  const font = Math.max(12, Math.round(H / 32));
+  const row = Math.round(font * 1.5);
+  const shares = classShares(labels, classNames);
+  const rows = Math.max(1, Math.min(shares.length, Math.floor((H - row) / row)));
+  const texts = shares.slice(0, rows).map((c) => `${c.name} ${(100 * c.fraction).toFixed(1)}%`);
+  const panel = Math.ceil(Math.max(...texts.map((t) => t.length), 8) * font * 0.6 + row + 3 * font);
+  const items = shares.slice(0, rows).map((c, i) => {
+    const [r, g, b] = palette[c.index] ?? [0, 0, 0];
+    const y = font + i * row;
+    return `<rect x="${W + font}" y="${y}" width="${font}" height="${font}" fill="rgb(${r},${g},${b})" stroke="#333"/>`
+      + `<text x="${W + 2.5 * font}" y="${y + font - 2}" font-family="sans-serif" font-size="${font}" fill="#000">${escapeXml(texts[i])}</text>`;
+  });
+  const more = shares.length > rows ? `<text x="${W + font}" y="${font + rows * row + font}" font-family="sans-serif" font-size="${font}" fill="#555">+${shares.length - rows} more</text>` : '';
+  const svg = Buffer.from(`<svg width="${W + panel}" height="${H}" xmlns="http://www.w3.org/2000/svg">${items.join('')}${more}</svg>`);
+  return picture.extend({ right: panel, background: { r: 255, g: 255, b: 255 } }).composite([{ input: svg, top: 0, left: 0 }]).png().toBuffer();
 }
 
 /** One class present in a label map. */
