@@ -13,6 +13,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { generateScene, SCENE_DEFAULTS } from '../../src/data/synth/scene.js';
 import { DEFAULT_KINDS } from '../../src/data/synth/shapes.js';
@@ -56,7 +57,18 @@ describe('convnext demo', () => {
     expect(r.stdout).toMatch(/detect {2}shapes_0\.png: /);
     expect(r.stdout).toMatch(/segment shapes_3\.png: background/);
     expect(r.stdout).toMatch(/ort vs tfjs max \|diff\|/);
-    for (const f of ['demo.json', 'features.safetensors', 'classification.json']) expect(existsSync(join(out, f))).toBe(true);
+    for (const f of ['demo.json', 'features.safetensors', 'classification.json', 'index.html', 'index.png']) expect(existsSync(join(out, f))).toBe(true);
+    // The pages to look at: every sample's input, both overlays and its tables; a contact sheet of four rows.
+    const html = readFileSync(join(out, 'index.html'), 'utf8');
+    for (let i = 0; i < 4; i++) {
+      for (const src of [`inputs/shapes_${i}.png`, `detect/shapes_${i}.png`, `segment/shapes_${i}.overlay.png`]) {
+        expect(html).toContain(`src="${src}"`);
+        expect(existsSync(join(out, src)), src).toBe(true);
+      }
+    }
+    expect((html.match(/<table>/g) ?? []).length).toBe(8);
+    const sheet = await sharp(join(out, 'index.png')).metadata();
+    expect(sheet.height).toBe(8 + 4 * (256 + 8));
     let found = 0;
     let total = 0;
     for (let i = 0; i < 4; i++) {

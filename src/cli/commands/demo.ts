@@ -32,6 +32,7 @@ import { topK } from '../../tasks/classification/topk.js';
 import { weightsFor } from '../common.js';
 import { imageFiles, outputStems } from '../../io/image-files.js';
 import { DESCRIPTIONS } from './descriptions.js';
+import { writeDemoReport } from '../demo-report.js';
 
 const ASSETS = assetPath('demo');
 const DET = { config: 'demo_mask-rcnn_convnext-synth', weights: 'mask-rcnn_convnext-synth.safetensors' };
@@ -167,7 +168,8 @@ export function register(program: Command): void {
       const segment = await segmentation(files, f);
       const features = await classification(f);
       await writeFileAtomic(join(f.out, 'demo.json'), `${JSON.stringify({ engine: f.engine, detect, segment, features }, null, 2)}\n`);
-      console.log(`wrote ${join(f.out, 'detect')}/, ${join(f.out, 'segment')}/, features.safetensors, classification.json and demo.json`);
+      await writeDemoReport(f.out, files, outputStems(files));
+      console.log(`wrote ${join(f.out, 'index.html')} and index.png (to look at), ${join(f.out, 'detect')}/, ${join(f.out, 'segment')}/, features.safetensors, classification.json and demo.json`);
       if (failures.size > 0) {
         for (const [file, error] of failures) console.error(`failed: ${error.startsWith(file) ? error : `${file}: ${error}`}`);
         throw new UserError(`${failures.size} image(s) could not be read (listed above); the others were written to ${f.out}`);
