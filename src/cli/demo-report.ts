@@ -7,6 +7,7 @@ import { copyFile, mkdir, readFile } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import sharp from 'sharp';
 import { writeFileAtomic } from '../io/atomic.js';
+import { escapeXml } from '../image/xml.js';
 
 interface DetJson { instances: Array<{ class_name: string; score: number }> }
 interface SegJson { classes: Array<{ name: string; fraction: number }> }
@@ -21,9 +22,6 @@ export interface DemoRow {
   classes: SegJson['classes'];
 }
 
-function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
-}
 
 /** The report rows of the inputs whose detection and segmentation outputs exist under `out` (stems as the demo named them). */
 export async function demoRows(out: string, files: readonly string[], stems: readonly string[]): Promise<DemoRow[]> {

@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 import type { RgbImage } from '../../image/rgb.js';
 import type { DetectionResult } from './detector-predict.js';
+import { escapeXml } from '../../image/xml.js';
 
 type Rgb = readonly [number, number, number];
 
@@ -21,9 +22,6 @@ export function classColor(label: number): Rgb {
   return [Math.round(r * 230 + 25), Math.round(g * 230 + 25), Math.round(b * 230 + 25)];
 }
 
-function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
-}
 
 const hex = (c: Rgb) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 

@@ -8,6 +8,7 @@ import type { RgbImage } from '../../image/rgb.js';
 import type { Labels } from './segmentor-logits.js';
 import { encodeLabelPng } from '../../io/label-png.js';
 import type { Rgb } from './segmentor.js';
+import { escapeXml } from '../../image/xml.js';
 
 /** The label map as a grayscale PNG (8-bit up to 256 classes, else 16-bit). */
 export function labelPng(labels: Labels): Buffer {
@@ -17,9 +18,6 @@ export function labelPng(labels: Labels): Buffer {
 /** Long side of an overlay's picture at least this (smaller images are upscaled, labels by nearest neighbour). */
 export const SEG_OVERLAY_MIN_SIDE = 512;
 
-function escapeXml(s: string): string {
-  return s.replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c] ?? c);
-}
 
 /**
  * The image with each pixel's class colour blended in (image·(1 − opacity) + colour·opacity), at
