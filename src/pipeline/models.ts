@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolveConfig } from '../../configs/index.js';
-import { describeOnnxModel } from '../tasks/onnx-model.js';
+import { describeOnnxModel, type OnnxModel } from '../tasks/onnx-model.js';
 import { UserError } from '../core/errors.js';
 import type { ParamRegistry } from '../core/params.js';
 import { bindWeights, type WeightMap } from '../core/weights.js';
@@ -31,7 +31,7 @@ function bundledWeights(name: string): string | undefined {
 }
 
 /** The model of the options: a resolved config (the task's demo config when none is given) with its weights file, or an exported ONNX file. */
-export function pipelineModel(task: Task, o: PipelineOptions): { config: ModelConfig; weights?: string; onnx?: Uint8Array; origin: string } {
+export function pipelineModel(task: Task, o: PipelineOptions): { config: ModelConfig; weights?: string; onnx?: OnnxModel & { bytes: Uint8Array }; origin: string } {
   const set = o.set ?? [];
   if (o.model !== undefined) {
     if (o.config !== undefined || o.weights !== undefined || set.length > 0) throw new UserError(`pipeline('${task}'): give a model file, or a config and weights, not both`);
@@ -41,7 +41,8 @@ export function pipelineModel(task: Task, o: PipelineOptions): { config: ModelCo
     } catch (e) {
       throw new UserError((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${o.model}: file not found` : `${o.model}: ${(e as Error).message}`);
     }
-    return { config: describeOnnxModel(bytes, o.model).config, onnx: bytes, origin: o.model };
+    const onnx = { ...describeOnnxModel(bytes, o.model), bytes };
+    return { config: onnx.config, onnx, origin: o.model };
   }
   if (o.config === undefined) {
     if (o.weights !== undefined) throw new UserError(`pipeline('${task}'): weights given without a config`);

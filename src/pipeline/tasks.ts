@@ -5,7 +5,6 @@
  */
 import { createRunner, type EngineName, type EngineOptions, type Runner } from '../core/engine.js';
 import type { Network } from '../core/model.js';
-import { readOnnxInfo } from '../core/ort/metadata.js';
 import { OrtModelRunner } from '../core/ort/runner.js';
 import { exportedDetectorRunner } from '../tasks/detection/detector-runner.js';
 import { UserError } from '../core/errors.js';
@@ -25,6 +24,7 @@ import { Segmentor } from '../tasks/segmentation/segmentor.js';
 import { classShares } from '../tasks/segmentation/segmentor-output.js';
 import { SegmentorPredictor } from '../tasks/segmentation/segmentor-predict.js';
 import { loadBound } from './models.js';
+import type { OnnxModel } from '../tasks/onnx-model.js';
 import type { Task, TaskTypes } from './types.js';
 
 /** A task's model on an engine: one image → its result. */
@@ -38,8 +38,8 @@ interface Build {
   config: ModelConfig;
   /** Weights file of the config, or … */
   weights?: string;
-  /** … an exported ONNX model of it (its own weights). */
-  onnx?: Uint8Array;
+  /** … an exported ONNX model of it (its own weights) and what it describes. */
+  onnx?: OnnxModel & { bytes: Uint8Array };
   engine: EngineName;
   engineOptions: EngineOptions;
   /** The model's name in messages. */
@@ -47,7 +47,7 @@ interface Build {
 }
 
 /** The weights file of a build that needs one (every task that does not run an exported model). */
-function weightsOf(task: Task, b: Build): string {
+function weightsOf(b: Build): string {
   if (b.weights === undefined) throw new Error('pipeline: no weights');
   return b.weights;
 }
@@ -56,9 +56,9 @@ function weightsOf(task: Task, b: Build): string {
 async function runnerOf(task: Task, b: Build, net: Network): Promise<Runner> {
   if (b.onnx) {
     if (b.engine !== 'ort') throw new UserError(`pipeline('${task}'): an ONNX file runs on the ort engine, not ${b.engine}`);
-    return OrtModelRunner.create(b.onnx, { threads: b.engineOptions.threads });
+    return OrtModelRunner.create(b.onnx.bytes, { threads: b.engineOptions.threads });
   }
-  return createRunner(b.engine, net, await loadBound(net.registry, weightsOf(task, b)), b.engineOptions);
+  return createRunner(b.engine, net, await loadBound(net.registry, weightsOf(b)), b.engineOptions);
 }
 
 function wrongType(task: Task, b: Build, expected: string): never {
@@ -69,8 +69,8 @@ async function detection(task: 'object-detection' | 'instance-segmentation', b: 
   if (!isDetectorConfig(b.config)) wrongType(task, b, 'detector (mask_rcnn, cascade_mask_rcnn)');
   const det = new Detector(b.config);
   const predictor = b.onnx
-    ? DetectorPredictor.fromRunner(det, exportedDetectorRunner(await runnerOf(task, b, det.runnerNetwork()), readOnnxInfo(b.onnx).inputs.some((i) => i.name === 'image_size')))
-    : await DetectorPredictor.create(det, await loadBound(det.scope.registry, weightsOf(task, b)), b.engine, b.engineOptions);
+    ? DetectorPredictor.fromRunner(det, exportedDetectorRunner(await runnerOf(task, b, det.runnerNetwork()), b.onnx.info.inputs.some((i) => i.name === 'image_size')))
+    : await DetectorPredictor.create(det, await loadBound(det.scope.registry, weightsOf(b)), b.engine, b.engineOptions);
   return {
     classNames: det.classNames,
     async run(img, o) {
@@ -94,7 +94,7 @@ async function segmentation(b: Build): Promise<TaskRunner<'image-segmentation'>>
   // An exported segmentor returns logits at the input size: the predictor's resize to the input
   // size (mmseg's first resize) is then already done in the graph.
   const predictor = b.onnx ? new SegmentorPredictor(model, await runnerOf('image-segmentation', b, model.network()))
-    : await SegmentorPredictor.create(model, await loadBound(model.scope.registry, weightsOf('image-segmentation', b)), b.engine, b.engineOptions);
+    : await SegmentorPredictor.create(model, await loadBound(model.scope.registry, weightsOf(b)), b.engine, b.engineOptions);
   return {
     classNames: model.classNames,
     async run(img, o) {
