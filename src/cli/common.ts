@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { Option } from 'commander';
 import { UserError } from '../core/errors.js';
 import { ENGINES, type EngineName, type EngineOptions } from '../core/engine.js';
-import { BACKEND_CHOICES, type BackendChoice } from '../core/tfjs/backend.js';
+import { BACKEND_CHOICES, type BackendChoice } from '../core/tfjs/backend-choices.js';
 import type { ParamRegistry } from '../core/params.js';
 import { bindWeights, formatBindReport, initWeights, type WeightMap } from '../core/weights.js';
 import type { ModelConfig } from '../config/models.js';

@@ -2,8 +2,7 @@
 import type { HostTensor } from './host-tensor.js';
 import type { Network } from './model.js';
 import { OrtRunner } from './ort/runner.js';
-import { type BackendChoice, initBackend } from './tfjs/backend.js';
-import { TfjsRunner } from './tfjs/runner.js';
+import type { BackendChoice } from './tfjs/backend-choices.js';
 import type { WeightMap } from './weights.js';
 
 export const ENGINES = ['ort', 'tfjs'] as const;
@@ -37,6 +36,8 @@ export interface Runner {
 /** Prepares `net` with `weights` on the named engine. */
 export async function createRunner(engine: EngineName, net: Network, weights: WeightMap, opts: EngineOptions = {}): Promise<Runner> {
   if (engine === 'tfjs') {
+    // TensorFlow.js loads only when used: ort runs (and the CLI's start) skip its modules.
+    const [{ initBackend }, { TfjsRunner }] = await Promise.all([import('./tfjs/backend.js'), import('./tfjs/runner.js')]);
     await initBackend(opts.backend ?? 'auto', opts.log);
     return new TfjsRunner(net, weights);
   }

@@ -6,9 +6,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { UserError } from '../errors.js';
 import { installWasmSlice } from './wasm-slice.js';
 
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-export const BACKEND_CHOICES = ['auto', 'node-gpu', 'node', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+import type { BackendChoice } from './backend-choices.js';
+
+export { BACKEND_CHOICES, type BackendChoice, type BackendName } from './backend-choices.js';
 
 let chosen: string | null = null;
 
