@@ -15,7 +15,8 @@ export interface LabelImage {
 
 const SIGNATURE = Uint8Array.from([137, 80, 78, 71, 13, 10, 26, 10]);
 
-function chunk(type: string, body: Uint8Array): Buffer {
+/** One PNG chunk: length, type, body, CRC-32 of type and body. */
+export function pngChunk(type: string, body: Uint8Array): Buffer {
   const out = Buffer.alloc(12 + body.length);
   out.writeUInt32BE(body.length, 0);
   out.write(type, 4, 'latin1');
@@ -44,7 +45,7 @@ export function encodeLabelPng(img: LabelImage): Buffer {
   ihdr.writeUInt32BE(height, 4);
   ihdr[8] = bytes * 8; // bit depth
   ihdr[9] = 0; // grayscale
-  return Buffer.concat([SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0))]);
+  return Buffer.concat([SIGNATURE, pngChunk('IHDR', ihdr), pngChunk('IDAT', deflateSync(raw)), pngChunk('IEND', new Uint8Array(0))]);
 }
 
 function paeth(a: number, b: number, c: number): number {

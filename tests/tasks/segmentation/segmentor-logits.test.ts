@@ -11,7 +11,7 @@ import {
 } from '../../../src/tasks/segmentation/segmentor-logits.js';
 import { rescaleSize, resizeRgbBilinear } from '../../../src/tasks/segmentation/segmentor-preprocess.js';
 import { flipRgb } from '../../../src/image/rgb.js';
-import { decodeLabelPng, encodeLabelPng } from '../../../src/io/label-png.js';
+import { decodeLabelPng, encodeLabelPng, pngChunk } from '../../../src/io/label-png.js';
 
 describe('slideWindows', () => {
   it('follows mmseg: grids = max(H − crop + stride − 1, 0) // stride + 1, last window shifted back', () => {
@@ -124,21 +124,3 @@ describe('label PNG codec', () => {
   });
 });
 
-function pngChunk(type: string, body: Buffer): Buffer {
-  const out = Buffer.alloc(12 + body.length);
-  out.writeUInt32BE(body.length, 0);
-  out.write(type, 4, 'latin1');
-  body.copy(out, 8);
-  out.writeUInt32BE(crc(out.subarray(4, 8 + body.length)), 8 + body.length);
-  return out;
-}
-
-/** CRC-32 (PNG's), bit by bit. */
-function crc(bytes: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0xedb88320 : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-}
