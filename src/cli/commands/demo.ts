@@ -65,7 +65,7 @@ const failures = new Map<string, string>();
  * Runs `each` on every image (read as RGB) with its output stem under `dir`; an image that cannot
  * be read is recorded in `failures` and skipped. Disposes the predictor at the end.
  */
-async function perImage(files: readonly string[], dir: string, predictor: { dispose(): Promise<void> }, each: (file: string, img: RgbImage, stem: string) => Promise<unknown>): Promise<unknown[]> {
+async function perImage(files: readonly string[], dir: string, predictor: { dispose(): Promise<void> }, each: (file: string, img: RgbImage, stem: string, index: number) => Promise<unknown>): Promise<unknown[]> {
   await mkdir(dir, { recursive: true });
   const out: unknown[] = [];
   try {
@@ -79,7 +79,7 @@ async function perImage(files: readonly string[], dir: string, predictor: { disp
         failures.set(file, e.message);
         continue;
       }
-      out.push(await each(file, img, join(dir, stems[i])));
+      out.push(await each(file, img, join(dir, stems[i]), i));
     }
   } finally {
     await predictor.dispose();
@@ -92,9 +92,9 @@ async function detection(files: readonly string[], f: DemoFlags): Promise<unknow
   if (cfg.type !== 'mask_rcnn') throw new Error(`${DET.config} must be a detector`);
   const weights = await weightsFor(new Detector(cfg).scope.registry, join(ASSETS, DET.weights), { quiet: true });
   const predictor = await DetectorPredictor.create(cfg, weights, f.engine, { log: (l) => console.log(l) });
-  return perImage(files, join(f.out, 'detect'), predictor, async (file, img, stem) => {
+  return perImage(files, join(f.out, 'detect'), predictor, async (file, img, stem, i) => {
     const r = await predictor.predict(img, { scoreThr: f.scoreThr });
-    const { instances } = imageDetections(file, r, files.indexOf(file) + 1, { cocoClasses: false });
+    const { instances } = imageDetections(file, r, i + 1, { cocoClasses: false });
     await writeFileAtomic(`${stem}.png`, await renderOverlay(img, r));
     await writeFileAtomic(`${stem}.json`, JSON.stringify({ image: file, width: r.width, height: r.height, instances }));
     console.log(`  detect  ${basename(file)}: ${instances.map((i) => `${i.class_name} ${i.score.toFixed(2)}`).join(', ') || 'nothing'}`);
