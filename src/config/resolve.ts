@@ -40,6 +40,25 @@ export function closeNames(names: readonly string[], name: string): string[] {
     .map((x) => x.n);
 }
 
+/** Key names that would reach an object's prototype machinery: refused in configs and `--set` paths. */
+const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Refuses a parsed config (JSON) holding a key named `__proto__`, `constructor` or `prototype` at
+ * any depth; `origin` names the file in the message. Such keys have no meaning in a config, and
+ * code that copies configs key by key could otherwise write to a prototype.
+ */
+export function assertSafeKeys(value: unknown, origin: string, path: string[] = []): void {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => assertSafeKeys(v, origin, [...path, String(i)]));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const k of Object.keys(value)) {
+      if (UNSAFE_KEYS.has(k)) throw new UserError(`${origin}: key '${[...path, k].join('.')}' is not allowed (${[...UNSAFE_KEYS].join(', ')} are reserved names)`);
+      assertSafeKeys((value as Record<string, unknown>)[k], origin, [...path, k]);
+    }
+  }
+}
+
 /** The parsed contents of a JSON config file (a model config, or a training recipe with its `model`). */
 export function readConfigFile(name: string): Record<string, unknown> {
   let v: unknown;
@@ -49,6 +68,7 @@ export function readConfigFile(name: string): Record<string, unknown> {
     throw new UserError(`config file ${name}: ${(e as Error).message}`);
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UserError(`config file ${name}: expected a JSON object`);
+  assertSafeKeys(v, `config file ${name}`);
   return v as Record<string, unknown>;
 }
 
@@ -84,16 +104,21 @@ export function applyOverride(cfg: Record<string, unknown>, expr: string): void 
   const eq = expr.indexOf('=');
   if (eq <= 0) throw new UserError(`--set ${expr}: expected key.path=value`);
   const path = expr.slice(0, eq).split('.');
+  const unsafe = path.find((k) => UNSAFE_KEYS.has(k));
+  if (unsafe !== undefined) throw new UserError(`--set ${expr}: '${unsafe}' is not allowed in a key path (${[...UNSAFE_KEYS].join(', ')} are reserved names)`);
+  if (path.some((k) => k === '')) throw new UserError(`--set ${expr}: empty key in the path`);
+  const value = parseValue(expr.slice(eq + 1));
+  assertSafeKeys(value, `--set ${expr}`);
   let node: Record<string, unknown> = cfg;
   for (let i = 0; i < path.length - 1; i++) {
-    const next = node[path[i]];
+    const next = Object.hasOwn(node, path[i]) ? node[path[i]] : undefined;
     if (next === undefined) node[path[i]] = {};
     else if (typeof next !== 'object' || next === null) {
       throw new UserError(`--set ${expr}: ${path.slice(0, i + 1).join('.')} is not an object`);
     }
     node = node[path[i]] as Record<string, unknown>;
   }
-  node[path[path.length - 1]] = parseValue(expr.slice(eq + 1));
+  node[path[path.length - 1]] = value;
 }
 
 /** One line per zod issue: `path: message`. */
@@ -109,6 +134,7 @@ export function formatIssues(err: z.ZodError): string {
 
 /** Validates a raw config; `origin` names where it came from in messages. */
 export function validateConfig(raw: unknown, origin: string): ModelConfig {
+  assertSafeKeys(raw, `config ${origin}`);
   const r = modelConfigSchema.safeParse(raw);
   if (!r.success) throw new UserError(`config ${origin}: ${formatIssues(r.error)}`);
   return r.data;

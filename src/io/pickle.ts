@@ -19,6 +19,7 @@
  * (see {@link isTuple}), dict → Map, set/frozenset → Set.
  */
 import { UserError } from '../core/errors.js';
+import { limits, overLimit } from '../core/limits.js';
 
 /** A reference to a Python global, never resolved to code. */
 export class PickleGlobal {
@@ -68,20 +69,24 @@ function tuple(items: unknown[]): readonly unknown[] {
   return Object.freeze(items);
 }
 
-/** Decodes a little-endian two's-complement integer of any length (LONG1 / LONG4). */
+/** Decodes a little-endian two's-complement integer (LONG1 / LONG4) in linear time (one hex parse). */
 function decodeLong(b: Uint8Array): number | bigint {
   if (b.length === 0) return 0;
-  let v = 0n;
-  for (let i = b.length - 1; i >= 0; i--) v = (v << 8n) | BigInt(b[i]);
+  let hex = '';
+  for (let i = b.length - 1; i >= 0; i--) hex += HEX[b[i]];
+  let v = BigInt(`0x${hex}`);
   if (b[b.length - 1] & 0x80) v -= 1n << BigInt(8 * b.length);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 function parseIntText(s: string, where: string): number | bigint | boolean {
   const t = s.trim().replace(/L$/, '');
   if (t === '00') return false; // protocol-0 booleans
   if (t === '01') return true;
-  if (!/^[-+]?\d+$/.test(t)) throw new UserError(`${where}: malformed integer '${s}' in pickle`);
+  if (t.length > limits().pickle_int_bytes) throw overLimit('pickle_int_bytes', `${where}: a text integer of ${t.length} digits in pickle`);
+  if (!/^[-+]?\d+$/.test(t)) throw new UserError(`${where}: malformed integer '${s.slice(0, 40)}' in pickle`);
   const v = BigInt(t);
   return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
 }
@@ -210,6 +215,9 @@ export const BASE_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, 
   ['numpy._core.multiarray._reconstruct', placeholderOf('numpy.ndarray')],
 ]);
 
+/** Entries of one dict or set: JavaScript's Map and Set hold at most 2^24. */
+const MAX_COLLECTION = 2 ** 24 - 1;
+
 /** The result of {@link unpickle}: the object and the offset just past its STOP opcode. */
 export interface UnpickleResult {
   value: unknown;
@@ -230,6 +238,8 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
+  const lim = limits();
+  let ops = 0;
 
   const bad = (msg: string): never => { throw new UserError(`${where}: malformed pickle at byte ${pos}: ${msg}`); };
   const need = (n: number): void => {
@@ -267,6 +277,10 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
     if (m === undefined) return bad('no MARK on the stack');
     return stack.splice(m);
   };
+  const memoPut = (i: number): void => {
+    if (memo.size >= lim.pickle_memo && !memo.has(i)) throw overLimit('pickle_memo', `${where}: pickle memoizes more than ${lim.pickle_memo} values`);
+    memo.set(i, top());
+  };
   const memoGet = (i: number): unknown => {
     if (!memo.has(i)) bad(`memo key ${i} was never stored`);
     return memo.get(i);
@@ -289,16 +303,24 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   const setItems = (target: unknown, kv: unknown[]): void => {
     if (kv.length % 2) bad('odd number of items for SETITEMS');
     const m = target instanceof Map ? target : target instanceof PickleObject ? target.dictItems : bad('SETITEM on a non-dict');
+    if (m.size + kv.length / 2 > MAX_COLLECTION) bad(`a dict of more than ${MAX_COLLECTION} entries`);
     for (let i = 0; i < kv.length; i += 2) m.set(kv[i], kv[i + 1]);
   };
   const appendItems = (target: unknown, items: unknown[]): void => {
-    if (Array.isArray(target) && !Object.isFrozen(target)) target.push(...items);
-    else if (target instanceof Set) for (const x of items) target.add(x);
-    else if (target instanceof PickleObject) target.listItems.push(...items);
-    else bad('APPEND on a non-list');
+    const list = Array.isArray(target) && !Object.isFrozen(target) ? target
+      : target instanceof PickleObject ? target.listItems : undefined;
+    if (list) {
+      for (const x of items) list.push(x); // not push(...items): a long MARK run would overflow the call stack
+    } else if (target instanceof Set) {
+      if (target.size + items.length > MAX_COLLECTION) bad(`a set of more than ${MAX_COLLECTION} entries`);
+      for (const x of items) target.add(x);
+    } else {
+      bad('APPEND on a non-list');
+    }
   };
 
   for (;;) {
+    if (++ops > lim.pickle_ops) throw overLimit('pickle_ops', `${where}: pickle runs more than ${lim.pickle_ops} opcodes`);
     const op = u8();
     switch (op) {
       case 0x80: { const p = u8(); if (p > 5) bad(`unsupported pickle protocol ${p}`); break; } // PROTO
@@ -307,7 +329,10 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
         if (stack.length !== 1 || marks.length) bad('stack not empty at STOP');
         return { value: stack[0], end: pos };
       }
-      case 0x28: marks.push(stack.length); break; // MARK
+      case 0x28: // MARK
+        if (marks.length >= lim.pickle_marks) throw overLimit('pickle_marks', `${where}: pickle nests more than ${lim.pickle_marks} MARKs`);
+        marks.push(stack.length);
+        break;
       case 0x30: pop(); break; // POP
       case 0x31: popMark(); break; // POP_MARK
       case 0x32: stack.push(top()); break; // DUP
@@ -319,7 +344,13 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x4d: stack.push(u16()); break; // BININT2
       case 0x4a: stack.push(i32()); break; // BININT
       case 0x8a: stack.push(decodeLong(take(u8()))); break; // LONG1
-      case 0x8b: { const n = i32(); if (n < 0) bad('negative LONG4 length'); stack.push(decodeLong(take(n))); break; }
+      case 0x8b: { // LONG4
+        const n = i32();
+        if (n < 0) bad('negative LONG4 length');
+        if (n > lim.pickle_int_bytes) throw overLimit('pickle_int_bytes', `${where}: a pickled integer of ${n} bytes`);
+        stack.push(decodeLong(take(n)));
+        break;
+      }
       case 0x49: stack.push(parseIntText(line(), where)); break; // INT
       case 0x4c: { const v = parseIntText(line(), where); stack.push(v); break; } // LONG
       case 0x47: { need(8); stack.push(dv.getFloat64(pos, false)); pos += 8; break; } // BINFLOAT (big endian)
@@ -348,17 +379,17 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x74: stack.push(tuple(popMark())); break; // TUPLE
       case 0x6c: stack.push(popMark()); break; // LIST
       case 0x64: { const kv = popMark(); const m = new Map(); setItems(m, kv); stack.push(m); break; } // DICT
-      case 0x91: stack.push(new Set(popMark())); break; // FROZENSET
+      case 0x91: { const items = popMark(); if (items.length > MAX_COLLECTION) bad('a frozenset too large'); stack.push(new Set(items)); break; } // FROZENSET
       case 0x61: { const v = pop(); appendItems(top(), [v]); break; } // APPEND
       case 0x65: { const items = popMark(); appendItems(top(), items); break; } // APPENDS
       case 0x90: { const items = popMark(); appendItems(top(), items); break; } // ADDITEMS
       case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; } // SETITEM
       case 0x75: { const kv = popMark(); setItems(top(), kv); break; } // SETITEMS
       // --- memo
-      case 0x71: memo.set(u8(), top()); break; // BINPUT
-      case 0x72: memo.set(u32(), top()); break; // LONG_BINPUT
-      case 0x94: memo.set(memo.size, top()); break; // MEMOIZE
-      case 0x70: memo.set(Number(line()), top()); break; // PUT
+      case 0x71: memoPut(u8()); break; // BINPUT
+      case 0x72: memoPut(u32()); break; // LONG_BINPUT
+      case 0x94: memoPut(memo.size); break; // MEMOIZE
+      case 0x70: memoPut(Number(line())); break; // PUT
       case 0x68: stack.push(memoGet(u8())); break; // BINGET
       case 0x6a: stack.push(memoGet(u32())); break; // LONG_BINGET
       case 0x67: stack.push(memoGet(Number(line()))); break; // GET
@@ -423,6 +454,6 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       default: bad(`unknown opcode 0x${op.toString(16).padStart(2, '0')}`);
     }
     if (marks.length && marks[marks.length - 1] > stack.length) bad('MARK consumed');
-    if (stack.length > 1_000_000) bad('stack too deep');
+    if (stack.length > lim.pickle_stack) throw overLimit('pickle_stack', `${where}: pickle stack holds more than ${lim.pickle_stack} values`);
   }
 }

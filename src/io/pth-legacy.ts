@@ -75,6 +75,11 @@ function parsePickles(bytes: Uint8Array, path: string): Parsed {
       if (typeof vkey !== 'string' || !Number.isSafeInteger(voff) || !Number.isSafeInteger(vsize)) {
         throw new UserError(`${where}: malformed storage view`);
       }
+      const o = voff as number;
+      const n = vsize as number;
+      if (o < 0 || n < 0 || o + n > root.numel) {
+        throw new UserError(`${where}: storage view '${vkey}' (offset ${o}, size ${n}) lies outside its storage '${key}' of ${root.numel} elements`);
+      }
       let v = views.get(vkey);
       if (!v) { v = new StorageRef(key, dtype, vsize as number, String(location), voff as number); views.set(vkey, v); }
       return v;

@@ -6,6 +6,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { UserError } from '../core/errors.js';
+import { limits, overLimit } from '../core/limits.js';
 import { DTYPE_SIZE } from './dtypes.js';
 import { unpickle } from './pickle.js';
 import { StorageRef, storageDtype, torchGlobals } from './torch-pickle.js';
@@ -35,6 +36,9 @@ function listEntries(zf: ZipFile, path: string): Promise<Map<string, Entry>> {
 
 /** Reads an entry fully into `into` (a fresh, 8-byte aligned buffer by default). */
 function readEntry(zf: ZipFile, e: Entry, path: string, into?: Uint8Array): Promise<Uint8Array> {
+  if (e.compressionMethod !== 0 && e.uncompressedSize > limits().zip_inflate_bytes) {
+    return Promise.reject(overLimit('zip_inflate_bytes', `${path}: compressed zip entry '${e.fileName}' declares ${e.uncompressedSize} bytes`));
+  }
   return new Promise((resolve, reject) => {
     const out = into ?? new Uint8Array(new ArrayBuffer(e.uncompressedSize));
     if (out.byteLength !== e.uncompressedSize) {
@@ -80,6 +84,9 @@ function dataStart(zf: ZipFile, e: Entry, path: string): Promise<number> {
 async function readEntryDirect(zf: ZipFile, fh: FileHandle, e: Entry, path: string): Promise<Uint8Array> {
   if (e.compressionMethod !== 0 || e.isEncrypted()) return readEntry(zf, e, path);
   const start = await dataStart(zf, e, path);
+  if (e.compressedSize !== e.uncompressedSize || start + e.uncompressedSize > (await fh.stat()).size) {
+    throw new UserError(`${path}: zip entry '${e.fileName}' declares ${e.uncompressedSize} bytes that the file does not hold (truncated file?)`);
+  }
   const out = new Uint8Array(new ArrayBuffer(e.uncompressedSize));
   let off = 0;
   while (off < out.byteLength) {

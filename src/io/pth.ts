@@ -8,6 +8,7 @@
  */
 import { open } from 'node:fs/promises';
 import { UserError } from '../core/errors.js';
+import { limits, overLimit } from '../core/limits.js';
 import { numel, shapeStr, type HostTensor } from '../core/host-tensor.js';
 import { DTYPE_SIZE, decodeToFloat32, type StoredDType } from './dtypes.js';
 import { openTorchZip } from './pth-zip.js';
@@ -69,8 +70,8 @@ export async function openTorch(path: string): Promise<TorchArchive> {
   throw new UserError(`${path}: not a PyTorch checkpoint (unknown magic bytes ${hex || '(empty file)'})`);
 }
 
-/** Largest tensor materialized (elements of a Float32Array). */
-const MAX_ELEMENTS = 2 ** 31 - 1;
+/** Views of up to this many elements may expand their storage without limit (small broadcasts). */
+const FREE_EXPANSION = 2 ** 20;
 
 function isContiguous(shape: number[], stride: number[]): boolean {
   let expected = 1;
@@ -90,8 +91,13 @@ function materialize(t: TensorRef, bytes: Uint8Array, shareWhole: boolean, where
     throw new UserError(`${where}: view (offset ${t.offset}, size ${shapeStr(t.shape)}, stride ${shapeStr(t.stride)}) runs past its storage of ${bytes.byteLength / es} elements`);
   }
   if (count === 0) return { shape: [...t.shape], data: new Float32Array(0) };
-  if (count > MAX_ELEMENTS) {
-    throw new UserError(`${where}: size ${shapeStr(t.shape)} has ${count} elements, more than one tensor can hold here`);
+  const lim = limits();
+  if (count > lim.tensor_elements) {
+    throw overLimit('tensor_elements', `${where}: size ${shapeStr(t.shape)} has ${count} elements`);
+  }
+  const stored = req - t.offset;
+  if (count > FREE_EXPANSION && count > lim.tensor_amplification * stored) {
+    throw overLimit('tensor_amplification', `${where}: view (size ${shapeStr(t.shape)}, stride ${shapeStr(t.stride)}) expands ${stored} stored elements to ${count}`);
   }
   if (isContiguous(t.shape, t.stride)) {
     const slice = bytes.subarray(t.offset * es, (t.offset + count) * es);
@@ -115,6 +121,21 @@ function materialize(t: TensorRef, bytes: Uint8Array, shareWhole: boolean, where
     }
   }
   return { shape: [...t.shape], data: out };
+}
+
+/**
+ * Refuses a state dict whose tensors together materialize far more elements than its storages
+ * hold (many views of one storage), before any storage is read.
+ */
+function checkTotalExpansion(refs: Map<string, TensorRef>, byStorage: Map<StorageRef, string[]>, path: string): void {
+  let wanted = 0;
+  for (const t of refs.values()) wanted += numel(t.shape);
+  let stored = 0;
+  for (const s of byStorage.keys()) stored += s.numel;
+  const lim = limits();
+  if (wanted > FREE_EXPANSION && wanted > lim.tensor_amplification * stored) {
+    throw overLimit('tensor_amplification', `${path}: the state dict's ${refs.size} tensors hold ${wanted} elements in views of only ${stored} stored elements`);
+  }
 }
 
 /** Lists the state dict's tensors (name, dtype, shape) without reading storages. */
@@ -156,6 +177,7 @@ export async function readTorch(path: string, opts: TorchReadOptions = {}): Prom
       if (list) list.push(name); else byStorage.set(t.storage, [name]);
     }
     const total = [...byStorage.keys()].reduce((n, s) => n + s.numel * DTYPE_SIZE[s.dtype], 0);
+    checkTotalExpansion(refs, byStorage, path);
     const built = new Map<string, HostTensor>();
     let done = 0;
     for (const [storage, names] of byStorage) {

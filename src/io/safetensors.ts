@@ -13,6 +13,7 @@ import { UserError } from '../core/errors.js';
 import { numel, shapeStr, type DType, type HostTensor } from '../core/host-tensor.js';
 import { DTYPE_SIZE, decodeToFloat32, encodeFromFloat32, type StoredDType } from './dtypes.js';
 import { withAtomicFile, writeAll } from './atomic.js';
+import { firstDuplicateKey } from './json-keys.js';
 
 /** safetensors dtype tags and our names for them. */
 const TAG_TO_DTYPE: Readonly<Record<string, StoredDType>> = {
@@ -97,6 +98,24 @@ function isStringRecord(v: unknown): v is Record<string, string> {
     && Object.values(v).every((x) => typeof x === 'string');
 }
 
+/**
+ * The reference reader's layout rule: the tensors, in offset order, tile the data block exactly
+ * (each starts where the previous ended, the last ends at the end of the file): no gap, no
+ * overlap, no trailing bytes.
+ */
+function checkLayout(entries: readonly SafetensorsEntry[], dataSize: number, file: string): void {
+  const order = [...entries].sort((a, b) => a.offsets[0] - b.offsets[0] || a.offsets[1] - b.offsets[1]);
+  let at = 0;
+  for (const e of order) {
+    if (e.offsets[0] !== at) {
+      const what = e.offsets[0] < at ? 'overlaps the tensor before it' : `leaves a gap of ${e.offsets[0] - at} bytes before it`;
+      throw new UserError(`${file}: tensor '${e.name}' (data_offsets [${e.offsets.join(', ')}]) ${what}`);
+    }
+    at = e.offsets[1];
+  }
+  if (at !== dataSize) throw new UserError(`${file}: the tensors cover ${at} bytes of a ${dataSize}-byte data block`);
+}
+
 /** Parses and validates the header of an open safetensors file. */
 async function readHeader(fh: FileHandle, file: string): Promise<{
   entries: SafetensorsEntry[]; metadata: Record<string, string>; dataStart: number; dataSize: number;
@@ -113,14 +132,18 @@ async function readHeader(fh: FileHandle, file: string): Promise<{
   const hbuf = new Uint8Array(headerLen);
   await readExactly(fh, hbuf, 8, file);
   let header: unknown;
+  let text: string;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(hbuf));
+    text = new TextDecoder('utf-8', { fatal: true }).decode(hbuf);
+    header = JSON.parse(text);
   } catch (err) {
     throw new UserError(`${file}: safetensors header is not valid JSON (${(err as Error).message})`);
   }
-  if (typeof header !== 'object' || header === null || Array.isArray(header)) {
+  if (typeof header !== 'object' || header === null || Array.isArray(header) || text.trimStart()[0] !== '{') {
     throw new UserError(`${file}: safetensors header is not a JSON object`);
   }
+  const dup = firstDuplicateKey(text);
+  if (dup !== undefined) throw new UserError(`${file}: safetensors header has the key '${dup}' twice`);
   const dataStart = 8 + headerLen;
   const dataSize = size - dataStart;
   let metadata: Record<string, string> = {};
@@ -151,6 +174,7 @@ async function readHeader(fh: FileHandle, file: string): Promise<{
     }
     const [b, end] = off as [number, number];
     const expected = numel(shape) * DTYPE_SIZE[dtype];
+    if (!Number.isSafeInteger(expected)) throw new UserError(`${where}: shape ${shapeStr(shape)} is too large`);
     if (end - b !== expected) {
       throw new UserError(`${where}: data_offsets span ${end - b} bytes but ${e.dtype} ${shapeStr(shape)} needs ${expected}`);
     }
@@ -159,6 +183,7 @@ async function readHeader(fh: FileHandle, file: string): Promise<{
     }
     entries.push({ name, dtype, shape, offsets: [b, end] });
   }
+  checkLayout(entries, dataSize, file);
   return { entries, metadata, dataStart, dataSize };
 }
 
@@ -251,7 +276,8 @@ export async function writeSafetensors(
   if (opts.metadata && !isStringRecord(opts.metadata)) {
     throw new UserError(`${path}: safetensors metadata values must be strings`);
   }
-  const header: Record<string, unknown> = {};
+  // No prototype: a tensor named `__proto__` is an ordinary key here.
+  const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (opts.metadata && Object.keys(opts.metadata).length > 0) header.__metadata__ = opts.metadata;
   // Larger elements first keeps every tensor aligned to its element size.
   const names = [...tensors.keys()];
