@@ -1,7 +1,7 @@
 /** Options and steps shared by the model commands: config, overrides, weights, engine. */
 import type { Command } from 'commander';
 import { Option } from 'commander';
-import { UserError } from '../core/errors.js';
+import { fileError, UserError } from '../core/errors.js';
 import { ENGINES, type EngineName, type EngineOptions } from '../core/engine.js';
 import { BACKEND_CHOICES, type BackendChoice } from '../core/tfjs/backend-choices.js';
 import type { ParamRegistry } from '../core/params.js';
@@ -104,7 +104,7 @@ export async function readModelFile(file: string): Promise<OnnxModel & { bytes: 
   try {
     bytes = await readFile(file);
   } catch (e) {
-    throw new UserError((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${file}: file not found` : `${file}: ${(e as Error).message}`);
+    throw fileError(file, e);
   }
   return { ...describeOnnxModel(bytes, file), bytes };
 }

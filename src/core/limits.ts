@@ -34,6 +34,8 @@ export interface Limits {
   image_pixels: number;
   /** Width or height of an image in a COCO file, and magnitude of any COCO coordinate. */
   coco_coordinate: number;
+  /** Points traced when rasterising one COCO polygon (about 5 × its perimeter in pixels). */
+  coco_polygon_points: number;
 }
 
 /** The defaults: far above any real checkpoint, photo or dataset, far below what exhausts memory. */
@@ -48,6 +50,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   zip_inflate_bytes: 2 ** 30,
   image_pixels: 40_000_000,
   coco_coordinate: 100_000,
+  coco_polygon_points: 2 ** 24,
 });
 
 const NAMES = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];

@@ -1,7 +1,7 @@
 /** Finding image files: one file, or a folder's images by extension. */
 import { readdirSync, statSync } from 'node:fs';
 import { basename, extname, join } from 'node:path';
-import { UserError } from '../core/errors.js';
+import { fileError, UserError } from '../core/errors.js';
 
 /** Extensions read as images: the formats sharp decodes (not BMP, which it cannot read). */
 export const IMAGE_EXTENSIONS: ReadonlySet<string> = new Set(['.jpg', '.jpeg', '.png', '.webp', '.tif', '.tiff', '.gif', '.avif']);
@@ -25,8 +25,9 @@ function filesOf(path: string): string[] {
   let st;
   try {
     st = statSync(path);
-  } catch {
-    throw new UserError(`--image ${path}: no such file or folder`);
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ENOENT') throw new UserError(`--image ${path}: no such file or folder`);
+    throw fileError(`--image ${path}`, e);
   }
   if (!st.isDirectory()) return [path];
   const files = readdirSync(path).filter(isImageFile).sort().map((f) => join(path, f));

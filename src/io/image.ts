@@ -1,20 +1,76 @@
 /**
- * Image decoding and resizing through sharp: EXIF orientation applied, any input (grey, RGBA,
+ * Image decoding and resizing through sharp (signature-checked formats, pixel limit): EXIF orientation applied, any input (grey, RGBA,
  * 16-bit, palette) turned into 8-bit RGB; classification preprocessing. Pixel operations that need
  * no decoder (crop, flip, normalisation) are in src/image.
  */
+import { readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { UserError } from '../core/errors.js';
+import { fileError, UserError } from '../core/errors.js';
+import { limits, overLimit } from '../core/limits.js';
 import type { HostTensor } from '../core/host-tensor.js';
 import { cropRgb, type RgbImage, toTensor } from '../image/rgb.js';
 
-/** Largest accepted side (pixels), to refuse decompression bombs with a clear message. */
-export const MAX_IMAGE_SIDE = 16384;
+/** The encoded formats read as input images, by the name {@link sniffImageFormat} gives them. */
+export const INPUT_IMAGE_FORMATS = ['JPEG', 'PNG', 'WebP', 'TIFF', 'GIF', 'AVIF'] as const;
 
-/** Decodes an image file (or buffer) into upright 8-bit RGB. `name` is used in errors. */
-export async function readRgb(input: string | Uint8Array, name = typeof input === 'string' ? input : '<buffer>'): Promise<RgbImage> {
+/** One of {@link INPUT_IMAGE_FORMATS}. */
+export type InputImageFormat = (typeof INPUT_IMAGE_FORMATS)[number];
+
+function startsWith(b: Uint8Array, at: number, text: string): boolean {
+  if (b.length < at + text.length) return false;
+  for (let i = 0; i < text.length; i++) if (b[at + i] !== text.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * The format of encoded image bytes from their signature, or a description of what they are
+ * instead. Only signatures are trusted: a file's extension says nothing, and formats that can
+ * refer to other files (SVG) or that no input needs are never handed to the decoder.
+ */
+export function sniffImageFormat(b: Uint8Array): { format: InputImageFormat } | { other: string } {
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { format: 'JPEG' };
+  if (startsWith(b, 0, '\x89PNG\r\n\x1a\n')) return { format: 'PNG' };
+  if (startsWith(b, 0, 'RIFF') && startsWith(b, 8, 'WEBP')) return { format: 'WebP' };
+  if (startsWith(b, 0, 'II*\0') || startsWith(b, 0, 'MM\0*') || startsWith(b, 0, 'II+\0') || startsWith(b, 0, 'MM\0+')) return { format: 'TIFF' };
+  if (startsWith(b, 0, 'GIF87a') || startsWith(b, 0, 'GIF89a')) return { format: 'GIF' };
+  if (startsWith(b, 4, 'ftypavif') || startsWith(b, 4, 'ftypavis')) return { format: 'AVIF' };
+  if (b.length === 0) return { other: 'an empty file' };
+  if (startsWith(b, 0, 'BM')) return { other: 'BMP' };
+  if (startsWith(b, 4, 'ftyp')) return { other: 'HEIF/ISO media that is not AVIF' };
+  const head = new TextDecoder('latin1').decode(b.subarray(0, 1024)).toLowerCase();
+  if (head.includes('<svg')) return { other: 'SVG' };
+  if (head.trimStart().startsWith('<')) return { other: 'XML or HTML text' };
+  if (startsWith(b, 0, '%PDF')) return { other: 'PDF' };
+  return { other: 'not a known image format' };
+}
+
+async function readBytes(input: string | Uint8Array, name: string): Promise<Uint8Array> {
+  if (typeof input !== 'string') return input;
   try {
-    const img = sharp(input, { failOn: 'error', limitInputPixels: MAX_IMAGE_SIDE * MAX_IMAGE_SIDE })
+    return await readFile(input);
+  } catch (e) {
+    throw fileError(name, e);
+  }
+}
+
+/**
+ * Decodes an image file (or encoded bytes) into upright 8-bit RGB: JPEG, PNG, WebP, TIFF, GIF (the
+ * first frame) or AVIF, recognised by signature. SVG and other formats are refused (an SVG can
+ * read other files), and so is anything over the `image_pixels` limit, from its header, before
+ * decoding. `name` is used in errors.
+ */
+export async function readRgb(input: string | Uint8Array, name = typeof input === 'string' ? input : '<buffer>'): Promise<RgbImage> {
+  const bytes = await readBytes(input, name);
+  const kind = sniffImageFormat(bytes);
+  if ('other' in kind) throw new UserError(`${name}: cannot read image (${kind.other}; accepted: ${INPUT_IMAGE_FORMATS.join(', ')})`);
+  const maxPixels = limits().image_pixels;
+  try {
+    const source = sharp(bytes, { failOn: 'error', limitInputPixels: false, pages: 1 });
+    const meta = await source.metadata();
+    const width = meta.width ?? 0;
+    const height = meta.pageHeight ?? meta.height ?? 0;
+    if (width * height > maxPixels) throw overLimit('image_pixels', `${name}: image of ${width}×${height} pixels`);
+    const img = sharp(bytes, { failOn: 'error', limitInputPixels: maxPixels, pages: 1 })
       .rotate() // apply EXIF orientation
       .toColourspace('srgb')
       .removeAlpha()
@@ -23,9 +79,9 @@ export async function readRgb(input: string | Uint8Array, name = typeof input ==
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { width: info.width, height: info.height, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
   } catch (e) {
+    if (e instanceof UserError) throw e;
     const msg = (e as Error).message.split('\n')[0];
-    if (/no such file|ENOENT|input file is missing/i.test(msg)) throw new UserError(`${name}: file not found`);
-    throw new UserError(`${name}: cannot read image (${msg})`);
+    throw new UserError(`${name}: cannot read image (${kind.format}: ${msg})`);
   }
 }
 

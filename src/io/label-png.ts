@@ -5,6 +5,7 @@
  */
 import { crc32, deflateSync, inflateSync } from 'node:zlib';
 import { UserError } from '../core/errors.js';
+import { limits, overLimit } from '../core/limits.js';
 
 /** A decoded label map: one value per pixel, row-major. */
 export interface LabelImage {
@@ -85,18 +86,23 @@ export function decodeLabelPng(png: Uint8Array, name: string): LabelImage {
     off += 12 + len;
   }
   if (colour === -1) throw new UserError(`${name}: PNG without IHDR`);
+  if (width === 0 || height === 0) throw new UserError(`${name}: PNG of ${width}×${height} pixels`);
+  if (![1, 2, 4, 8, 16].includes(depth)) throw new UserError(`${name}: PNG bit depth ${depth} is not valid`);
+  if (width * height > limits().image_pixels) throw overLimit('image_pixels', `${name}: label map of ${width}×${height} pixels`);
   if (colour !== 0 && colour !== 3) {
     const kind = { 2: 'RGB', 4: 'grayscale + alpha', 6: 'RGBA' }[colour] ?? `colour type ${colour}`;
     throw new UserError(`${name}: label maps must be single-channel (grayscale or palette) PNGs, this one is ${kind}`);
   }
-  let raw: Buffer;
-  try {
-    raw = inflateSync(Buffer.concat(idat));
-  } catch (e) {
-    throw new UserError(`${name}: corrupt PNG data (${(e as Error).message})`);
-  }
   const bpp = Math.max(1, depth / 8); // bytes per pixel for filtering (one sample per pixel)
   const stride = Math.ceil((width * depth) / 8);
+  let raw: Buffer;
+  try {
+    // Inflate no more than the image needs (a small file cannot expand to gigabytes).
+    raw = inflateSync(Buffer.concat(idat), { maxOutputLength: (stride + 1) * height + 1 });
+  } catch (e) {
+    if ((e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') throw new UserError(`${name}: PNG data longer than its ${width}×${height} pixels`);
+    throw new UserError(`${name}: corrupt PNG data (${(e as Error).message})`);
+  }
   if (raw.length < (stride + 1) * height) throw new UserError(`${name}: truncated PNG data`);
   const rows = Buffer.alloc(stride * height);
   for (let y = 0; y < height; y++) {

@@ -4,7 +4,7 @@
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative } from 'node:path';
-import { UserError } from '../core/errors.js';
+import { fileError, UserError } from '../core/errors.js';
 import { isImageFile } from './image-files.js';
 import { decodeLabelPng, type LabelImage } from './label-png.js';
 
@@ -47,7 +47,7 @@ export function readLabelMap(file: string): LabelImage {
   try {
     bytes = readFileSync(file);
   } catch (e) {
-    throw new UserError(`${file}: cannot read (${(e as Error).message})`);
+    throw fileError(file, e);
   }
   return decodeLabelPng(bytes, file);
 }

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { resolveConfig } from '../../configs/index.js';
 import { describeOnnxModel, type OnnxModel } from '../tasks/onnx-model.js';
-import { UserError } from '../core/errors.js';
+import { fileError, UserError } from '../core/errors.js';
 import type { ParamRegistry } from '../core/params.js';
 import { bindWeights, type WeightMap } from '../core/weights.js';
 import { applyOverride, validateConfig } from '../config/resolve.js';
@@ -39,7 +39,7 @@ export function pipelineModel(task: Task, o: PipelineOptions): { config: ModelCo
     try {
       bytes = readFileSync(o.model);
     } catch (e) {
-      throw new UserError((e as NodeJS.ErrnoException).code === 'ENOENT' ? `${o.model}: file not found` : `${o.model}: ${(e as Error).message}`);
+      throw fileError(o.model, e);
     }
     const onnx = { ...describeOnnxModel(bytes, o.model), bytes };
     return { config: onnx.config, onnx, origin: o.model };

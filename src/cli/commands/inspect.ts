@@ -6,7 +6,7 @@
  */
 import type { Command } from 'commander';
 import { readFile } from 'node:fs/promises';
-import { UserError } from '../../core/errors.js';
+import { fileError } from '../../core/errors.js';
 import { type OnnxInfo, readOnnxInfo } from '../../core/ort/metadata.js';
 import { inspectWeights, type WeightsInfo } from '../../io/load-weights.js';
 import { DESCRIPTIONS } from './descriptions.js';
@@ -55,8 +55,7 @@ async function inspectOnnx(file: string, json: boolean): Promise<void> {
   try {
     info = readOnnxInfo(await readFile(file));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(code === 'ENOENT' ? `${file}: file not found` : `${file}: not a readable ONNX model (${(e as Error).message.split('\n')[0]})`);
+    throw fileError(file, e, `not a readable ONNX model (${(e as Error).message.split('\n')[0]})`);
   }
   process.stdout.write(json ? `${JSON.stringify({ file, ...info }, null, 2)}\n` : `${formatOnnxInfo(file, info)}\n`);
 }

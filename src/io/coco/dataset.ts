@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { UserError } from '../../core/errors.js';
+import { fileError, UserError } from '../../core/errors.js';
+import { limits, raiseHint } from '../../core/limits.js';
 import { rleArea, rleToBbox, type Xywh } from './rle.js';
 import { segmentationToRle } from './segm.js';
 import type {
@@ -22,8 +23,19 @@ const expected = (what: string) => (iss: { input?: unknown }) =>
 const id = z.number({ error: expected('an integer id') }).int({ error: 'expected an integer id' });
 const finite = z.number({ error: expected('a number') }).refine(Number.isFinite, { error: 'expected a finite number' });
 
+/** `v` within ±coco_coordinate (the limit, with how to raise it, in the message otherwise). */
+function coordinateError(v: number): string | null {
+  const max = limits().coco_coordinate;
+  return Math.abs(v) <= max ? null : `${v} is beyond ±${max} (${raiseHint('coco_coordinate')})`;
+}
+
 const xywh = z.custom<Xywh>((v) => Array.isArray(v) && v.length === 4 && v.every(isNum), {
   error: expected('array of 4 numbers'),
+}).superRefine((v, ctx) => {
+  for (let i = 0; i < 4; i++) {
+    const err = coordinateError(v[i]);
+    if (err) return void ctx.addIssue({ code: 'custom', path: [i], message: err });
+  }
 });
 
 /** Validates a segmentation; returns an error message (with a relative path) or null. */
@@ -36,6 +48,12 @@ function checkSegmentation(v: unknown): { path: (string | number)[]; message: st
         return { path: [i], message: 'expected a polygon [x0, y0, x1, y1, ...] of numbers' };
       }
       if (p.length < 4) return { path: [i], message: `polygon has ${p.length} numbers, expected at least 4` };
+      // pycocotools drops an odd last number silently; it is more likely a broken file.
+      if (p.length % 2 !== 0) return { path: [i], message: `polygon has an odd count of numbers (${p.length}), expected x, y pairs` };
+      for (let j = 0; j < p.length; j++) {
+        const err = coordinateError(p[j] as number);
+        if (err) return { path: [i, j], message: err };
+      }
     }
     return null;
   }
@@ -46,6 +64,10 @@ function checkSegmentation(v: unknown): { path: (string | number)[]; message: st
   const size = o.size;
   if (!Array.isArray(size) || size.length !== 2 || !size.every((n) => Number.isInteger(n) && n >= 0)) {
     return { path: ['size'], message: 'expected [height, width] of non-negative integers' };
+  }
+  for (let j = 0; j < 2; j++) {
+    const err = coordinateError(size[j] as number);
+    if (err) return { path: ['size', j], message: err };
   }
   const counts = o.counts;
   if (typeof counts === 'string') return null;
@@ -70,13 +92,23 @@ const segmentation = z.unknown().superRefine((v, ctx) => {
   if (err) ctx.addIssue({ code: 'custom', path: err.path, message: err.message });
 }).transform((v) => v as Segmentation);
 
+const side = z.number({ error: expected('a positive integer') }).int({ error: 'expected a positive integer' })
+  .positive({ error: 'expected a positive integer' })
+  .superRefine((v, ctx) => {
+    const err = coordinateError(v);
+    if (err) ctx.addIssue({ code: 'custom', message: err });
+  });
+
 const imageSchema = z.object({
   id,
-  width: z.number({ error: expected('a positive integer') }).int({ error: 'expected a positive integer' })
-    .positive({ error: 'expected a positive integer' }),
-  height: z.number({ error: expected('a positive integer') }).int({ error: 'expected a positive integer' })
-    .positive({ error: 'expected a positive integer' }),
+  width: side,
+  height: side,
   file_name: z.string().optional(),
+}).superRefine((im, ctx) => {
+  const max = limits().image_pixels;
+  if (im.width * im.height > max) {
+    ctx.addIssue({ code: 'custom', message: `${im.width}×${im.height} pixels is over the limit (${raiseHint('image_pixels')})` });
+  }
 });
 
 const categorySchema = z.object({
@@ -147,7 +179,7 @@ export function readJsonFile(path: string): unknown {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new UserError(`${path}: cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+    throw fileError(path, e);
   }
   try {
     return JSON.parse(text) as unknown;
@@ -169,12 +201,18 @@ export function parseCocoDataset(json: unknown, file = 'annotations'): CocoDatas
     ...a,
     iscrowd: a.iscrowd ?? 0,
   }));
-  const imageIds = uniqueIds(images, file, 'images');
+  uniqueIds(images, file, 'images');
   const catIds = uniqueIds(categories, file, 'categories');
   uniqueIds(annotations, file, 'annotations');
+  const imageById = new Map(images.map((im) => [im.id, im]));
   annotations.forEach((a, i) => {
-    if (!imageIds.has(a.image_id)) {
+    const im = imageById.get(a.image_id);
+    if (!im) {
       throw new UserError(`${file}: annotations[${i}].image_id: no image with id ${a.image_id}`);
+    }
+    const segm = a.segmentation;
+    if (segm && !Array.isArray(segm) && (segm.size[0] !== im.height || segm.size[1] !== im.width)) {
+      throw new UserError(`${file}: annotations[${i}].segmentation.size: [${segm.size.join(', ')}] differs from image ${im.id}'s [${im.height}, ${im.width}]`);
     }
     if (!catIds.has(a.category_id)) {
       throw new UserError(`${file}: annotations[${i}].category_id: no category with id ${a.category_id}`);
@@ -221,6 +259,10 @@ export function prepareDetections(results: readonly CocoResult[], gt: CocoDatase
   return results.map((r, i) => {
     const im = images.get(r.image_id);
     if (!im) throw new UserError(`${file}: [${i}].image_id: image ${r.image_id} is not in ${gt.file}`);
+    const segm = r.segmentation;
+    if (segm && !Array.isArray(segm) && (segm.size[0] !== im.height || segm.size[1] !== im.width)) {
+      throw new UserError(`${file}: [${i}].segmentation.size: [${segm.size.join(', ')}] differs from image ${im.id}'s [${im.height}, ${im.width}] in ${gt.file}`);
+    }
     if (boxMode) {
       if (!r.bbox) throw new UserError(`${file}: [${i}].bbox: missing (the first result has a bbox)`);
       const [x, y, w, h] = r.bbox;

@@ -8,6 +8,7 @@
  * 48 + group, +32 when more groups follow; the top bit of the last group is the sign).
  */
 import { UserError } from '../../core/errors.js';
+import { limits, overLimit } from '../../core/limits.js';
 
 /** An uncompressed RLE: image height and width, and the run lengths (column-major). */
 export interface Rle {
@@ -212,6 +213,9 @@ export function rleFrPoly(xy: ArrayLike<number>, h: number, w: number): Rle {
   x[k] = x[0];
   for (let j = 0; j < k; j++) y[j] = Math.trunc(scale * xy[j * 2 + 1] + 0.5);
   y[k] = y[0];
+  let traced = 0;
+  for (let j = 0; j < k; j++) traced += Math.max(Math.abs(x[j + 1] - x[j]), Math.abs(y[j + 1] - y[j])) + 1;
+  if (!(traced <= limits().coco_polygon_points)) throw overLimit('coco_polygon_points', `polygon outline of ${traced} points on the 5× grid`);
   const u: number[] = [];
   const v: number[] = [];
   for (let j = 0; j < k; j++) {

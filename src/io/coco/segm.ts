@@ -17,7 +17,8 @@ export function isPolygons(segm: Segmentation): segm is number[][] {
  * One RLE for a segmentation in an image of `h × w`. Polygons are rasterised and merged; RLE
  * objects keep their own `size`. A first part of exactly 4 numbers is read as xywh boxes, as
  * `frPyObjects` intends (pycocotools 2.0.x then hands a list to a function typed for ndarrays
- * and raises a TypeError; we evaluate instead).
+ * and raises a TypeError; we evaluate instead). An RLE whose `size` is not `[h, w]` is refused
+ * (pycocotools would give it an IoU of −1 with every mask, silently).
  */
 export function segmentationToRle(segm: Segmentation, h: number, w: number): Rle {
   if (isPolygons(segm)) {
@@ -33,6 +34,10 @@ export function segmentationToRle(segm: Segmentation, h: number, w: number): Rle
       return rleFrPoly(p, h, w);
     });
     return mergeRles(parts);
+  }
+  if (segm.size[0] !== h || segm.size[1] !== w) {
+    // pycocotools gives such a mask an IoU of −1 with everything; a silent non-match helps no one.
+    throw new UserError(`RLE size [${segm.size.join(', ')}] differs from its image's [${h}, ${w}]`);
   }
   if (typeof segm.counts === 'string') return decompressRle({ size: segm.size, counts: segm.counts });
   return fromUncompressed({ size: segm.size, counts: segm.counts });

@@ -88,7 +88,7 @@ describe('COCO dataset loader', () => {
     const dir = mkdtempSync(join(tmpdir(), 'coco-'));
     writeFileSync(join(dir, 'broken.json'), '{"images": [');
     expect(err(() => loadCocoDataset(join(dir, 'broken.json')))).toMatch(/broken\.json: invalid JSON/);
-    expect(err(() => loadCocoDataset(join(dir, 'none.json')))).toMatch(/none\.json: cannot read file \(ENOENT\)/);
+    expect(err(() => loadCocoDataset(join(dir, 'none.json')))).toMatch(/none\.json: file not found$/);
     writeFileSync(join(dir, 'ann.json'), JSON.stringify(base()));
     expect(loadCocoDataset(join(dir, 'ann.json')).file).toBe('ann.json');
     writeFileSync(join(dir, 'res.json'), JSON.stringify([{ image_id: 1, category_id: 5, bbox: [0, 0, 1, 1] }]));

@@ -147,14 +147,16 @@ describe(`RLE against pycocotools ${fx.pycocotools}`, () => {
     expect(b.map((row) => Array.from(row))).toEqual(iou.box);
   });
 
-  it('segmentationToRle: 4-number parts read as boxes, RLE objects keep their own size', () => {
+  it('segmentationToRle: 4-number parts read as boxes, RLE objects of their image size only', () => {
     const box = segmentationToRle([[1, 1, 3, 2]], 5, 6);
     expect(box.counts).toEqual(rleFrBbox([1, 1, 3, 2], 5, 6).counts);
     expect(() => segmentationToRle([[1, 1, 3, 2], [0, 0, 1, 0, 1, 1]], 5, 6)).toThrow(UserError);
     expect(() => segmentationToRle([], 5, 6)).toThrow(UserError);
-    const unc = segmentationToRle({ size: [2, 3], counts: [1, 2, 3] }, 5, 6);
+    const unc = segmentationToRle({ size: [2, 3], counts: [1, 2, 3] }, 2, 3);
     expect([unc.h, unc.w, Array.from(unc.counts)]).toEqual([2, 3, [1, 2, 3]]);
-    const cmp = segmentationToRle({ size: [2, 3], counts: '123' }, 5, 6);
+    // pycocotools would give a [2, 3] mask in a 5×6 image an IoU of −1 with everything; refused.
+    expect(() => segmentationToRle({ size: [2, 3], counts: [1, 2, 3] }, 5, 6)).toThrow(/RLE size \[2, 3\] differs from its image's \[5, 6\]/);
+    const cmp = segmentationToRle({ size: [2, 3], counts: '123' }, 2, 3);
     expect([cmp.h, cmp.w, Array.from(cmp.counts)]).toEqual([2, 3, [1, 2, 3]]);
   });
 
