@@ -1,14 +1,14 @@
 /** Config schema of the image classifier (a backbone + pooled LayerNorm + Linear head). */
 import { z } from 'zod';
 import { BACKBONES } from '../backbones/index.js';
-import { classifierInputSchema } from './input.js';
+import { classCount, classifierInputSchema } from './input.js';
 
 export const classifierSchema = z
   .object({
     type: z.literal('classifier'),
     /** Any registered backbone (src/backbones/index.ts); its last stage feeds the head. */
     backbone: BACKBONES.schema(),
-    num_classes: z.number().int().positive(),
+    num_classes: classCount,
     /** Class names: 'imagenet1k' for the bundled list, or an explicit list. */
     class_names: z.union([z.literal('imagenet1k'), z.array(z.string())]).optional(),
     input: classifierInputSchema.prefault({}),

@@ -16,7 +16,7 @@ import { BACKBONES, backboneSpecs } from '../backbones/index.js';
 import type { BackboneConfig } from '../core/components.js';
 import type { RegisteredConfig } from '../core/registry.js';
 import { NECKS } from '../necks/index.js';
-import { IMAGENET_MEAN, IMAGENET_STD } from './input.js';
+import { classCount, IMAGENET_MEAN, IMAGENET_STD, imageSide } from './input.js';
 
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
 const posInt = z.number().int().positive();
@@ -30,7 +30,7 @@ const inputSchema = z
     mean: rgb.default([...IMAGENET_MEAN]),
     std: rgb.default([...IMAGENET_STD]),
     /** (long, short) with keep ratio: scale by min(long / long side, short / short side); null: no resize. */
-    scale: z.tuple([posInt, posInt]).nullable().optional(),
+    scale: z.tuple([imageSide, imageSide]).nullable().optional(),
     /** New size: round half up (mmcv) or floor (torchvision). */
     rounding: z.enum(['round', 'floor']).optional(),
     size_divisor: posInt.optional(),
@@ -44,7 +44,7 @@ const detectorFields = {
   conventions: z.enum(CONVENTIONS).default('mmdet'),
   /** Any registered backbone (src/backbones/index.ts). */
   backbone: BACKBONES.schema(),
-  num_classes: posInt,
+  num_classes: classCount,
   /** Class names: 'coco' (the 80 COCO classes), or an explicit list. */
   class_names: z.union([z.literal('coco'), z.array(z.string())]).optional(),
   /** Any registered neck (src/necks/index.ts); unset: an FPN of 256 channels with one extra level. */

@@ -7,11 +7,10 @@
 import { z } from 'zod';
 import { BACKBONES, backboneSpecs } from '../backbones/index.js';
 import { DECODE_HEADS } from '../heads/seg/index.js';
-import { IMAGENET_MEAN, IMAGENET_STD } from './input.js';
+import { classCount, IMAGENET_MEAN, IMAGENET_STD, imageSide } from './input.js';
 
 const rgb = z.tuple([z.number(), z.number(), z.number()]);
-const posInt = z.number().int().positive();
-const hw = z.tuple([posInt, posInt]);
+const hw = z.tuple([imageSide, imageSide]);
 
 /** Preprocessing: mmsegmentation's test pipeline (Resize keep_ratio, Normalize). */
 export const segInputSchema = z
@@ -44,7 +43,7 @@ export const segTestSchema = z
 /** Test-time augmentation (`--tta`): scales of `test_scale` (or of the image) and horizontal flip. */
 export const segTtaSchema = z
   .object({
-    scales: z.array(z.number().positive()).min(1).default([0.5, 0.75, 1.0, 1.25, 1.5, 1.75]),
+    scales: z.array(z.number().positive().max(8)).min(1).default([0.5, 0.75, 1.0, 1.25, 1.5, 1.75]),
     flip: z.boolean().default(true),
   })
   .strict();
@@ -67,7 +66,7 @@ export const segmentorSchema = z
     decode_head: DECODE_HEADS.schema(),
     /** An auxiliary head trained beside it (any registered decode head; mmseg uses 'fcn'). */
     auxiliary_head: DECODE_HEADS.schema().optional(),
-    num_classes: posInt,
+    num_classes: classCount,
     /** Class names: 'ade20k' for the bundled list, or an explicit list. */
     class_names: z.union([z.literal('ade20k'), z.array(z.string())]).optional(),
     /** Colours of the overlay: 'ade20k', or one [r, g, b] per class; generated when omitted. */

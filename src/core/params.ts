@@ -4,6 +4,7 @@
  * representation. The set of declarations is what checkpoints are validated against.
  */
 import { shapeStr } from './host-tensor.js';
+import { limits, overLimit } from './limits.js';
 
 /** How a parameter is initialised when no checkpoint provides it. */
 export type Init =
@@ -26,7 +27,11 @@ export interface ParamRef {
   readonly role: ParamRole;
 }
 
-/** Collects parameter declarations of a model; names must be unique. */
+/**
+ * Collects parameter declarations of a model; names must be unique. A declaration larger than the
+ * `tensor_elements` limit (a config with absurd channel counts) is refused before anything is
+ * allocated, naming the parameter and its shape.
+ */
 export class ParamRegistry {
   private readonly refs = new Map<string, ParamRef>();
 
@@ -34,6 +39,10 @@ export class ParamRegistry {
     const prev = this.refs.get(ref.name);
     if (prev) {
       throw new Error(`parameter ${ref.name} declared twice (${shapeStr(prev.shape)}, ${shapeStr(ref.shape)})`);
+    }
+    const n = ref.shape.reduce((a, b) => a * b, 1);
+    if (!(n <= limits().tensor_elements)) {
+      throw overLimit('tensor_elements', `the config makes parameter ${ref.name} of shape ${shapeStr(ref.shape)} (${n.toExponential(2)} elements); check its channel and class counts`);
     }
     this.refs.set(ref.name, ref);
     return ref;
