@@ -215,7 +215,7 @@ export const BASE_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, 
   ['numpy._core.multiarray._reconstruct', placeholderOf('numpy.ndarray')],
 ]);
 
-/** Entries of one dict or set: JavaScript's Map and Set hold at most 2^24. */
+/** Entries of one dict, set or list: JavaScript's Map and Set hold at most 2^24 (lists get the same bound). */
 const MAX_COLLECTION = 2 ** 24 - 1;
 
 /** The result of {@link unpickle}: the object and the offset just past its STOP opcode. */
@@ -310,6 +310,7 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
     const list = Array.isArray(target) && !Object.isFrozen(target) ? target
       : target instanceof PickleObject ? target.listItems : undefined;
     if (list) {
+      if (list.length + items.length > MAX_COLLECTION) bad(`a list of more than ${MAX_COLLECTION} entries`);
       for (const x of items) list.push(x); // not push(...items): a long MARK run would overflow the call stack
     } else if (target instanceof Set) {
       if (target.size + items.length > MAX_COLLECTION) bad(`a set of more than ${MAX_COLLECTION} entries`);

@@ -7,7 +7,7 @@
  * shared by several tensors are honored.
  */
 import { open } from 'node:fs/promises';
-import { UserError } from '../core/errors.js';
+import { fileError, UserError } from '../core/errors.js';
 import { limits, overLimit } from '../core/limits.js';
 import { numel, shapeStr, type HostTensor } from '../core/host-tensor.js';
 import { DTYPE_SIZE, decodeToFloat32, type StoredDType } from './dtypes.js';
@@ -59,7 +59,7 @@ export async function openTorch(path: string): Promise<TorchArchive> {
       await fh.close();
     }
   } catch (err) {
-    throw new UserError(`${path}: cannot open (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw fileError(path, err, `cannot open (${(err as Error).message})`);
   }
   if (head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04) return openTorchZip(path);
   if (head[0] === 0x80 && head[1] >= 2 && head[1] <= 5) return openTorchLegacy(path);

@@ -9,7 +9,7 @@
  * plus one tensor's raw bytes. Writing is atomic (see {@link withAtomicFile}).
  */
 import { open, stat, type FileHandle } from 'node:fs/promises';
-import { UserError } from '../core/errors.js';
+import { fileError, UserError } from '../core/errors.js';
 import { numel, shapeStr, type DType, type HostTensor } from '../core/host-tensor.js';
 import { DTYPE_SIZE, decodeToFloat32, encodeFromFloat32, type StoredDType } from './dtypes.js';
 import { withAtomicFile, writeAll } from './atomic.js';
@@ -192,8 +192,7 @@ async function openForRead(path: string): Promise<FileHandle> {
   try {
     return await open(path, 'r');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new UserError(`${path}: cannot open (${code ?? (err as Error).message})`);
+    throw fileError(path, err, `cannot open (${(err as Error).message})`);
   }
 }
 
