@@ -12,7 +12,11 @@ import { denseNormKey, mmclsBackboneKey, normalizeShape, officialBackboneKey, of
 import { CONVNEXT_V1, CONVNEXT_V2, V1_VARIANTS, V2_VARIANTS, type VariantDims } from './variants.js';
 
 const ALL_VARIANTS = [...new Set([...V1_VARIANTS, ...V2_VARIANTS])] as [string, ...string[]];
-const stage4 = z.tuple([z.number().int().positive(), z.number().int().positive(), z.number().int().positive(), z.number().int().positive()]);
+/** Blocks per stage and channels per stage: bounds far above any ConvNeXt (XXL: 27 blocks, 3072 channels). */
+const depth = z.number().int().positive().max(1024, { error: 'expected at most 1024 blocks per stage' });
+const width = z.number().int().positive().max(65536, { error: 'expected at most 65536 channels' });
+const depths4 = z.tuple([depth, depth, depth, depth]);
+const dims4 = z.tuple([width, width, width, width]);
 
 /** Defaults of the backbone config (referenced by the schema). */
 export const BACKBONE_DEFAULTS = {
@@ -27,9 +31,9 @@ export const convnextBackboneSchema = z
     version: z.union([z.literal(1), z.literal(2)]),
     /** A named variant (tiny, small, …); `depths`/`dims` override it. */
     variant: z.enum(ALL_VARIANTS).optional(),
-    depths: stage4.optional(),
-    dims: stage4.optional(),
-    in_channels: z.number().int().positive().default(BACKBONE_DEFAULTS.in_channels),
+    depths: depths4.optional(),
+    dims: dims4.optional(),
+    in_channels: width.default(BACKBONE_DEFAULTS.in_channels),
     drop_path_rate: z.number().min(0).max(1).default(BACKBONE_DEFAULTS.drop_path_rate),
     layer_scale_init: z.number().min(0).default(BACKBONE_DEFAULTS.layer_scale_init),
     /** Stages returned as dense features, each through its own `norm{i}`. Omit for classification. */

@@ -21,8 +21,10 @@ export interface Limits {
   pickle_memo: number;
   /** Bytes of one pickled integer (LONG1/LONG4), and decimal digits of a text integer. */
   pickle_int_bytes: number;
-  /** Elements of one tensor read from a checkpoint. */
+  /** Elements of one tensor read from a checkpoint, or of one parameter a config declares. */
   tensor_elements: number;
+  /** Parameter elements of one model (all its tensors together), as its config declares them. */
+  model_parameters: number;
   /**
    * Elements materialized per element stored: a view with zero or overlapping strides expands
    * its storage at most this many times (views of 2^20 elements or fewer are always allowed).
@@ -46,6 +48,7 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   pickle_memo: 5_000_000,
   pickle_int_bytes: 4096,
   tensor_elements: 2 ** 28,
+  model_parameters: 2 ** 31,
   tensor_amplification: 64,
   zip_inflate_bytes: 2 ** 30,
   image_pixels: 40_000_000,

@@ -29,11 +29,12 @@ export interface ParamRef {
 
 /**
  * Collects parameter declarations of a model; names must be unique. A declaration larger than the
- * `tensor_elements` limit (a config with absurd channel counts) is refused before anything is
- * allocated, naming the parameter and its shape.
+ * `tensor_elements` limit (a config with absurd channel counts), or one that takes the model past
+ * `model_parameters` (absurd layer counts), is refused before anything is allocated.
  */
 export class ParamRegistry {
   private readonly refs = new Map<string, ParamRef>();
+  private elements = 0;
 
   declare(ref: ParamRef): ParamRef {
     const prev = this.refs.get(ref.name);
@@ -43,6 +44,10 @@ export class ParamRegistry {
     const n = ref.shape.reduce((a, b) => a * b, 1);
     if (!(n <= limits().tensor_elements)) {
       throw overLimit('tensor_elements', `the config makes parameter ${ref.name} of shape ${shapeStr(ref.shape)} (${n.toExponential(2)} elements); check its channel and class counts`);
+    }
+    this.elements += n;
+    if (!(this.elements <= limits().model_parameters)) {
+      throw overLimit('model_parameters', `the config makes a model of more than ${this.elements.toExponential(2)} parameters (at ${ref.name}); check its depths, channel and layer counts`);
     }
     this.refs.set(ref.name, ref);
     return ref;

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
+import { imageSide } from '../config/input.js';
 import { readRgb } from '../io/image.js';
 import type { TrainRng } from './rng.js';
 import { type DetSample, drawScale, dropTinyObjects, flipDet, flipSeg, randomCropSeg, resizeDet, resizeSeg, type SegTrainSample } from './augment.js';
@@ -15,9 +16,9 @@ import { photometricDistort } from './photometric.js';
 import { readTrainLabels, type SegSample } from './seg-folder.js';
 
 const posInt = z.number().int().positive();
-const hw = z.tuple([posInt, posInt]);
+const hw = z.tuple([imageSide, imageSide]);
 const frac = z.number().min(0).max(1);
-const ratio = z.tuple([z.number().positive(), z.number().positive()]).refine((r) => r[0] <= r[1], { message: 'ratio_range must be [low, high] with low ≤ high' });
+const ratio = z.tuple([z.number().positive().max(8), z.number().positive().max(8)]).refine((r) => r[0] <= r[1], { message: 'ratio_range must be [low, high] with low ≤ high' });
 
 /** Detection pipeline (mmdetection train pipeline values). */
 export const detPipelineSchema = z

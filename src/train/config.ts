@@ -20,7 +20,7 @@ export const trainRecipeSchema = z
     /** A named model config, or the config itself. */
     model: z.union([z.string(), z.record(z.string(), z.unknown())]),
     seed: z.number().int().min(0).max(0xffffffff).default(0),
-    batch_size: posInt.default(2),
+    batch_size: posInt.max(1024, { error: 'expected at most 1024 images per batch' }).default(2),
     /** Total optimiser steps. */
     max_steps: posInt.default(1000),
     optimizer: optimizerSchema.prefault({}),
@@ -50,7 +50,7 @@ export const trainRecipeSchema = z
     /** Steps between JSONL log lines. */
     log_interval: posInt.default(10),
     /** Batches prepared ahead of the compute. */
-    prefetch: posInt.default(2),
+    prefetch: posInt.max(64, { error: 'expected at most 64 batches ahead' }).default(2),
     /** Weights to start from (missing parameters are initialised, e.g. a backbone checkpoint). */
     init_weights: z.string().optional(),
   })

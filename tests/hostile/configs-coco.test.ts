@@ -1,0 +1,139 @@
+/**
+ * Hostile configs, `--set` overrides and COCO files: prototype pollution attempts (with a check
+ * that Object.prototype is untouched after each), absurd sizes that would allocate gigabytes, and
+ * COCO geometry that pycocotools evaluates silently or that would exhaust memory.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { resolveConfig } from '../../configs/index.js';
+import { UserError } from '../../src/core/errors.js';
+import { loadCocoDataset, parseCocoDataset, parseCocoResults, prepareDetections } from '../../src/io/coco/dataset.js';
+import { mainNetwork } from '../../src/tasks/networks.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'hostile-cfg-'));
+
+function userError(fn: () => unknown): string {
+  const t0 = performance.now();
+  try {
+    fn();
+  } catch (e) {
+    if (!(e instanceof UserError)) throw new Error(`expected a UserError, got ${String((e as Error).stack ?? e)}`);
+    expect(e.message.split('\n')).toHaveLength(1);
+    expect(performance.now() - t0).toBeLessThan(3000);
+    return e.message;
+  }
+  throw new Error('expected an error');
+}
+
+/** Object.prototype as it must stay: no own keys we could have added. */
+const prototypeClean = (): void => {
+  expect(Object.keys(Object.prototype)).toEqual([]);
+  expect(({} as Record<string, unknown>).x).toBeUndefined();
+  expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+};
+
+describe('--set and config files never touch prototypes', () => {
+  const sets = [
+    '__proto__.x=1',
+    'backbone.__proto__.x=1',
+    'constructor.prototype.x=1',
+    'backbone.constructor.prototype.polluted=1',
+    'neck.prototype=1',
+    'backbone={"__proto__":{"polluted":1}}',
+    'backbone={"a":{"constructor":{"prototype":{"x":1}}}}',
+  ];
+  it.each(sets)('--set %s', (expr) => {
+    expect(userError(() => resolveConfig('convnext-t_in1k', [expr]))).toMatch(/(is not allowed in a key path|is not allowed) \(__proto__, constructor, prototype are reserved names\)/);
+    prototypeClean();
+  });
+
+  it('a config file with a __proto__ key (JSON.parse makes it an own key)', () => {
+    const file = join(tmp, 'proto.json');
+    writeFileSync(file, '{"type":"classifier","num_classes":10,"backbone":{"type":"convnext","__proto__":{"polluted":1}}}');
+    expect(userError(() => resolveConfig(file))).toMatch(/config file .*proto\.json: key 'backbone\.__proto__' is not allowed/);
+    prototypeClean();
+  });
+
+  it('empty path segments and a missing value', () => {
+    expect(userError(() => resolveConfig('convnext-t_in1k', ['backbone..dims=[1]']))).toMatch(/empty key in the path/);
+    expect(userError(() => resolveConfig('convnext-t_in1k', ['=1']))).toMatch(/expected key\.path=value/);
+    prototypeClean();
+  });
+
+  it('a component type named after a prototype member is an unknown type, not a crash', () => {
+    expect(userError(() => resolveConfig('convnext-t_in1k', ['backbone.type=constructor']))).toMatch(/backbone/);
+    expect(userError(() => resolveConfig('convnext-t_in1k', ['backbone.type=__proto__']))).toMatch(/backbone/);
+    prototypeClean();
+  });
+});
+
+describe('config numbers that would make absurd allocations', () => {
+  const cases: Array<[string, RegExp]> = [
+    ['backbone.dims=[16,32,64,300000]', /backbone\.dims\.3: expected at most 65536 channels/],
+    ['backbone.dims=[16,32,64,60000]', /parameter stages\.3\.0\.pwconv1\.weight of shape \[240000, 60000\].*limit tensor_elements/],
+    ['backbone.depths=[3,3,9,1000]', /more than .* parameters \(at stages\.3\.\d+\..*limit model_parameters=2147483648/],
+    ['num_classes=1e9', /num_classes: expected at most 100000 classes/],
+    ['input.crop=100000', /input\.crop: expected at most 16384 pixels/],
+    ['backbone.depths=[3,3,9,1e12]', /backbone\.depths\.3: expected at most 1024 blocks per stage/],
+    ['backbone.dims=[1e300,1,1,1]', /backbone\.dims\.0: expected at most 65536 channels/],
+    ['num_classes=-1', /num_classes/],
+  ];
+  it.each(cases)('--set %s', (expr, msg) => {
+    // Resolving validates; building declares every parameter (where sizes are checked) before any allocation.
+    expect(userError(() => mainNetwork(resolveConfig('convnext-t_in1k', [expr])))).toMatch(msg);
+  });
+});
+
+describe('COCO files', () => {
+  const gt = (over: Record<string, unknown> = {}, ann: Record<string, unknown> = {}): unknown => ({
+    images: [{ id: 1, width: 64, height: 48, file_name: 'a.png' }],
+    categories: [{ id: 1, name: 'thing' }],
+    annotations: [{ id: 1, image_id: 1, category_id: 1, bbox: [1, 2, 10, 10], area: 100, iscrowd: 0, segmentation: [[1, 2, 11, 2, 11, 12, 1, 12]], ...ann }],
+    ...over,
+  });
+  const dataset = parseCocoDataset(gt(), 'gt.json');
+
+  const gtCases: Array<[string, unknown, RegExp]> = [
+    ['an image of 1e9 × 1e9', gt({ images: [{ id: 1, width: 1e9, height: 1e9 }] }), /images\[0\]\.width: 1000000000 is beyond ±100000 \(limit coco_coordinate=100000/],
+    ['an image of 90000 × 90000 (sides within, pixels over)', gt({ images: [{ id: 1, width: 90000, height: 90000 }] }), /images\[0\]: 90000×90000 pixels is over the limit \(limit image_pixels=/],
+    ['a polygon coordinate of 1e9', gt({}, { segmentation: [[1, 2, 1e9, 2, 11, 12]] }), /annotations\[0\]\.segmentation\[0\]\[2\]: 1000000000 is beyond ±100000/],
+    ['an odd polygon', gt({}, { segmentation: [[1, 2, 11, 2, 11, 12, 1]] }), /annotations\[0\]\.segmentation\[0\]: polygon has an odd count of numbers \(7\), expected x, y pairs/],
+    ['a bbox of 1e12', gt({}, { bbox: [0, 0, 1e12, 5] }), /annotations\[0\]\.bbox\[2\]: 1000000000000 is beyond/],
+    ['an infinite area (1e999 parses to Infinity)', JSON.parse('{"images":[{"id":1,"width":4,"height":4}],"categories":[{"id":1,"name":"a"}],"annotations":[{"id":1,"image_id":1,"category_id":1,"bbox":[0,0,1,1],"area":1e999}]}'), /annotations\[0\]\.area: expected a (finite )?number/],
+    ['an RLE of another size than its image', gt({}, { segmentation: { size: [10, 10], counts: [100] } }), /annotations\[0\]\.segmentation\.size: \[10, 10\] differs from image 1's \[48, 64\]/],
+    ['an RLE of 1e9 × 1e9', gt({}, { segmentation: { size: [1e9, 1e9], counts: 'abc' } }), /segmentation\.size\[0\]: 1000000000 is beyond/],
+  ];
+  it.each(gtCases)('ground truth: %s', (_name, json, msg) => {
+    const m = userError(() => parseCocoDataset(json, 'gt.json'));
+    expect(m.startsWith('gt.json: ')).toBe(true);
+    expect(m).toMatch(msg);
+  });
+
+  const resCases: Array<[string, unknown, RegExp]> = [
+    ['a result polygon with coordinates of 1e9', [{ image_id: 1, category_id: 1, score: 0.9, segmentation: [[0, 0, 1e9, 0, 1e9, 1e9]] }], /\[0\]\.segmentation\[0\]\[2\]: 1000000000 is beyond ±100000/],
+    ['a result box of 1e9', [{ image_id: 1, category_id: 1, score: 0.9, bbox: [0, 0, 1e9, 1e9] }], /\[0\]\.bbox\[2\]: 1000000000 is beyond/],
+    ['a result RLE of another size (pycocotools: IoU −1, silently)', [{ image_id: 1, category_id: 1, score: 0.9, segmentation: { size: [48, 63], counts: [3024] } }], /\[0\]\.segmentation\.size: \[48, 63\] differs from image 1's \[48, 64\]/],
+    ['an odd result polygon', [{ image_id: 1, category_id: 1, score: 0.9, segmentation: [[0, 0, 5, 0, 5]] }], /odd count of numbers \(5\)/],
+    ['a NaN-like score (a string)', [{ image_id: 1, category_id: 1, score: 'NaN', bbox: [0, 0, 1, 1] }], /\[0\]\.score: expected a number/],
+  ];
+  it.each(resCases)('results: %s', (_name, json, msg) => {
+    const m = userError(() => prepareDetections(parseCocoResults(json, 'res.json'), dataset, 'res.json'));
+    expect(m.startsWith('res.json: ')).toBe(true);
+    expect(m).toMatch(msg);
+  });
+
+  it('a polygon whose outline is too long to trace is refused (within the coordinate limit)', () => {
+    // 2000 edges between opposite corners of a 100000² image: 10^9 points on the 5× grid.
+    const zigzag = Array.from({ length: 2000 }, (_, i) => (i % 2 ? [99_999, 99_999] : [0, 0])).flat();
+    const big = parseCocoDataset(gt({ images: [{ id: 1, width: 6000, height: 6000 }] }, { segmentation: [zigzag] }), 'gt.json');
+    const res = parseCocoResults([{ image_id: 1, category_id: 1, score: 1, segmentation: [zigzag] }], 'res.json');
+    expect(userError(() => prepareDetections(res, big, 'res.json'))).toMatch(/polygon outline of \d+ points on the 5× grid \(limit coco_polygon_points=16777216/);
+  });
+
+  it('a file that is not JSON, or a symlink loop', () => {
+    writeFileSync(join(tmp, 'bad.json'), '{"images": [');
+    expect(userError(() => loadCocoDataset(join(tmp, 'bad.json')))).toMatch(/bad\.json: invalid JSON/);
+  });
+});
