@@ -116,36 +116,28 @@ function checkLayout(entries: readonly SafetensorsEntry[], dataSize: number, fil
   if (at !== dataSize) throw new UserError(`${file}: the tensors cover ${at} bytes of a ${dataSize}-byte data block`);
 }
 
-/** Parses and validates the header of an open safetensors file. */
-async function readHeader(fh: FileHandle, file: string): Promise<{
-  entries: SafetensorsEntry[]; metadata: Record<string, string>; dataStart: number; dataSize: number;
-}> {
-  const size = (await fh.stat()).size;
-  if (size < 8) throw new UserError(`${file}: not a safetensors file (only ${size} bytes)`);
-  const lenBuf = new Uint8Array(8);
-  await readExactly(fh, lenBuf, 0, file);
-  const n = new DataView(lenBuf.buffer).getBigUint64(0, true);
-  if (n > BigInt(Math.min(MAX_HEADER, size - 8)) || n < 2n) {
-    throw new UserError(`${file}: not a safetensors file (header length ${n} does not fit a ${size}-byte file)`);
-  }
-  const headerLen = Number(n);
-  const hbuf = new Uint8Array(headerLen);
-  await readExactly(fh, hbuf, 8, file);
+/**
+ * Parses and validates a safetensors header (the JSON text's bytes) for a data block of
+ * `dataSize` bytes, as the reference reader does: a JSON object without duplicate keys, known
+ * dtypes, shapes matching their byte spans, tensors tiling the data block exactly. `file` names
+ * the file in errors. Pure (no I/O), so it can be tested on any bytes.
+ */
+export function parseSafetensorsHeader(hbuf: Uint8Array, dataSize: number, file: string): {
+  entries: SafetensorsEntry[]; metadata: Record<string, string>;
+} {
   let header: unknown;
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(hbuf);
     header = JSON.parse(text);
   } catch (err) {
-    throw new UserError(`${file}: safetensors header is not valid JSON (${(err as Error).message})`);
+    throw new UserError(`${file}: safetensors header is not valid JSON (${(err as Error).message.split('\n')[0]})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header) || text.trimStart()[0] !== '{') {
     throw new UserError(`${file}: safetensors header is not a JSON object`);
   }
   const dup = firstDuplicateKey(text);
   if (dup !== undefined) throw new UserError(`${file}: safetensors header has the key '${dup}' twice`);
-  const dataStart = 8 + headerLen;
-  const dataSize = size - dataStart;
   let metadata: Record<string, string> = {};
   const entries: SafetensorsEntry[] = [];
   for (const [name, v] of Object.entries(header as Record<string, unknown>)) {
@@ -158,9 +150,10 @@ async function readHeader(fh: FileHandle, file: string): Promise<{
     const where = `${file}: tensor '${name}'`;
     if (typeof e !== 'object' || e === null) throw new UserError(`${where}: header entry is not an object`);
     if (typeof e.dtype !== 'string') throw new UserError(`${where}: missing dtype`);
-    const dtype = TAG_TO_DTYPE[e.dtype];
+    // Own keys only: a dtype named 'constructor' or 'toString' is unknown, not Object's member.
+    const dtype = Object.hasOwn(TAG_TO_DTYPE, e.dtype) ? TAG_TO_DTYPE[e.dtype] : undefined;
     if (!dtype) {
-      const why = UNSUPPORTED_TAGS[e.dtype];
+      const why = Object.hasOwn(UNSUPPORTED_TAGS, e.dtype) ? UNSUPPORTED_TAGS[e.dtype] : undefined;
       throw new UserError(why ? `${where}: dtype ${e.dtype} (${why}) is not supported`
         : `${where}: unknown dtype '${e.dtype}'`);
     }
@@ -184,7 +177,27 @@ async function readHeader(fh: FileHandle, file: string): Promise<{
     entries.push({ name, dtype, shape, offsets: [b, end] });
   }
   checkLayout(entries, dataSize, file);
-  return { entries, metadata, dataStart, dataSize };
+  return { entries, metadata };
+}
+
+/** Reads and validates the header of an open safetensors file. */
+async function readHeader(fh: FileHandle, file: string): Promise<{
+  entries: SafetensorsEntry[]; metadata: Record<string, string>; dataStart: number; dataSize: number;
+}> {
+  const size = (await fh.stat()).size;
+  if (size < 8) throw new UserError(`${file}: not a safetensors file (only ${size} bytes)`);
+  const lenBuf = new Uint8Array(8);
+  await readExactly(fh, lenBuf, 0, file);
+  const n = new DataView(lenBuf.buffer).getBigUint64(0, true);
+  if (n > BigInt(Math.min(MAX_HEADER, size - 8)) || n < 2n) {
+    throw new UserError(`${file}: not a safetensors file (header length ${n} does not fit a ${size}-byte file)`);
+  }
+  const headerLen = Number(n);
+  const hbuf = new Uint8Array(headerLen);
+  await readExactly(fh, hbuf, 8, file);
+  const dataStart = 8 + headerLen;
+  const dataSize = size - dataStart;
+  return { ...parseSafetensorsHeader(hbuf, dataSize, file), dataStart, dataSize };
 }
 
 /** Opens `path`, mapping a missing or unreadable file to a {@link UserError}. */

@@ -32,12 +32,12 @@ const TORCH_DTYPES: Readonly<Record<string, StoredDType>> = {
 export function storageDtype(g: unknown): StoredDType | undefined {
   if (!(g instanceof PickleGlobal)) return undefined;
   if (g.module !== 'torch' && g.module !== 'torch.cuda') return undefined;
-  return STORAGE_CLASSES[g.name];
+  return Object.hasOwn(STORAGE_CLASSES, g.name) ? STORAGE_CLASSES[g.name] : undefined; // own keys only ('constructor' is no storage)
 }
 
 /** The dtype named by a `torch.<dtype>` global, or undefined. */
 export function torchDtype(g: unknown): StoredDType | undefined {
-  return g instanceof PickleGlobal && g.module === 'torch' ? TORCH_DTYPES[g.name] : undefined;
+  return g instanceof PickleGlobal && g.module === 'torch' && Object.hasOwn(TORCH_DTYPES, g.name) ? TORCH_DTYPES[g.name] : undefined;
 }
 
 /** A storage in the file: raw bytes under `key`, `numel` elements of `dtype`. */

@@ -10,7 +10,8 @@ import { join } from 'node:path';
 import { UserError } from '../../src/core/errors.js';
 import { resetLimits, setLimits } from '../../src/core/limits.js';
 import { readTorch } from '../../src/io/pth.js';
-import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import { parseSafetensorsHeader, readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
+import fc from 'fast-check';
 import { type CraftTensor, f32, safetensorsRaw, stateDictPickle, torchLegacy, torchZip } from './craft.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hostile-ckpt-'));
@@ -36,6 +37,12 @@ const put = (name: string, data: Uint8Array): string => {
   return file;
 };
 
+/** A one-tensor state dict whose storage class is `torch.<name>`. */
+function craftedStorageType(name: string): Uint8Array {
+  const text = Buffer.from(stateDictPickle([tensor({})], 'zip'));
+  return Buffer.from(text.toString('latin1').replace('torch\nFloatStorage\n', `torch\n${name}\n`), 'latin1');
+}
+
 const tensor = (over: Partial<CraftTensor>): CraftTensor => ({ name: 'w', key: '0', numel: 4, offset: 0, size: [4], stride: [1], ...over });
 
 describe('zip checkpoints', () => {
@@ -55,6 +62,7 @@ describe('zip checkpoints', () => {
     ['negative offset', () => torchZip(stateDictPickle([tensor({ offset: -1 })], 'zip'), { 0: f32([1, 2, 3, 4]) }), /offset/],
     ['negative size', () => torchZip(stateDictPickle([tensor({ size: [-4] })], 'zip'), { 0: f32([1, 2, 3, 4]) }), /size/],
     ['data.pkl declaring 2 GiB', () => torchZip(stateDictPickle([tensor({})], 'zip'), { 0: f32([1, 2, 3, 4]) }, { 'data.pkl': { deflate: true, declaredSize: 2 ** 31 } }), /declares 2147483648 bytes/],
+    ['a storage type named after an Object member (torch.constructor)', () => torchZip(craftedStorageType('constructor'), { 0: f32([1, 2, 3, 4]) }), /unknown storage type/],
     ['storage key leaving the archive', () => torchZip(stateDictPickle([tensor({ key: '../../etc/passwd' })], 'zip'), {}), /points outside the archive/],
   ];
   it.each(cases)('%s', async (name, make, msg) => {
@@ -133,5 +141,61 @@ describe('safetensors: validated like the reference reader', () => {
     expect([...r.tensors.keys()].sort()).toEqual(['__proto__', 'constructor']);
     expect(Array.from(r.tensors.get('__proto__')!.data)).toEqual([1, 2]);
     expect(Object.keys(Object.prototype)).toEqual([]);
+  });
+});
+
+describe('fuzz (fast-check, fixed seed): the safetensors header parser', () => {
+  /** Parses; a result must tile the data block, anything refused must be a one-line UserError. */
+  const check = (header: Uint8Array, dataSize: number): void => {
+    let r;
+    try {
+      r = parseSafetensorsHeader(header, dataSize, 'fuzz.safetensors');
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      expect(e.message.split('\n')).toHaveLength(1);
+      return;
+    }
+    const spans = r.entries.map((e) => e.offsets).sort((a, b) => a[0] - b[0]);
+    let at = 0;
+    for (const [b, end] of spans) {
+      expect(b).toBe(at);
+      at = end;
+    }
+    expect(at).toBe(dataSize);
+  };
+  const enc = (s: string): Uint8Array => Buffer.from(s, 'utf8');
+
+  it('generated headers: dtypes, shapes, offsets and key names of every kind', () => {
+    const key = fc.oneof(fc.constantFrom('__proto__', 'constructor', 'toString', '__metadata__', 'a', 'b', ''), fc.string());
+    const dim = fc.oneof(fc.integer({ min: -2, max: 6 }), fc.constantFrom(2 ** 31, 2 ** 53, 1e300, 0.5));
+    const entry = fc.oneof(
+      fc.record({
+        dtype: fc.oneof(fc.constantFrom('F32', 'F16', 'BF16', 'I64', 'BOOL', 'constructor', '__proto__', 'F4'), fc.string()),
+        shape: fc.array(dim, { maxLength: 4 }),
+        data_offsets: fc.array(fc.oneof(fc.integer({ min: -4, max: 64 }), fc.constantFrom(2 ** 53)), { minLength: 0, maxLength: 3 }),
+      }),
+      fc.anything(),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, entry), { maxLength: 5 }), fc.integer({ min: 0, max: 64 }), (pairs, dataSize) => {
+        // Written by hand so duplicate keys and __proto__ reach the parser as text.
+        const text = `{${pairs.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v) ?? 'null'}`).join(',')}}`;
+        check(enc(text), dataSize);
+      }),
+      { seed: 20261205, numRuns: 3000 },
+    );
+  });
+
+  it('byte mutations of a valid header', () => {
+    const valid = enc(JSON.stringify({ __metadata__: { format: 'pt' }, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F16', shape: [2, 2], data_offsets: [8, 16] } }));
+    check(valid, 16);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat({ max: valid.length - 1 }), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 4 }), (edits) => {
+        const b = Uint8Array.from(valid);
+        for (const [at, v] of edits) b[at] = v;
+        check(b, 16);
+      }),
+      { seed: 20261205, numRuns: 3000 },
+    );
   });
 });
