@@ -4,6 +4,7 @@
  */
 export type { HostTensor, DType } from './core/host-tensor.js';
 export { UserError } from './core/errors.js';
+export { DEFAULT_LIMITS, limits, setLimits, resetLimits, type Limits } from './core/limits.js';
 export type { FeatureSpec } from './core/feature-spec.js';
 export type { Ops } from './core/ops.js';
 export type { Network } from './core/model.js';
