@@ -43,18 +43,30 @@ export function closeNames(names: readonly string[], name: string): string[] {
 /** Key names that would reach an object's prototype machinery: refused in configs and `--set` paths. */
 const UNSAFE_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/** Deepest nesting a config may have (real configs nest 4–6 levels). */
+const MAX_CONFIG_DEPTH = 64;
+
 /**
  * Refuses a parsed config (JSON) holding a key named `__proto__`, `constructor` or `prototype` at
- * any depth; `origin` names the file in the message. Such keys have no meaning in a config, and
- * code that copies configs key by key could otherwise write to a prototype.
+ * any depth, or nested deeper than 64 levels; `origin` names the file in the message. Such keys
+ * have no meaning in a config, and code that copies configs key by key could otherwise write to a
+ * prototype. Iterative, so no input can exhaust the call stack here.
  */
 export function assertSafeKeys(value: unknown, origin: string, path: string[] = []): void {
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => assertSafeKeys(v, origin, [...path, String(i)]));
-  } else if (typeof value === 'object' && value !== null) {
-    for (const k of Object.keys(value)) {
-      if (UNSAFE_KEYS.has(k)) throw new UserError(`${origin}: key '${[...path, k].join('.')}' is not allowed (${[...UNSAFE_KEYS].join(', ')} are reserved names)`);
-      assertSafeKeys((value as Record<string, unknown>)[k], origin, [...path, k]);
+  const todo: Array<[unknown, string[]]> = [[value, path]];
+  while (todo.length) {
+    const [v, p] = todo.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    if (p.length >= MAX_CONFIG_DEPTH) {
+      throw new UserError(`${origin}: nested more than ${MAX_CONFIG_DEPTH} levels deep (at '${p.slice(0, 6).join('.')}…')`);
+    }
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => todo.push([x, [...p, String(i)]]));
+      continue;
+    }
+    for (const k of Object.keys(v)) {
+      if (UNSAFE_KEYS.has(k)) throw new UserError(`${origin}: key '${[...p, k].join('.')}' is not allowed (${[...UNSAFE_KEYS].join(', ')} are reserved names)`);
+      todo.push([(v as Record<string, unknown>)[k], [...p, k]]);
     }
   }
 }

@@ -11,6 +11,9 @@ import { resolveConfig } from '../../configs/index.js';
 import { UserError } from '../../src/core/errors.js';
 import { loadCocoDataset, parseCocoDataset, parseCocoResults, prepareDetections } from '../../src/io/coco/dataset.js';
 import { mainNetwork } from '../../src/tasks/networks.js';
+import { ModelProto } from '../../src/core/ort/graph.js';
+import { readOnnxInfo } from '../../src/core/ort/metadata.js';
+import { describeOnnxModel } from '../../src/tasks/onnx-model.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hostile-cfg-'));
 
@@ -135,5 +138,36 @@ describe('COCO files', () => {
   it('a file that is not JSON, or a symlink loop', () => {
     writeFileSync(join(tmp, 'bad.json'), '{"images": [');
     expect(userError(() => loadCocoDataset(join(tmp, 'bad.json')))).toMatch(/bad\.json: invalid JSON/);
+  });
+});
+
+describe('deeply nested configs and hostile ONNX files', () => {
+  it('a config nested 100,000 levels deep is refused without exhausting the stack', () => {
+    const file = join(tmp, 'deep.json');
+    writeFileSync(file, `{"type":"classifier","x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`);
+    expect(userError(() => resolveConfig(file))).toMatch(/deep\.json: nested more than 64 levels deep/);
+  });
+
+  it('random bytes, a length that runs past the file, and every truncation of a real model', () => {
+    const model = ModelProto.encode(ModelProto.create({
+      producerName: 'convnext', graph: { name: 'g', node: [{ opType: 'Relu', input: ['x'], output: ['y'] }] },
+      metadataProps: [{ key: 'convnext.config', value: '{"type":"classifier"}' }, { key: '__proto__', value: 'x' }],
+    })).finish();
+    expect(readOnnxInfo(model).metadata['convnext.config']).toBe('{"type":"classifier"}');
+    prototypeClean();
+    const bad = [Uint8Array.from({ length: 500 }, (_, i) => (i * 131 + 7) & 255), Uint8Array.of(0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2)];
+    for (let n = 1; n < model.length; n++) bad.push(model.subarray(0, n));
+    let refused = 0;
+    for (const b of bad) {
+      try {
+        describeOnnxModel(b, 'm.onnx');
+      } catch (e) {
+        if (!(e instanceof UserError)) throw e;
+        expect(e.message).toMatch(/^(m\.onnx: (not a readable ONNX model \((a protobuf field runs past|corrupt protobuf|not an ONNX model)|no convnext metadata)|config m\.onnx \(metadata convnext\.config\): )/);
+        expect(e.message.split('\n')).toHaveLength(1);
+        refused++;
+      }
+    }
+    expect(refused).toBe(bad.length);
   });
 });

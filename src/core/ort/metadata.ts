@@ -35,7 +35,15 @@ function valueInfo(v: ValueInfo): OnnxValueInfo {
 
 /** Decodes the header of an ONNX model: throws when the bytes are not a ModelProto with a graph. */
 export function readOnnxInfo(bytes: Uint8Array): OnnxInfo {
-  const m = ModelProto.decode(bytes) as unknown as Model;
+  let m: Model;
+  try {
+    m = ModelProto.decode(bytes) as unknown as Model;
+  } catch (e) {
+    // protobufjs's own words ("index out of range: 56 + 1560278 > 5000") say little to a user.
+    const msg = (e as Error).message;
+    throw new Error(/index out of range/.test(msg) ? 'a protobuf field runs past the end of the file: truncated, or not ONNX'
+      : /wire type/.test(msg) ? 'corrupt protobuf (an invalid field encoding): not ONNX' : `corrupt protobuf (${msg.split('\n')[0]})`);
+  }
   if (!m.graph) throw new Error('not an ONNX model (no graph)');
   const inits = new Set((m.graph.initializer ?? []).map((t) => t.name));
   return {
