@@ -155,7 +155,7 @@ describe('deeply nested configs and hostile ONNX files', () => {
     })).finish();
     expect(readOnnxInfo(model).metadata['convnext.config']).toBe('{"type":"classifier"}');
     prototypeClean();
-    const bad = [Uint8Array.from({ length: 500 }, (_, i) => (i * 131 + 7) & 255), Uint8Array.of(0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2)];
+    const bad: Uint8Array[] = [Uint8Array.from({ length: 500 }, (_, i) => (i * 131 + 7) & 255), Uint8Array.of(0x3a, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2)];
     for (let n = 1; n < model.length; n++) bad.push(model.subarray(0, n));
     let refused = 0;
     for (const b of bad) {
