@@ -15,6 +15,8 @@ export interface BuildOptions {
   metadata?: Readonly<Record<string, string>>;
   /** The producer version written into the model. */
   producerVersion?: string;
+  /** 'float16': large weight tensors stored in half precision, cast to float32 at load (half the file). */
+  weightsDtype?: 'float32' | 'float16';
 }
 
 /**
@@ -36,5 +38,5 @@ export function buildOnnx(net: Network, weights: WeightMap, opts: BuildOptions =
     if (!v) throw new Error(`network did not produce output ${name}`);
     g.output(name, ops.materialize(v));
   }
-  return g.toBytes(opts.name, opts.metadata, opts.producerVersion);
+  return g.toBytes({ graphName: opts.name, metadata: opts.metadata, producerVersion: opts.producerVersion, weightsDtype: opts.weightsDtype });
 }

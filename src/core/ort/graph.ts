@@ -4,6 +4,7 @@
  */
 import protobuf from 'protobufjs';
 import { onnxSchema } from './onnx-schema.js';
+import { encodeFloat16 } from '../float16.js';
 import type { Dims } from './sym-dims.js';
 
 /** ONNX opset the graphs target (onnx 1.12's checker knows up to 17). */
@@ -14,7 +15,7 @@ const root = protobuf.Root.fromJSON(onnxSchema as protobuf.INamespace);
 /** The ONNX ModelProto message type (also for reading models back, e.g. in tests). */
 export const ModelProto = root.lookupType('onnx.ModelProto');
 
-enum DataType { FLOAT = 1, INT64 = 7 }
+enum DataType { FLOAT = 1, INT64 = 7, FLOAT16 = 10 }
 enum AttrType { FLOAT = 1, INT = 2, STRING = 3, FLOATS = 6, INTS = 7 }
 
 /** Attribute values a node may carry. */
@@ -49,10 +50,32 @@ function encodeAttr(name: string, v: AttrValue): Record<string, unknown> {
   return { name, type: AttrType.FLOATS, floats: v.floats };
 }
 
+/** Float initializers of fewer elements stay float32 under `weightsDtype: 'float16'` (norms, biases, scales). */
+const MIN_HALF_ELEMENTS = 1024;
+
+/** Options of {@link GraphBuilder.toBytes}. */
+export interface SerializeOptions {
+  /** The graph's name. */
+  graphName?: string;
+  /** ONNX `metadata_props`. */
+  metadata?: Readonly<Record<string, string>>;
+  /** The producer version written into the model. */
+  producerVersion?: string;
+  /**
+   * 'float16': weight initializers of 1024 elements or more are stored as float16 and cast to
+   * float32 by a Cast node (folded once when onnxruntime loads the model); the file is about half
+   * the size. Constants and small tensors stay float32.
+   */
+  weightsDtype?: 'float32' | 'float16';
+}
+
 /** Collects ONNX nodes, initializers, inputs and outputs, and serialises them to a ModelProto. */
 export class GraphBuilder {
   private readonly nodes: Record<string, unknown>[] = [];
   private readonly inits = new Map<string, TensorInit>();
+  /** Initializers that hold weights (not constants of the graph's own arithmetic). */
+  private readonly weightNames = new Set<string>();
+  private readonly weightData = new Map<string, Float32Array>();
   private readonly constKeys = new Map<string, string>();
   private readonly inputs: Record<string, unknown>[] = [];
   private readonly outputs: Record<string, unknown>[] = [];
@@ -82,9 +105,15 @@ export class GraphBuilder {
     return this.node(op, inputs, attrs)[0];
   }
 
-  /** Adds a float initializer under `name` (once). */
-  floatInit(name: string, dims: readonly number[], data: Float32Array): string {
-    if (!this.inits.has(name)) this.inits.set(name, { name, dims: [...dims], dataType: DataType.FLOAT, rawData: bytesOf(data) });
+  /** Adds a float initializer under `name` (once); `constant` marks the graph's own constants (never stored as float16). */
+  floatInit(name: string, dims: readonly number[], data: Float32Array, constant = false): string {
+    if (!this.inits.has(name)) {
+      this.inits.set(name, { name, dims: [...dims], dataType: DataType.FLOAT, rawData: bytesOf(data) });
+      if (!constant) {
+        this.weightNames.add(name);
+        this.weightData.set(name, data);
+      }
+    }
     return name;
   }
 
@@ -94,7 +123,7 @@ export class GraphBuilder {
     let name = this.constKeys.get(key);
     if (!name) {
       name = this.fresh('const');
-      this.floatInit(name, dims, Float32Array.from(values));
+      this.floatInit(name, dims, Float32Array.from(values), true);
       this.constKeys.set(key, name);
     }
     return name;
@@ -143,18 +172,31 @@ export class GraphBuilder {
     };
   }
 
-  /** Serialises the model, with `metadata` as its `metadata_props` and `producerVersion` as the producer's. */
-  toBytes(graphName = 'convnext', metadata: Readonly<Record<string, string>> = {}, producerVersion = ''): Uint8Array {
+  /** Serialises the model (see {@link SerializeOptions}). */
+  toBytes(opts: SerializeOptions = {}): Uint8Array {
+    const inits: TensorInit[] = [];
+    const casts: Record<string, unknown>[] = [];
+    for (const init of this.inits.values()) {
+      const data = this.weightData.get(init.name);
+      if (opts.weightsDtype === 'float16' && this.weightNames.has(init.name) && data && data.length >= MIN_HALF_ELEMENTS) {
+        const half = `${init.name}__fp16`;
+        const bits = encodeFloat16(data);
+        inits.push({ name: half, dims: init.dims, dataType: DataType.FLOAT16, rawData: new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength) });
+        casts.push({ opType: 'Cast', input: [half], output: [init.name], name: `Cast_${init.name}`, attribute: [encodeAttr('to', DataType.FLOAT)] });
+      } else {
+        inits.push(init);
+      }
+    }
     const model = {
       irVersion: IR_VERSION,
       producerName: 'convnext',
-      producerVersion,
-      metadataProps: Object.entries(metadata).map(([key, value]) => ({ key, value })),
+      producerVersion: opts.producerVersion ?? '',
+      metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
       opsetImport: [{ domain: '', version: OPSET }],
       graph: {
-        name: graphName,
-        node: this.nodes,
-        initializer: [...this.inits.values()],
+        name: opts.graphName ?? 'convnext',
+        node: [...casts, ...this.nodes],
+        initializer: inits,
         input: this.inputs,
         output: this.outputs,
         valueInfo: [...this.annotations.values()],
