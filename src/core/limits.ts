@@ -103,7 +103,15 @@ export function raiseHint(name: keyof Limits): string {
   return `limit ${name}=${limits()[name]}; raise it with CONVNEXT_LIMITS=${name}=N`;
 }
 
-/** A {@link UserError} for an input over limit `name`: `${what} (limit …; raise it with …)`. */
-export function overLimit(name: keyof Limits, what: string): UserError {
-  return new UserError(`${what} (${raiseHint(name)})`);
+/** An input over one of the {@link Limits}: a {@link UserError} that names the limit (servers answer 413). */
+export class LimitExceeded extends UserError {
+  override name = 'LimitExceeded';
+  constructor(readonly limit: keyof Limits, message: string) {
+    super(message);
+  }
+}
+
+/** A {@link LimitExceeded} for an input over limit `name`: `${what} (limit …; raise it with …)`. */
+export function overLimit(name: keyof Limits, what: string): LimitExceeded {
+  return new LimitExceeded(name, `${what} (${raiseHint(name)})`);
 }

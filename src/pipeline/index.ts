@@ -38,8 +38,14 @@ export async function pipeline<K extends Task>(task: K, options: PipelineOptions
     if (disposed) throw new Error(`pipeline('${task}') was disposed`);
     const o = opts ?? ({} as TaskTypes[K]['options']);
     if (!Array.isArray(input)) return runner.run(await toRgb(input as ImageInput, 0), o);
+    const inputs = input as readonly ImageInput[];
+    if (runner.runBatch && inputs.length > 1) {
+      const imgs = [];
+      for (const [i, x] of inputs.entries()) imgs.push(await toRgb(x, i));
+      return runner.runBatch(imgs, o);
+    }
     const out: Array<TaskTypes[K]['result']> = [];
-    for (const [i, x] of (input as readonly ImageInput[]).entries()) out.push(await runner.run(await toRgb(x, i), o));
+    for (const [i, x] of inputs.entries()) out.push(await runner.run(await toRgb(x, i), o));
     return out;
   }
   const dispose = async (): Promise<void> => {

@@ -25,12 +25,14 @@ import { classShares } from '../tasks/segmentation/segmentor-output.js';
 import { SegmentorPredictor } from '../tasks/segmentation/segmentor-predict.js';
 import { loadBound } from './models.js';
 import type { OnnxModel } from '../tasks/onnx-model.js';
-import type { Task, TaskTypes } from './types.js';
+import type { ClassScore, Task, TaskTypes } from './types.js';
 
 /** A task's model on an engine: one image → its result. */
 export interface TaskRunner<K extends Task> {
   readonly classNames: readonly string[];
   run(img: RgbImage, options: TaskTypes[K]['options']): Promise<TaskTypes[K]['result']>;
+  /** Several images in one engine call (where the model takes a batch); absent: one by one. */
+  runBatch?(imgs: readonly RgbImage[], options: TaskTypes[K]['options']): Promise<Array<TaskTypes[K]['result']>>;
   dispose(): Promise<void>;
 }
 
@@ -111,12 +113,29 @@ async function classification(b: Build): Promise<TaskRunner<'image-classificatio
   const cfg = b.config;
   const model = new Classifier(cfg);
   const runner = await runnerOf('image-classification', b, model.network());
+  const scores = (row: Float32Array, o: TaskTypes['image-classification']['options']): ClassScore[] =>
+    topK(row, Math.min(o.topk ?? 5, cfg.num_classes)).map(({ index, prob }) => ({ label: model.classNames[index], labelId: index, score: prob }));
+  // Every image is cropped to the same size, so a batch is one engine call (an exported file
+  // only when its batch dimension is dynamic).
+  const batchDim = b.onnx?.info.inputs[0]?.dims[0];
+  const batched = !b.onnx || typeof batchDim !== 'number';
   return {
     classNames: model.classNames,
     async run(img, o) {
       const { logits } = await runner.run(await classificationInput(img, cfg.input));
-      return topK(logits.data, Math.min(o.topk ?? 5, cfg.num_classes)).map(({ index, prob }) => ({ label: model.classNames[index], labelId: index, score: prob }));
+      return scores(logits.data, o);
     },
+    ...(batched ? {
+      async runBatch(imgs: readonly RgbImage[], o: TaskTypes['image-classification']['options']) {
+        const xs = await Promise.all(imgs.map((img) => classificationInput(img, cfg.input)));
+        const per = xs[0].data.length;
+        const data = new Float32Array(per * xs.length);
+        xs.forEach((x, i) => data.set(x.data, i * per));
+        const { logits } = await runner.run({ shape: [xs.length, ...xs[0].shape.slice(1)], data });
+        const k = logits.shape[1];
+        return xs.map((_, i) => scores(logits.data.subarray(i * k, (i + 1) * k), o));
+      },
+    } : {}),
     dispose: async () => { await runner.dispose(); },
   };
 }

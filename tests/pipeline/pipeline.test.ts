@@ -88,8 +88,14 @@ describe.each(['ort', 'tfjs'] as const)('pipeline on %s equals the CLI', (engine
     const ref = (JSON.parse(r.stdout) as { topk: Array<{ index: number; label: string; score: number }> }).topk;
     const classify = await pipeline('image-classification', opts);
     const top = await classify(image, { topk: 3 });
+    // An array is one batched engine call: per image, the same classes and (to float rounding) scores.
+    const batch = await classify([image, IMAGES[0], image], { topk: 3 });
     await classify.dispose();
     expect(top).toEqual(ref.map((t) => ({ label: t.label, labelId: t.index, score: t.score })));
+    for (const i of [0, 2]) {
+      expect(batch[i].map((c) => c.labelId)).toEqual(top.map((c) => c.labelId));
+      batch[i].forEach((c, k) => expect(Math.abs(c.score - top[k].score)).toBeLessThan(1e-5));
+    }
 
     const file = join(tmp, `feat-${engine}.safetensors`);
     const f = await cli(['features', ...SEG, '-e', engine, '--backend', 'wasm', '--image', IMAGES[0], '-o', file]);
