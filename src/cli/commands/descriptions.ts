@@ -13,6 +13,7 @@ export const DESCRIPTIONS = {
   segment: 'semantic segmentation: label PNG, colour overlay PNG and JSON summary per image',
   eval: 'evaluate a model on a dataset: COCO bbox/segm for Mask R-CNN, mIoU for segmentors',
   synth: 'write a deterministic synthetic dataset of shapes: COCO JSON (det) or label maps (seg)',
+  serve: 'serve a model over HTTP (POST /v1/detect, /v1/segment, /v1/classify or /v1/features) with dynamic batching, health, readiness and Prometheus metrics',
   train: 'train or fine-tune a Mask R-CNN or UPerNet model (tfjs engine) with checkpoints, logs and evaluation',
 } as const;
 

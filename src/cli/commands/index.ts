@@ -25,6 +25,7 @@ export const COMMANDS: ReadonlyArray<{ names: readonly CommandName[]; load: Load
   { names: ['eval'], load: () => import('./eval.js') },
   { names: ['synth'], load: () => import('./synth.js') },
   { names: ['train'], load: () => import('./train.js') },
+  { names: ['serve'], load: () => import('./serve.js') },
 ];
 
 /**

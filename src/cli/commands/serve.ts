@@ -1,0 +1,105 @@
+/**
+ * `convnext serve`: one model over HTTP with dynamic batching (src/serve). SIGTERM or SIGINT stops
+ * taking requests, lets the ones in flight finish, and exits 0.
+ */
+import type { Command } from 'commander';
+import { availableParallelism } from 'node:os';
+import { UserError } from '../../core/errors.js';
+import type { ModelConfig } from '../../config/models.js';
+import { pipeline } from '../../pipeline/index.js';
+import type { Pipeline, PipelineOptions, Task } from '../../pipeline/types.js';
+import { buildApp } from '../../serve/app.js';
+import { type Endpoint, ENDPOINTS } from '../../serve/endpoints.js';
+import { addModelOptions, configFromFlags, type ModelFlags, positiveInt, readModelFile } from '../common.js';
+import { DESCRIPTIONS } from './descriptions.js';
+
+interface ServeFlags extends ModelFlags {
+  host: string;
+  port: number;
+  maxBatch: number;
+  maxDelayMs: number;
+  maxQueue: number;
+  workers: number;
+  timeoutMs: number;
+  bodyLimitMb: number;
+  quiet?: boolean;
+}
+
+/** The endpoint of a model config's type. */
+function endpointOf(cfg: ModelConfig): Endpoint {
+  switch (cfg.type) {
+    case 'mask_rcnn':
+    case 'cascade_mask_rcnn':
+      return 'detect';
+    case 'segmentor':
+      return 'segment';
+    case 'classifier':
+      return 'classify';
+    case 'features':
+      return 'features';
+  }
+}
+
+const nonNegativeInt = (name: string) => (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UserError(`${name} expects an integer ≥ 0, got '${v}'`);
+  return n;
+};
+
+export function register(program: Command): void {
+  const cmd = program.command('serve').description(DESCRIPTIONS['serve']);
+  addModelOptions(cmd, { weights: 'required', model: true })
+    .option('--host <host>', 'address to listen on', '127.0.0.1')
+    .option('--port <n>', 'port (0: any free port)', nonNegativeInt('--port'), 8080)
+    .option('--max-batch <n>', 'most images per engine run', positiveInt('--max-batch'), 8)
+    .option('--max-delay-ms <ms>', 'longest a request waits for others to join its batch', nonNegativeInt('--max-delay-ms'), 10)
+    .option('--max-queue <n>', 'most requests waiting; more get 429 with Retry-After', positiveInt('--max-queue'), 64)
+    .option('--workers <k>', 'model instances running batches at once (threads split between them)', positiveInt('--workers'), 1)
+    .option('--timeout-ms <ms>', 'per-request limit from arrival to answer (503 after)', positiveInt('--timeout-ms'), 30_000)
+    .option('--body-limit-mb <mb>', 'largest request body', positiveInt('--body-limit-mb'), 32)
+    .option('--quiet', 'no request logs (JSON lines on stdout otherwise)')
+    .action(async (f: ServeFlags) => {
+      if (f.model !== undefined && (f.config !== undefined || f.weights !== undefined)) throw new UserError('give --model, or --config and --weights, not both');
+      if (f.config !== undefined && f.weights === undefined) throw new UserError('give --weights with --config');
+      if (f.model !== undefined && f.engine !== 'ort') throw new UserError(`--model runs on the ort engine, not ${f.engine}`);
+      // Without a model, the bundled demo detector.
+      const onnx = f.model !== undefined ? await readModelFile(f.model) : null;
+      const base: PipelineOptions = f.model !== undefined ? { model: f.model }
+        : f.config !== undefined ? { config: f.config, weights: f.weights, set: f.set } : {};
+      const cfg = onnx?.config ?? (f.config !== undefined ? configFromFlags(f) : null);
+      const endpoint: Endpoint = cfg ? endpointOf(cfg) : 'detect';
+      const task: Task = ENDPOINTS[endpoint];
+      const threads = f.threads ?? Math.max(1, Math.floor(availableParallelism() / f.workers));
+      const pipes: Array<Pipeline<Task>> = [];
+      for (let i = 0; i < f.workers; i++) {
+        pipes.push(await pipeline(task, { ...base, engine: f.engine, backend: f.backend, threads }) as Pipeline<Task>);
+      }
+      const modelName = f.model ?? f.config ?? `the demo ${endpoint === 'detect' ? 'detector' : 'model'}`;
+      const { app, batcher, markReady } = await buildApp({
+        endpoint, pipelines: pipes, modelName,
+        maxBatch: f.maxBatch, maxDelayMs: f.maxDelayMs, maxQueue: f.maxQueue, timeoutMs: f.timeoutMs,
+        bodyLimit: f.bodyLimitMb * 2 ** 20,
+        logger: f.quiet ? false : { level: 'info' },
+      });
+      const address = await app.listen({ host: f.host, port: f.port });
+      console.error(`serving ${modelName} on ${address}: POST /v1/${endpoint} (max batch ${f.maxBatch}, ${f.maxDelayMs} ms delay, queue ${f.maxQueue}, ${f.workers} worker(s) × ${threads} thread(s))`);
+      // Warm-up: the first run of a session is slow; readiness waits for it.
+      const warm = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).fill(128) };
+      for (const p of pipes) await (p as unknown as (x: typeof warm) => Promise<unknown>)(warm);
+      markReady();
+      console.error('ready');
+      let stopping = false;
+      const stop = async (signal: string): Promise<void> => {
+        if (stopping) return;
+        stopping = true;
+        console.error(`${signal}: draining`);
+        await app.close();
+        await batcher.drain();
+        for (const p of pipes) await p.dispose();
+        console.error('stopped');
+        process.exit(0);
+      };
+      process.on('SIGTERM', () => void stop('SIGTERM'));
+      process.on('SIGINT', () => void stop('SIGINT'));
+    });
+}

@@ -1,0 +1,196 @@
+/**
+ * The HTTP application of `convnext serve` (Fastify): one model behind one endpoint of its task
+ * (`POST /v1/detect`, `/v1/segment`, `/v1/classify` or `/v1/features`), fed through a dynamic
+ * batcher, with health, readiness, Prometheus metrics and an OpenAPI document.
+ *
+ * Every request is decoded on its own before it joins a batch, so a bad image gets its own 4xx
+ * and never reaches the others. Errors are one-line JSON `{ "error": "…" }`: 400 empty or
+ * malformed request, 413 too large (body or pixels), 415 not an accepted image format, 422 an
+ * image that does not decode, 429 queue full (with Retry-After), 503 timed out or shutting down.
+ */
+import multipart from '@fastify/multipart';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import { UserError } from '../core/errors.js';
+import { LimitExceeded } from '../core/limits.js';
+import type { RgbImage } from '../image/rgb.js';
+import { INPUT_IMAGE_FORMATS, readRgb, sniffImageFormat } from '../io/image.js';
+import { encodeLabelPng } from '../io/label-png.js';
+import type { ClassScore, DetectedObject, Features, Pipeline, SemanticSegmentation, Task } from '../pipeline/types.js';
+import { Batcher, QueueFull } from './batcher.js';
+import type { Endpoint } from './endpoints.js';
+import { createMetrics, type ServeMetrics } from './metrics.js';
+import { openApiDocument } from './openapi.js';
+
+/** How the served model runs and how the server bounds its work. */
+export interface ServeOptions {
+  /** The endpoint the model answers. */
+  endpoint: Endpoint;
+  /** One pipeline per worker (each runs one batch at a time). */
+  pipelines: ReadonlyArray<Pipeline<Task>>;
+  /** Model name in responses and logs. */
+  modelName: string;
+  maxBatch: number;
+  maxDelayMs: number;
+  maxQueue: number;
+  /** Per-request limit from arrival to answer (ms). */
+  timeoutMs: number;
+  /** Largest request body (bytes). */
+  bodyLimit: number;
+  /** Fastify's logger option (JSON lines); false in tests. */
+  logger?: FastifyServerOptions['logger'];
+}
+
+/** Per-request options read from the query string. */
+interface Query {
+  threshold?: number;
+  nms?: 'class' | 'agnostic';
+  mask?: boolean;
+  topk?: number;
+  mode?: 'whole' | 'slide';
+  tta?: boolean;
+}
+
+interface Job { img: RgbImage; query: Query }
+
+/** A request that waited or ran past its time. */
+class TimedOut extends Error {}
+
+/** HTTP status and Retry-After for an error. */
+function statusOf(err: unknown): { status: number; retryAfter?: number } {
+  if (err instanceof QueueFull) return { status: 429, retryAfter: 1 };
+  if (err instanceof TimedOut) return { status: 503, retryAfter: 1 };
+  if (err instanceof LimitExceeded) return { status: 413 };
+  if (err instanceof UserError) return { status: 422 };
+  const code = (err as { statusCode?: unknown }).statusCode;
+  return { status: typeof code === 'number' && code >= 400 ? code : 500 };
+}
+
+/** One line of an error for a JSON body. */
+function messageOf(err: unknown, status: number): string {
+  const e = err as { code?: string; message?: string };
+  if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return `unsupported content type: send the image as the body (image/jpeg, image/png, image/webp, …) or as multipart/form-data`;
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return 'request body too large';
+  if (status >= 500 && !(err instanceof TimedOut)) return 'internal error';
+  return String(e.message ?? err).split('\n')[0];
+}
+
+/** The JSON of a result, in the library API's shapes (binary data base64). */
+function toJson(endpoint: Endpoint, r: unknown): unknown {
+  switch (endpoint) {
+    case 'detect':
+      return { instances: r as DetectedObject[] };
+    case 'classify':
+      return { classes: r as ClassScore[] };
+    case 'segment': {
+      const s = r as SemanticSegmentation;
+      const max = s.labels.reduce((m, v) => Math.max(m, v), 0);
+      const data = max < 256 ? Uint8Array.from(s.labels) : s.labels;
+      return { width: s.width, height: s.height, classes: s.classes, labels_png: encodeLabelPng({ width: s.width, height: s.height, data }).toString('base64') };
+    }
+    case 'features': {
+      const f = r as Features;
+      return {
+        levels: Object.fromEntries(Object.entries(f).map(([k, v]) => [k, {
+          shape: v.shape, stride: v.stride, channels: v.channels, dtype: 'float32', byte_order: 'little',
+          data: Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength).toString('base64'),
+        }])),
+      };
+    }
+  }
+}
+
+/** Runs one group of jobs on a pipeline (jobs of one group share their options when they can). */
+async function runGroup(pipe: Pipeline<Task>, jobs: readonly Job[]): Promise<unknown[]> {
+  const sameOptions = jobs.every((j) => JSON.stringify(j.query) === JSON.stringify(jobs[0].query));
+  const call = pipe as unknown as (input: RgbImage | RgbImage[], o: Query) => Promise<unknown>;
+  if (sameOptions) return (await call(jobs.map((j) => j.img), jobs[0].query)) as unknown[];
+  const out: unknown[] = [];
+  for (const j of jobs) out.push(await call(j.img, j.query));
+  return out;
+}
+
+const QUERY_SCHEMAS: Record<Endpoint, Record<string, unknown>> = {
+  detect: {
+    threshold: { type: 'number', minimum: 0, maximum: 1 },
+    nms: { type: 'string', enum: ['class', 'agnostic'] },
+    mask: { type: 'boolean' },
+  },
+  segment: { mode: { type: 'string', enum: ['whole', 'slide'] }, tta: { type: 'boolean' } },
+  classify: { topk: { type: 'integer', minimum: 1, maximum: 1000 } },
+  features: {},
+};
+
+/** Builds the application (not listening). `ready()` is false until {@link markReady}. */
+export async function buildApp(opts: ServeOptions): Promise<{ app: FastifyInstance; batcher: Batcher<Job, unknown>; metrics: ServeMetrics; markReady(): void }> {
+  const metrics = createMetrics();
+  const free = [...opts.pipelines];
+  const batcher = new Batcher<Job, unknown>(async (jobs) => {
+    const pipe = free.pop();
+    if (!pipe) throw new Error('no free worker');
+    try {
+      return await runGroup(pipe, jobs);
+    } finally {
+      free.push(pipe);
+    }
+  }, { maxBatch: opts.maxBatch, maxDelayMs: opts.maxDelayMs, maxQueue: opts.maxQueue, workers: opts.pipelines.length }, {
+    onBatch: (n) => metrics.batchSize.observe(n),
+    onQueueDepth: (d) => metrics.queueDepth.set(d),
+  });
+  let ready = false;
+
+  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit, return503OnClosing: true });
+  app.removeAllContentTypeParsers(); // no JSON or text bodies: those are 415
+  await app.register(multipart, { limits: { fileSize: opts.bodyLimit, files: 1, fields: 8 } });
+  app.addContentTypeParser(/^image\//, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err, req, reply) => {
+    const { status, retryAfter } = statusOf(err);
+    if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
+    if (status >= 500) req.log.error({ err }, 'request failed');
+    void reply.code(status).send({ error: messageOf(err, status) });
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}; this server runs ${opts.modelName}: POST /v1/${opts.endpoint}` });
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unknown';
+    metrics.requests.inc({ route, status: String(reply.statusCode) });
+    metrics.latency.observe({ route }, reply.elapsedTime / 1000);
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => (ready ? { status: 'ready', model: opts.modelName } : reply.code(503).send({ error: 'model loading' })));
+  app.get('/metrics', async (_req, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics()));
+  app.get('/openapi.json', async () => openApiDocument(opts.endpoint, opts.modelName));
+
+  app.post(`/v1/${opts.endpoint}`, { schema: { querystring: { type: 'object', additionalProperties: false, properties: QUERY_SCHEMAS[opts.endpoint] } } }, async (req: FastifyRequest, reply: FastifyReply) => {
+    const bytes = await bodyBytes(req);
+    const kind = sniffImageFormat(bytes);
+    if ('other' in kind) return reply.code(415).send({ error: `request body: ${kind.other}; accepted: ${INPUT_IMAGE_FORMATS.join(', ')}` });
+    const img = await readRgb(bytes, 'request body');
+    const signal = AbortSignal.timeout(opts.timeoutMs);
+    const timedOut = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new TimedOut(`timed out after ${opts.timeoutMs} ms`)), { once: true }));
+    const result = await Promise.race([batcher.submit({ img, query: req.query as Query }, signal), timedOut]);
+    return toJson(opts.endpoint, result);
+  });
+
+  return { app, batcher, metrics, markReady: () => { ready = true; } };
+}
+
+/** The image bytes of a request: the body itself, or the one file of a multipart form. */
+async function bodyBytes(req: FastifyRequest): Promise<Uint8Array> {
+  if (req.isMultipart()) {
+    const part = await req.file();
+    if (!part) throw Object.assign(new Error('multipart request without a file'), { statusCode: 400 });
+    const buf = await part.toBuffer();
+    if (part.file.truncated) throw Object.assign(new Error('request body too large'), { statusCode: 413 });
+    if (buf.length === 0) throw Object.assign(new Error('empty file in the multipart request'), { statusCode: 400 });
+    return buf;
+  }
+  const body = req.body;
+  if (!(body instanceof Uint8Array) || body.length === 0) {
+    throw Object.assign(new Error('empty request body: send the image as the body (image/jpeg, image/png, …) or as multipart/form-data'), { statusCode: 400 });
+  }
+  return body;
+}
