@@ -41,7 +41,7 @@ export interface ServeOptions {
 }
 
 /** Per-request options read from the query string. */
-interface Query {
+export interface Query {
   threshold?: number;
   nms?: 'class' | 'agnostic';
   mask?: boolean;
@@ -50,7 +50,8 @@ interface Query {
   tta?: boolean;
 }
 
-interface Job { img: RgbImage; query: Query }
+/** One queued request: its decoded image and query options. */
+export interface Job { img: RgbImage; query: Query }
 
 /** A request that waited or ran past its time. */
 class TimedOut extends Error {}
@@ -120,8 +121,22 @@ const QUERY_SCHEMAS: Record<Endpoint, Record<string, unknown>> = {
   features: {},
 };
 
-/** Builds the application (not listening). `ready()` is false until {@link markReady}. */
-export async function buildApp(opts: ServeOptions): Promise<{ app: FastifyInstance; batcher: Batcher<Job, unknown>; metrics: ServeMetrics; markReady(): void }> {
+/** A built server: the Fastify app, its batcher and metrics. */
+export interface ServeApp {
+  app: FastifyInstance;
+  batcher: Batcher<Job, unknown>;
+  metrics: ServeMetrics;
+  /** Marks the model warmed up: `/readyz` answers 200 from now on. */
+  markReady(): void;
+  /**
+   * Stops taking requests (new ones get 503), answers those in flight (with `Connection: close`,
+   * so keep-alive clients do not hold the server open), and resolves when all are done.
+   */
+  stop(): Promise<void>;
+}
+
+/** Builds the application (not listening). `/readyz` answers 503 until {@link ServeApp.markReady}. */
+export async function buildApp(opts: ServeOptions): Promise<ServeApp> {
   const metrics = createMetrics();
   const free = [...opts.pipelines];
   const batcher = new Batcher<Job, unknown>(async (jobs) => {
@@ -137,6 +152,7 @@ export async function buildApp(opts: ServeOptions): Promise<{ app: FastifyInstan
     onQueueDepth: (d) => metrics.queueDepth.set(d),
   });
   let ready = false;
+  let closing = false;
 
   const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit, return503OnClosing: true });
   app.removeAllContentTypeParsers(); // no JSON or text bodies: those are 415
@@ -152,6 +168,9 @@ export async function buildApp(opts: ServeOptions): Promise<{ app: FastifyInstan
   });
   app.setNotFoundHandler((req, reply) => {
     void reply.code(404).send({ error: `no route ${req.method} ${req.url.split('?')[0]}; this server runs ${opts.modelName}: POST /v1/${opts.endpoint}` });
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) void reply.header('connection', 'close');
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unknown';
@@ -175,7 +194,14 @@ export async function buildApp(opts: ServeOptions): Promise<{ app: FastifyInstan
     return toJson(opts.endpoint, result);
   });
 
-  return { app, batcher, metrics, markReady: () => { ready = true; } };
+  const stop = async (): Promise<void> => {
+    closing = true;
+    const closed = app.close();
+    await batcher.drain();
+    app.server.closeIdleConnections();
+    await closed;
+  };
+  return { app, batcher, metrics, markReady: () => { ready = true; }, stop };
 }
 
 /** The image bytes of a request: the body itself, or the one file of a multipart form. */

@@ -75,7 +75,7 @@ export function register(program: Command): void {
         pipes.push(await pipeline(task, { ...base, engine: f.engine, backend: f.backend, threads }) as Pipeline<Task>);
       }
       const modelName = f.model ?? f.config ?? `the demo ${endpoint === 'detect' ? 'detector' : 'model'}`;
-      const { app, batcher, markReady } = await buildApp({
+      const { app, markReady, stop: stopApp } = await buildApp({
         endpoint, pipelines: pipes, modelName,
         maxBatch: f.maxBatch, maxDelayMs: f.maxDelayMs, maxQueue: f.maxQueue, timeoutMs: f.timeoutMs,
         bodyLimit: f.bodyLimitMb * 2 ** 20,
@@ -93,8 +93,7 @@ export function register(program: Command): void {
         if (stopping) return;
         stopping = true;
         console.error(`${signal}: draining`);
-        await app.close();
-        await batcher.drain();
+        await stopApp();
         for (const p of pipes) await p.dispose();
         console.error('stopped');
         process.exit(0);

@@ -1,0 +1,186 @@
+/**
+ * `convnext serve` on an ephemeral port: every endpoint against the library API's own results,
+ * dynamic batching visible in the batch-size metric, 429 on a full queue, 503 on timeout, bad
+ * inputs interleaved with good ones (each gets its own answer), health/readiness/metrics/OpenAPI,
+ * and the CLI's SIGTERM drain.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pipeline } from '../../src/pipeline/index.js';
+import type { Pipeline, Task } from '../../src/pipeline/types.js';
+import { buildApp, type ServeOptions } from '../../src/serve/app.js';
+import type { Endpoint } from '../../src/serve/endpoints.js';
+import { pngClaiming } from '../hostile/craft.js';
+
+const BIN = fileURLToPath(new URL('../../bin/convnext.js', import.meta.url));
+const ASSETS = fileURLToPath(new URL('../../assets/demo/', import.meta.url));
+const IMAGES = [0, 1, 2, 3].map((i) => readFileSync(join(ASSETS, 'shapes', `shapes_${i}.png`)));
+const CAT = readFileSync(join(ASSETS, 'chelsea.jpg'));
+
+type Started = Awaited<ReturnType<typeof buildApp>> & { url: string };
+const started: Started[] = [];
+const pipes: Array<Pipeline<Task>> = [];
+
+async function serve(endpoint: Endpoint, pipe: Pipeline<Task>, over: Partial<ServeOptions> = {}): Promise<Started> {
+  const s = await buildApp({ endpoint, pipelines: [pipe], modelName: `demo ${endpoint}`, maxBatch: 8, maxDelayMs: 20, maxQueue: 64, timeoutMs: 30_000, bodyLimit: 8 << 20, ...over });
+  const url = await s.app.listen({ host: '127.0.0.1', port: 0 });
+  s.markReady();
+  const out = { ...s, url };
+  started.push(out);
+  return out;
+}
+
+const post = (url: string, body: Uint8Array | string, type = 'image/png'): Promise<Response> =>
+  fetch(url, { method: 'POST', headers: { 'content-type': type }, body });
+
+let det: Pipeline<'object-detection'>;
+let cls: Pipeline<'image-classification'>;
+beforeAll(async () => {
+  det = await pipeline('object-detection', { threads: 1 });
+  cls = await pipeline('image-classification', { threads: 1 });
+  pipes.push(det as Pipeline<Task>, cls as Pipeline<Task>);
+});
+afterAll(async () => {
+  for (const s of started) await s.app.close();
+  for (const p of pipes) await p.dispose();
+});
+
+describe('endpoints answer in the library API shapes', () => {
+  it('POST /v1/detect (raw body and multipart) equals the pipeline; query options apply', async () => {
+    const s = await serve('detect', det as Pipeline<Task>);
+    const ref = await det(IMAGES[1], { threshold: 0.5, mask: false });
+    const r = await post(`${s.url}/v1/detect?threshold=0.5&mask=false`, IMAGES[1]);
+    expect(r.status).toBe(200);
+    expect(await r.json()).toEqual({ instances: JSON.parse(JSON.stringify(ref)) });
+    const form = new FormData();
+    form.append('file', new Blob([IMAGES[1]], { type: 'image/png' }), 'shapes_1.png');
+    const m = await fetch(`${s.url}/v1/detect?threshold=0.5&mask=false`, { method: 'POST', body: form });
+    expect(await m.json()).toEqual({ instances: JSON.parse(JSON.stringify(ref)) });
+    const withMasks = (await (await post(`${s.url}/v1/detect`, IMAGES[1])).json()) as { instances: Array<{ mask: { size: number[]; counts: string } }> };
+    expect(withMasks.instances[0].mask.size).toEqual([160, 160]);
+  });
+
+  it('POST /v1/classify, /v1/segment and /v1/features', async () => {
+    const c = await serve('classify', cls as Pipeline<Task>);
+    const top = (await (await post(`${c.url}/v1/classify?topk=3`, CAT, 'image/jpeg')).json()) as { classes: Array<{ labelId: number; score: number }> };
+    const ref = await cls(CAT, { topk: 3 });
+    expect(top.classes.map((x) => x.labelId)).toEqual(ref.map((x) => x.labelId));
+    top.classes.forEach((x, i) => expect(x.score).toBeCloseTo(ref[i].score, 6));
+
+    const seg = await pipeline('image-segmentation', { threads: 1 });
+    const feats = await pipeline('image-feature-extraction', { threads: 1 });
+    pipes.push(seg as Pipeline<Task>, feats as Pipeline<Task>);
+    const s = await serve('segment', seg as Pipeline<Task>);
+    const sr = (await (await post(`${s.url}/v1/segment`, IMAGES[2])).json()) as { width: number; height: number; classes: unknown[]; labels_png: string };
+    const sref = await seg(IMAGES[2]);
+    expect(sr.classes).toEqual(sref.classes);
+    const { decodeLabelPng } = await import('../../src/io/label-png.js');
+    const labels = decodeLabelPng(Buffer.from(sr.labels_png, 'base64'), 'labels');
+    expect(Array.from(labels.data)).toEqual(Array.from(sref.labels));
+
+    const f = await serve('features', feats as Pipeline<Task>);
+    const fr = (await (await post(`${f.url}/v1/features`, IMAGES[0])).json()) as { levels: Record<string, { shape: number[]; data: string }> };
+    const fref = await feats(IMAGES[0]);
+    expect(Object.keys(fr.levels)).toEqual(Object.keys(fref));
+    const p3 = Buffer.from(fr.levels.p3.data, 'base64');
+    expect(new Float32Array(p3.buffer, p3.byteOffset, p3.byteLength / 4)).toEqual(fref.p3.data);
+  });
+
+  it('health, readiness, metrics, OpenAPI and a helpful 404', async () => {
+    const s = await buildApp({ endpoint: 'detect', pipelines: [det as Pipeline<Task>], modelName: 'demo', maxBatch: 1, maxDelayMs: 0, maxQueue: 4, timeoutMs: 1000, bodyLimit: 1 << 20 });
+    const url = await s.app.listen({ host: '127.0.0.1', port: 0 });
+    started.push({ ...s, url });
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    s.markReady();
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    const doc = (await (await fetch(`${url}/openapi.json`)).json()) as { openapi: string; paths: Record<string, unknown> };
+    expect(doc.openapi).toBe('3.1.0');
+    expect(Object.keys(doc.paths)).toContain('/v1/detect');
+    const nf = await post(`${url}/v1/classify`, IMAGES[0]);
+    expect(nf.status).toBe(404);
+    expect(((await nf.json()) as { error: string }).error).toMatch(/this server runs demo: POST \/v1\/detect/);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/convnext_requests_total\{route="\/readyz",status="503"\} 1/);
+    expect(metrics).toMatch(/# TYPE convnext_request_duration_seconds histogram/);
+  });
+});
+
+describe('batching, back-pressure and bad input', () => {
+  it('concurrent requests are grouped (batch-size metric) and each gets its own result', async () => {
+    const s = await serve('classify', cls as Pipeline<Task>, { maxBatch: 8, maxDelayMs: 300 });
+    const bodies = [CAT, IMAGES[0], CAT, IMAGES[1], IMAGES[2], CAT];
+    const res = await Promise.all(bodies.map((b) => post(`${s.url}/v1/classify?topk=1`, b)));
+    const json = (await Promise.all(res.map((r) => r.json()))) as Array<{ classes: Array<{ labelId: number }> }>;
+    for (const [i, b] of bodies.entries()) expect(json[i].classes[0].labelId).toBe((await cls(b, { topk: 1 }))[0].labelId);
+    const m = await (await fetch(`${s.url}/metrics`)).text();
+    expect(Number(/convnext_batch_size_count (\d+)/.exec(m)?.[1])).toBeLessThanOrEqual(2);
+    expect(Number(/convnext_batch_size_sum (\d+)/.exec(m)?.[1])).toBe(6);
+  });
+
+  it('a full queue answers 429 with Retry-After; the accepted requests succeed', async () => {
+    const s = await serve('detect', det as Pipeline<Task>, { maxBatch: 1, maxDelayMs: 0, maxQueue: 1 });
+    const res = await Promise.all(Array.from({ length: 8 }, (_, i) => post(`${s.url}/v1/detect?mask=false`, IMAGES[i % 4])));
+    const codes = res.map((r) => r.status);
+    expect(codes.filter((c) => c === 429).length).toBeGreaterThan(0);
+    expect(codes.filter((c) => c === 200).length).toBeGreaterThanOrEqual(2);
+    expect(codes.every((c) => c === 200 || c === 429)).toBe(true);
+    expect(res.find((r) => r.status === 429)!.headers.get('retry-after')).toBe('1');
+  });
+
+  it('a request past its time gets 503', async () => {
+    const s = await serve('detect', det as Pipeline<Task>, { timeoutMs: 1, maxDelayMs: 50 });
+    const r = await post(`${s.url}/v1/detect`, IMAGES[0]);
+    expect(r.status).toBe(503);
+    expect(((await r.json()) as { error: string }).error).toMatch(/timed out after 1 ms/);
+  });
+
+  it('bad inputs interleaved with good ones: each bad one its 4xx, each good one its result', async () => {
+    const s = await serve('detect', det as Pipeline<Task>, { maxBatch: 8, maxDelayMs: 100, bodyLimit: 2 << 20 });
+    const cases: Array<[Uint8Array | string, string, number]> = [
+      [IMAGES[0], 'image/png', 200],
+      [IMAGES[0].subarray(0, 200), 'image/png', 422],
+      [IMAGES[1], 'image/png', 200],
+      ['hello', 'text/plain', 415],
+      [pngClaiming(12000, 9000), 'image/png', 413],
+      [new Uint8Array(0), 'image/png', 400],
+      ['<svg xmlns="http://www.w3.org/2000/svg"/>', 'image/svg+xml', 415],
+      [new Uint8Array(3 << 20), 'image/png', 413],
+      [IMAGES[2], 'image/png', 200],
+    ];
+    const res = await Promise.all(cases.map(([b, t]) => post(`${s.url}/v1/detect?mask=false`, b, t)));
+    for (const [i, r] of res.entries()) {
+      expect(r.status, `case ${i}`).toBe(cases[i][2]);
+      const body = (await r.json()) as { error?: string; instances?: unknown[] };
+      if (r.status === 200) expect(body.instances).toEqual(JSON.parse(JSON.stringify(await det(cases[i][0] as Uint8Array, { mask: false }))));
+      else expect(body.error!.split('\n')).toHaveLength(1);
+    }
+  });
+});
+
+describe('convnext serve (CLI)', () => {
+  it('serves, then SIGTERM drains the request in flight and exits 0', async () => {
+    const p = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--max-delay-ms', '300'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      p.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /on (http:\/\/[^:]+:\d+)/.exec(err);
+        if (m && err.includes('ready')) resolve(m[1]);
+      });
+      p.on('exit', () => reject(new Error(err)));
+    });
+    const inFlight = post(`${url}/v1/detect?mask=false`, IMAGES[3]);
+    await new Promise((r) => setTimeout(r, 100)); // the request waits in its batch window
+    p.kill('SIGTERM');
+    const r = await inFlight;
+    expect(r.status).toBe(200);
+    expect(((await r.json()) as { instances: unknown[] }).instances.length).toBeGreaterThan(0);
+    const code = await new Promise<number | null>((resolve) => p.on('exit', (c) => resolve(c)));
+    expect(code).toBe(0);
+    expect(err).toMatch(/SIGTERM: draining[\s\S]*stopped/);
+  });
+});
