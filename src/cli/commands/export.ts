@@ -1,5 +1,7 @@
 /** `convnext export`: the model as one ONNX file (fixed size, or dynamic batch/height/width). */
 import { type Command, Option } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { buildOnnx } from '../../core/ort/build.js';
 import { mainNetwork, nativeSize } from '../../tasks/networks.js';
@@ -8,11 +10,16 @@ import { Detector } from '../../tasks/detection/detector.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { packageVersion } from '../../io/assets.js';
 import { exportMetadata } from '../../tasks/model-metadata.js';
-import { collect, configFromFlags, type ModelFlags, weightsFor } from '../common.js';
+import { formatTritonConfig, tritonModelConfig } from '../../tasks/triton.js';
+import { collect, configFromFlags, type ModelFlags, positiveInt, weightsFor } from '../common.js';
 import { DESCRIPTIONS } from './descriptions.js';
 
 interface ExportFlags extends Pick<ModelFlags, 'config' | 'set' | 'weights'> {
-  out: string;
+  out?: string;
+  triton?: string;
+  tritonName?: string;
+  maxBatchSize: number;
+  instances: number;
   dynamic?: boolean;
   size?: string;
   imageSizeInput?: boolean;
@@ -37,13 +44,18 @@ export function register(program: Command): void {
     .requiredOption('-c, --config <name>', 'named config or JSON file')
     .option('--set <key=value>', 'override a config value (repeatable)', collect)
     .requiredOption('-w, --weights <file>', 'weights (.safetensors or .pth)')
-    .requiredOption('-o, --out <file>', 'output .onnx file')
+    .option('-o, --out <file>', 'output .onnx file (or give --triton)')
+    .option('--triton <repo>', 'write a Triton model repository entry instead: <repo>/<name>/1/model.onnx and <repo>/<name>/config.pbtxt')
+    .option('--triton-name <name>', 'the model name in the Triton repository (default: the config name)')
+    .option('--max-batch-size <n>', 'Triton max_batch_size for batchable models (detectors run one image per call: 0)', positiveInt('--max-batch-size'), 8)
+    .option('--instances <n>', 'Triton CPU instances of the model', positiveInt('--instances'), 1)
     .addOption(new Option('--dynamic', 'dynamic batch, height and width').conflicts('size'))
     .option('--size <HxW>', 'fixed input size (default: the config\'s own, e.g. 224 for classifiers)')
     .option('--image-size-input', "detectors: a second input image_size [2] (the valid height and width inside the padded input), the graph `detect --model` runs exactly as the config")
     .addOption(new Option('--weights-dtype <dtype>', 'float16: weights stored in half precision and cast to float32 once at load (half the file; outputs within 1e-2 relative)').choices(['float32', 'float16']).default('float32'))
     .option('--verbose', 'show stack traces on errors')
     .action(async (f: ExportFlags) => {
+      if ((f.out === undefined) === (f.triton === undefined)) throw new UserError('give --out FILE or --triton REPO (one of them)');
       const cfg = configFromFlags({ ...f, engine: 'ort', backend: 'auto' });
       if (f.imageSizeInput && !isDetectorConfig(cfg)) throw new UserError(`--image-size-input applies to detectors; ${f.config} is a ${cfg.type}`);
       const net = f.imageSizeInput && isDetectorConfig(cfg) ? new Detector(cfg).runnerNetwork() : mainNetwork(cfg);
@@ -53,9 +65,23 @@ export function register(program: Command): void {
       const input = [size || net.batch === 1 ? 1 : 'batch', net.inputChannels, size?.[0] ?? 'height', size?.[1] ?? 'width'];
       const producerVersion = packageVersion();
       const metadata = { ...exportMetadata(cfg, { name: f.config, producerVersion, input, imageSizeInput: f.imageSizeInput ?? false }), 'convnext.weights_dtype': f.weightsDtype };
+      if (f.triton !== undefined) {
+        const name = f.tritonName ?? basename(f.config).replace(/\.json$/, '');
+        if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new UserError(`--triton-name ${name}: use letters, digits, '_', '.' and '-' only`);
+        const triton = tritonModelConfig(cfg, { name, size: size ?? undefined, imageSizeInput: f.imageSizeInput, maxBatchSize: f.maxBatchSize, instances: f.instances });
+        // Batchable graphs keep a dynamic batch dimension for Triton's batcher, even at a fixed size.
+        const bytes = buildOnnx(net, weights, { ...(size ? { size, ...(triton.maxBatchSize === 0 ? { batch: 1 } : {}) } : {}), metadata, producerVersion, weightsDtype: f.weightsDtype });
+        const dir = join(f.triton, name);
+        await mkdir(join(dir, '1'), { recursive: true });
+        await writeFileAtomic(join(dir, '1', 'model.onnx'), bytes);
+        await writeFileAtomic(join(dir, 'config.pbtxt'), formatTritonConfig(triton));
+        console.error(`wrote ${dir}/1/model.onnx (${(bytes.length / 1e6).toFixed(1)} MB) and ${dir}/config.pbtxt (max_batch_size ${triton.maxBatchSize})`);
+        return;
+      }
+      const out = f.out!;
       const bytes = buildOnnx(net, weights, { ...(size ? { size, batch: 1 } : {}), metadata, producerVersion, weightsDtype: f.weightsDtype });
-      await writeFileAtomic(f.out, bytes);
+      await writeFileAtomic(out, bytes);
       const inputs = size ? `input [1, ${net.inputChannels}, ${size[0]}, ${size[1]}]` : `input [batch, ${net.inputChannels}, height, width]`;
-      console.error(`wrote ${f.out} (${(bytes.length / 1e6).toFixed(1)} MB): ${inputs} -> ${Object.keys(net.outputs).join(', ')}`);
+      console.error(`wrote ${out} (${(bytes.length / 1e6).toFixed(1)} MB): ${inputs} -> ${Object.keys(net.outputs).join(', ')}`);
     });
 }
