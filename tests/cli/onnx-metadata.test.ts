@@ -36,7 +36,8 @@ describe('exported ONNX models describe themselves', () => {
     const info = readOnnxInfo(readFileSync(file));
     expect(info.producer).toBe('convnext');
     expect(info.producerVersion).toBe(VERSION);
-    expect(info.inputs).toEqual([{ name: 'input', dims: ['batch', 3, 'height', 'width'] }]);
+    // One image per call: the batch dimension is declared 1, so onnxruntime refuses a batch by name.
+    expect(info.inputs).toEqual([{ name: 'input', dims: [1, 3, 'height', 'width'] }]);
     expect(info.outputs.map((o) => o.name)).toEqual(['dets', 'masks', 'proposals']);
     const m = info.metadata;
     expect(m['convnext.version']).toBe(VERSION);
@@ -52,12 +53,13 @@ describe('exported ONNX models describe themselves', () => {
     const session = await ort.InferenceSession.create(file);
     const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(3 * 128 * 128).fill(0.1), [1, 3, 128, 128]) });
     expect(out.dets.dims[1]).toBe(6);
+    await expect(session.run({ input: new ort.Tensor('float32', new Float32Array(2 * 3 * 128 * 128), [2, 3, 128, 128]) })).rejects.toThrow(/invalid dimensions for input: input/);
     await session.release();
 
     const shown = await cli(['inspect', file]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/produced by convnext/);
-    expect(shown.stdout).toMatch(/inputs: +input \[batch, 3, height, width\]/);
+    expect(shown.stdout).toMatch(/inputs: +input \[1, 3, height, width\]/);
     expect(shown.stdout).toMatch(/convnext\.model_type: mask_rcnn/);
     const asJson = JSON.parse((await cli(['inspect', file, '--json'])).stdout) as { metadata: Record<string, string> };
     expect(asJson.metadata).toEqual(m);

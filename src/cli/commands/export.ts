@@ -81,7 +81,7 @@ export function register(program: Command): void {
       const out = f.out!;
       const bytes = buildOnnx(net, weights, { ...(size ? { size, batch: 1 } : {}), metadata, producerVersion, weightsDtype: f.weightsDtype });
       await writeFileAtomic(out, bytes);
-      const inputs = size ? `input [1, ${net.inputChannels}, ${size[0]}, ${size[1]}]` : `input [batch, ${net.inputChannels}, height, width]`;
+      const inputs = `input [${input.join(', ')}]`;
       console.error(`wrote ${out} (${(bytes.length / 1e6).toFixed(1)} MB): ${inputs} -> ${Object.keys(net.outputs).join(', ')}`);
     });
 }

@@ -104,12 +104,15 @@ export class Detector {
    * The detector as a single-input {@link Network} (the valid image is the whole input):
    * `dets` [D, 6] (x1, y1, x2, y2, score, label), `masks` [D, 1, 28, 28], `proposals` [P, 5]
    * (box, score). The generic network builders (`buildOnnx`, `TfjsRunner`) construct engine
-   * instances with the detection ops, so they run it.
+   * instances with the detection ops, so they run it. The graph takes one image (`batch: 1`):
+   * an export declares input [1, 3, H, W], so a batch is refused by name instead of failing
+   * inside the graph.
    */
   network(): Network {
     return {
       registry: this.scope.registry,
       inputChannels: this.config.backbone.in_channels,
+      batch: 1,
       outputs: { dets: 2, masks: 4, proposals: 2 },
       forward: <T>(ops: Ops<T>, x: T) => {
         const d = detOps(ops);
