@@ -20,6 +20,7 @@ import { Batcher, QueueFull } from './batcher.js';
 import type { Endpoint } from './endpoints.js';
 import { createMetrics, type ServeMetrics } from './metrics.js';
 import { openApiDocument } from './openapi.js';
+import { detectionOverlay, segmentationOverlay } from './overlay.js';
 
 /** How the served model runs and how the server bounds its work. */
 export interface ServeOptions {
@@ -42,6 +43,7 @@ export interface ServeOptions {
 
 /** Per-request options read from the query string. */
 export interface Query {
+  overlay?: boolean;
   threshold?: number;
   nms?: 'class' | 'agnostic';
   mask?: boolean;
@@ -110,13 +112,25 @@ async function runGroup(pipe: Pipeline<Task>, jobs: readonly Job[]): Promise<unk
   return out;
 }
 
+/** A yes/no query parameter: 1, 0, true or false. */
+const flag = { type: 'string', enum: ['1', '0', 'true', 'false'] };
+const FLAGS = ['overlay', 'mask', 'tta'] as const;
+
+/** The query with its yes/no parameters as booleans. */
+function readQuery(raw: Record<string, unknown>): Query {
+  const q: Record<string, unknown> = { ...raw };
+  for (const k of FLAGS) if (k in q) q[k] = q[k] === '1' || q[k] === 'true';
+  return q as Query;
+}
+
 const QUERY_SCHEMAS: Record<Endpoint, Record<string, unknown>> = {
   detect: {
+    overlay: flag,
     threshold: { type: 'number', minimum: 0, maximum: 1 },
     nms: { type: 'string', enum: ['class', 'agnostic'] },
-    mask: { type: 'boolean' },
+    mask: flag,
   },
-  segment: { mode: { type: 'string', enum: ['whole', 'slide'] }, tta: { type: 'boolean' } },
+  segment: { overlay: flag, mode: { type: 'string', enum: ['whole', 'slide'] }, tta: flag },
   classify: { topk: { type: 'integer', minimum: 1, maximum: 1000 } },
   features: {},
 };
@@ -190,7 +204,13 @@ export async function buildApp(opts: ServeOptions): Promise<ServeApp> {
     const img = await readRgb(bytes, 'request body');
     const signal = AbortSignal.timeout(opts.timeoutMs);
     const timedOut = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new TimedOut(`timed out after ${opts.timeoutMs} ms`)), { once: true }));
-    const result = await Promise.race([batcher.submit({ img, query: req.query as Query }, signal), timedOut]);
+    const { overlay, ...query } = readQuery(req.query as Record<string, unknown>);
+    const result = await Promise.race([batcher.submit({ img, query: overlay ? { ...query, mask: true } : query }, signal), timedOut]);
+    if (overlay) {
+      const png = opts.endpoint === 'detect' ? await detectionOverlay(img, result as DetectedObject[])
+        : await segmentationOverlay(img, result as SemanticSegmentation, opts.pipelines[0].config);
+      return reply.type('image/png').send(png);
+    }
     return toJson(opts.endpoint, result);
   });
 

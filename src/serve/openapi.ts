@@ -13,12 +13,12 @@ const RESULTS: Record<Endpoint, { summary: string; schema: unknown; query: Array
   detect: {
     summary: 'Instances (boxes, scores, class names, masks) in original-image pixels',
     schema: { type: 'object', properties: { instances: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, labelId: { type: 'integer' }, score: { type: 'number' }, box, mask: rle } } } } },
-    query: [['threshold', { type: 'number', minimum: 0, maximum: 1, default: 0.3 }, 'keep instances scoring at least this'], ['nms', { type: 'string', enum: ['class', 'agnostic'] }, 'agnostic: also suppress overlapping instances of other classes'], ['mask', { type: 'boolean', default: true }, 'encode masks']],
+    query: [['overlay', { type: 'string', enum: ['1', '0', 'true', 'false'] }, 'answer the overlay PNG (image/png) instead of JSON'], ['threshold', { type: 'number', minimum: 0, maximum: 1, default: 0.3 }, 'keep instances scoring at least this'], ['nms', { type: 'string', enum: ['class', 'agnostic'] }, 'agnostic: also suppress overlapping instances of other classes'], ['mask', { type: 'string', enum: ['1', '0', 'true', 'false'], default: '1' }, 'encode masks']],
   },
   segment: {
     summary: 'A label map (PNG, one class index per pixel) and the classes present',
     schema: { type: 'object', properties: { width: { type: 'integer' }, height: { type: 'integer' }, classes: { type: 'array', items: { type: 'object', properties: { label: { type: 'string' }, labelId: { type: 'integer' }, pixels: { type: 'integer' }, share: { type: 'number' } } } }, labels_png: { type: 'string', contentEncoding: 'base64', description: 'grayscale PNG (8-bit, or 16-bit beyond 255 classes) of class indices' } } },
-    query: [['mode', { type: 'string', enum: ['whole', 'slide'] }, "whole image or sliding window (default: the config's)"], ['tta', { type: 'boolean' }, 'flip and multi-scale test-time augmentation']],
+    query: [['overlay', { type: 'string', enum: ['1', '0', 'true', 'false'] }, 'answer the overlay PNG (image/png) with a legend instead of JSON'], ['mode', { type: 'string', enum: ['whole', 'slide'] }, "whole image or sliding window (default: the config's)"], ['tta', { type: 'string', enum: ['1', '0', 'true', 'false'] }, 'flip and multi-scale test-time augmentation']],
   },
   classify: {
     summary: 'The top classes with probabilities',

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import sharp from 'sharp';
 import { pipeline } from '../../src/pipeline/index.js';
 import type { Pipeline, Task } from '../../src/pipeline/types.js';
 import { buildApp, type ServeOptions } from '../../src/serve/app.js';
@@ -61,6 +62,12 @@ describe('endpoints answer in the library API shapes', () => {
     expect(await m.json()).toEqual({ instances: JSON.parse(JSON.stringify(ref)) });
     const withMasks = (await (await post(`${s.url}/v1/detect`, IMAGES[1])).json()) as { instances: Array<{ mask: { size: number[]; counts: string } }> };
     expect(withMasks.instances[0].mask.size).toEqual([160, 160]);
+    // ?overlay=1: the overlay PNG convnext detect draws (at least 512 px on the long side).
+    const ov = await post(`${s.url}/v1/detect?overlay=true&threshold=0.5`, IMAGES[1]);
+    expect(ov.status).toBe(200);
+    expect(ov.headers.get('content-type')).toBe('image/png');
+    const meta = await sharp(Buffer.from(await ov.arrayBuffer())).metadata();
+    expect(Math.max(meta.width!, meta.height!)).toBeGreaterThanOrEqual(512);
   });
 
   it('POST /v1/classify, /v1/segment and /v1/features', async () => {
@@ -77,6 +84,9 @@ describe('endpoints answer in the library API shapes', () => {
     const sr = (await (await post(`${s.url}/v1/segment`, IMAGES[2])).json()) as { width: number; height: number; classes: unknown[]; labels_png: string };
     const sref = await seg(IMAGES[2]);
     expect(sr.classes).toEqual(sref.classes);
+    const ov = await post(`${s.url}/v1/segment?overlay=1`, IMAGES[2]);
+    expect(ov.headers.get('content-type')).toBe('image/png');
+    expect((await sharp(Buffer.from(await ov.arrayBuffer())).metadata()).format).toBe('png');
     const { decodeLabelPng } = await import('../../src/io/label-png.js');
     const labels = decodeLabelPng(Buffer.from(sr.labels_png, 'base64'), 'labels');
     expect(Array.from(labels.data)).toEqual(Array.from(sref.labels));
