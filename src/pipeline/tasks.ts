@@ -22,10 +22,10 @@ import { DEFAULT_SCORE_THR } from '../tasks/detection/detector-json.js';
 import { featureModel } from '../tasks/features.js';
 import { Segmentor } from '../tasks/segmentation/segmentor.js';
 import { classShares } from '../tasks/segmentation/segmentor-output.js';
-import { SegmentorPredictor } from '../tasks/segmentation/segmentor-predict.js';
+import { type SegPrediction, SegmentorPredictor } from '../tasks/segmentation/segmentor-predict.js';
 import { loadBound } from './models.js';
 import type { OnnxModel } from '../tasks/onnx-model.js';
-import type { ClassScore, Task, TaskTypes } from './types.js';
+import type { ClassScore, SemanticSegmentation, Task, TaskTypes } from './types.js';
 
 /** A task's model on an engine: one image → its result. */
 export interface TaskRunner<K extends Task> {
@@ -63,6 +63,11 @@ async function runnerOf(task: Task, b: Build, net: Network): Promise<Runner> {
   return createRunner(b.engine, net, await loadBound(net.registry, weightsOf(b)), b.engineOptions);
 }
 
+/** Whether the build's engine takes a batch: always, except an exported file with a fixed batch dimension. */
+function batchable(b: Build): boolean {
+  return !b.onnx || typeof b.onnx.info.inputs[0]?.dims[0] !== 'number';
+}
+
 function wrongType(task: Task, b: Build, expected: string): never {
   throw new UserError(`pipeline('${task}'): ${b.origin} is a ${b.config.type}, not a ${expected}`);
 }
@@ -97,12 +102,18 @@ async function segmentation(b: Build): Promise<TaskRunner<'image-segmentation'>>
   // size (mmseg's first resize) is then already done in the graph.
   const predictor = b.onnx ? new SegmentorPredictor(model, await runnerOf('image-segmentation', b, model.network()))
     : await SegmentorPredictor.create(model, await loadBound(model.scope.registry, weightsOf(b)), b.engine, b.engineOptions);
+  const toResult = (pred: SegPrediction): SemanticSegmentation => {
+    const classes = classShares(pred.labels, model.classNames).map((c) => ({ label: c.name, labelId: c.index, pixels: c.pixels, share: c.fraction }));
+    return { width: pred.labels.width, height: pred.labels.height, labels: Uint16Array.from(pred.labels.data), classes };
+  };
   return {
     classNames: model.classNames,
     async run(img, o) {
-      const pred = await predictor.predict(img, { mode: o.mode ?? cfg.test.mode, tta: o.tta });
-      const classes = classShares(pred.labels, model.classNames).map((c) => ({ label: c.name, labelId: c.index, pixels: c.pixels, share: c.fraction }));
-      return { width: pred.labels.width, height: pred.labels.height, labels: Uint16Array.from(pred.labels.data), classes };
+      return toResult(await predictor.predict(img, { mode: o.mode ?? cfg.test.mode, tta: o.tta }));
+    },
+    async runBatch(imgs, o) {
+      const preds = await predictor.predictBatch(imgs, { mode: o.mode ?? cfg.test.mode, tta: o.tta }, batchable(b));
+      return preds.map(toResult);
     },
     dispose: async () => { await predictor.runner.dispose(); },
   };
@@ -115,10 +126,8 @@ async function classification(b: Build): Promise<TaskRunner<'image-classificatio
   const runner = await runnerOf('image-classification', b, model.network());
   const scores = (row: Float32Array, o: TaskTypes['image-classification']['options']): ClassScore[] =>
     topK(row, Math.min(o.topk ?? 5, cfg.num_classes)).map(({ index, prob }) => ({ label: model.classNames[index], labelId: index, score: prob }));
-  // Every image is cropped to the same size, so a batch is one engine call (an exported file
-  // only when its batch dimension is dynamic).
-  const batchDim = b.onnx?.info.inputs[0]?.dims[0];
-  const batched = !b.onnx || typeof batchDim !== 'number';
+  // Every image is cropped to the same size, so a batch is one engine call.
+  const batched = batchable(b);
   return {
     classNames: model.classNames,
     async run(img, o) {

@@ -78,6 +78,9 @@ describe.each(['ort', 'tfjs'] as const)('pipeline on %s equals the CLI', (engine
       const shares = (JSON.parse(readFileSync(join(out, `shapes_${i}.json`), 'utf8')) as { classes: Array<{ index: number; name: string; fraction: number }> }).classes;
       expect(res.classes.map((c) => [c.labelId, c.label, c.share])).toEqual(shares.map((c) => [c.index, c.name, c.fraction]));
     }
+    // An array of same-size images is one batched engine call in whole mode: the same label maps.
+    const batch = await segment(IMAGES, { mode: 'whole' });
+    for (const [i, file] of IMAGES.entries()) expect(batch[i].labels).toEqual((await segment(file, { mode: 'whole' })).labels);
     await segment.dispose();
   });
 

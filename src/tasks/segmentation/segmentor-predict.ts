@@ -135,6 +135,34 @@ export class SegmentorPredictor {
     return { labels: argmax(probs), probs, passes };
   }
 
+  /**
+   * Segments several decoded images. In whole mode without test-time augmentation, images that
+   * rescale to the same size (and at least 32 pixels) run as one batch of the engine, with the
+   * same result per image as {@link predict}; otherwise they run one by one. `batched: false` is
+   * for runners that take one image (an export with a fixed batch of 1).
+   */
+  async predictBatch(imgs: readonly RgbImage[], opts: SegmentOptions = {}, batched = true): Promise<SegPrediction[]> {
+    const mode = opts.mode ?? this.model.config.test.mode;
+    const xs = batched && !opts.tta && mode === 'whole' && imgs.length > 1 ? imgs.map((img) => this.prepare(img, 1, false)) : null;
+    const [h, w] = xs ? [xs[0].shape[2], xs[0].shape[3]] : [0, 0];
+    if (!xs || h < MIN_SIDE || w < MIN_SIDE || xs.some((x) => x.shape[2] !== h || x.shape[3] !== w)) {
+      const out: SegPrediction[] = [];
+      for (const img of imgs) out.push(await this.predict(img, opts));
+      return out;
+    }
+    const per = xs[0].data.length;
+    const data = new Float32Array(per * xs.length);
+    xs.forEach((x, i) => data.set(x.data, i * per));
+    const { logits } = await this.runner.run({ shape: [xs.length, 3, h, w], data });
+    const [, C, lh, lw] = logits.shape;
+    const n = C * lh * lw;
+    return imgs.map((img, i) => {
+      const head = topLeft({ shape: [1, C, lh, lw], data: logits.data.subarray(i * n, (i + 1) * n) }, lh, lw);
+      const scores = this.beforeFinalResize(head, xs[i], img.height, img.width);
+      return { labels: resizeArgmax(scores, img.height, img.width), passes: [{ height: h, width: w, flip: false }] };
+    });
+  }
+
   async dispose(): Promise<void> {
     await this.runner.dispose();
   }
