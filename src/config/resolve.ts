@@ -98,7 +98,7 @@ export function rawConfig(catalog: ConfigCatalog, name: string): ModelConfigInpu
     const raw = readConfigFile(name);
     return (isRecipeLike(raw) ? raw.model : raw) as ModelConfigInput;
   }
-  const c = catalog[name];
+  const c = Object.hasOwn(catalog, name) ? catalog[name] : undefined;
   if (!c) throw new UserError(`unknown config '${name}' (did you mean ${closeNames(catalogNames(catalog), name).join(', ')}? 'convnext configs' lists all)`);
   return structuredClone(c);
 }

@@ -23,7 +23,7 @@ export interface Limits {
   pickle_int_bytes: number;
   /** Elements of one tensor read from a checkpoint, or of one parameter a config declares. */
   tensor_elements: number;
-  /** Parameter elements of one model (all its tensors together), as its config declares them. */
+  /** Parameter elements of one model (all its tensors together): what a config declares, what a checkpoint holds. */
   model_parameters: number;
   /**
    * Elements materialized per element stored: a view with zero or overlapping strides expands
@@ -36,7 +36,7 @@ export interface Limits {
   image_pixels: number;
   /** Width or height of an image in a COCO file, and magnitude of any COCO coordinate. */
   coco_coordinate: number;
-  /** Points traced when rasterising one COCO polygon (about 5 × its perimeter in pixels). */
+  /** Points traced rasterising the polygons of one COCO file (about 5 × their perimeters in pixels). */
   coco_polygon_points: number;
 }
 
@@ -48,12 +48,12 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   pickle_memo: 5_000_000,
   pickle_int_bytes: 4096,
   tensor_elements: 2 ** 28,
-  model_parameters: 2 ** 31,
+  model_parameters: 2 ** 30,
   tensor_amplification: 64,
   zip_inflate_bytes: 2 ** 30,
   image_pixels: 40_000_000,
   coco_coordinate: 100_000,
-  coco_polygon_points: 2 ** 24,
+  coco_polygon_points: 2 ** 28,
 });
 
 const NAMES = Object.keys(DEFAULT_LIMITS) as (keyof Limits)[];

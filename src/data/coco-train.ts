@@ -6,9 +6,8 @@
  * Crowd annotations and boxes under one pixel are skipped (mmdetection's `_parse_ann_info`).
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { UserError } from '../core/errors.js';
-import { loadCocoDataset } from '../io/coco/dataset.js';
+import { cocoImagePath, loadCocoDataset } from '../io/coco/dataset.js';
 import { decodeRle } from '../io/coco/rle.js';
 import { segmentationToRle } from '../io/coco/segm.js';
 import type { CocoDataset, Segmentation } from '../io/coco/types.js';
@@ -75,7 +74,7 @@ export function loadDetDataset(annotations: string, imageDir: string, classNames
   });
   const records = gt.images.map((im, i) => {
     if (!im.file_name) throw new UserError(`${annotations}: images[${i}] (id ${im.id}) has no file_name`);
-    const file = join(imageDir, im.file_name);
+    const file = cocoImagePath(imageDir, im.file_name, `${annotations}: images[${i}]`);
     if (!existsSync(file)) throw new UserError(`${annotations}: images[${i}] (id ${im.id}) refers to ${file}, which does not exist`);
     return { id: im.id, file, width: im.width, height: im.height, objects: byImage.get(im.id)! };
   });

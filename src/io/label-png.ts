@@ -67,12 +67,16 @@ export function decodeLabelPng(png: Uint8Array, name: string): LabelImage {
   let colour = -1;
   const idat: Buffer[] = [];
   let off = 8;
+  let ended = false;
   while (off + 8 <= buf.length) {
     const len = buf.readUInt32BE(off);
     const type = buf.toString('latin1', off + 4, off + 8);
     if (off + 12 + len > buf.length) throw new UserError(`${name}: truncated PNG (chunk ${type})`);
     const body = buf.subarray(off + 8, off + 8 + len);
+    if (crc32(buf.subarray(off + 4, off + 8 + len)) !== buf.readUInt32BE(off + 8 + len)) throw new UserError(`${name}: corrupt PNG (bad CRC in chunk ${type})`);
+    if ((off === 8) !== (type === 'IHDR')) throw new UserError(`${name}: not a valid PNG (IHDR must be the first chunk)`);
     if (type === 'IHDR') {
+      if (len !== 13) throw new UserError(`${name}: not a valid PNG (IHDR of ${len} bytes)`);
       width = body.readUInt32BE(0);
       height = body.readUInt32BE(4);
       depth = body[8];
@@ -81,13 +85,15 @@ export function decodeLabelPng(png: Uint8Array, name: string): LabelImage {
     } else if (type === 'IDAT') {
       idat.push(body);
     } else if (type === 'IEND') {
+      ended = true;
       break;
     }
     off += 12 + len;
   }
   if (colour === -1) throw new UserError(`${name}: PNG without IHDR`);
+  if (!ended) throw new UserError(`${name}: truncated PNG (no IEND)`);
   if (width === 0 || height === 0) throw new UserError(`${name}: PNG of ${width}×${height} pixels`);
-  if (![1, 2, 4, 8, 16].includes(depth)) throw new UserError(`${name}: PNG bit depth ${depth} is not valid`);
+  if (![1, 2, 4, 8, 16].includes(depth) || (colour === 3 && depth === 16)) throw new UserError(`${name}: PNG bit depth ${depth} is not valid${colour === 3 ? ' for a palette image' : ''}`);
   if (width * height > limits().image_pixels) throw overLimit('image_pixels', `${name}: label map of ${width}×${height} pixels`);
   if (colour !== 0 && colour !== 3) {
     const kind = { 2: 'RGB', 4: 'grayscale + alpha', 6: 'RGBA' }[colour] ?? `colour type ${colour}`;

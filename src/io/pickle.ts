@@ -42,6 +42,11 @@ export class PickleObject {
 export interface PickleContext {
   /** The file (and part of it) being read, for messages. */
   readonly where: string;
+  /**
+   * Counts `n` units of work a handler does (elements or bytes it copies) against the
+   * `pickle_ops` limit, so that repeated calls on memoized data cannot copy without bound.
+   */
+  charge(n: number): void;
 }
 
 /** Builds the value of a call `module.name(*args)` from data, without executing Python. */
@@ -119,13 +124,28 @@ function rawUnicodeEscape(s: string): string {
     String.fromCodePoint(parseInt((a ?? b)!, 16)));
 }
 
+/**
+ * A short description of a value read from a pickle, for messages: strings and numbers as
+ * themselves (cut at 60 characters), anything else by kind. Never String() of nested file data,
+ * which can recurse without bound.
+ */
+export function describeValue(v: unknown): string {
+  if (typeof v === 'string') return v.length > 60 ? `${v.slice(0, 60)}…` : v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean' || v === null || v === undefined) return String(v);
+  if (v instanceof PickleGlobal) return v.qualname;
+  if (Array.isArray(v)) return `a ${Object.isFrozen(v) ? 'tuple' : 'list'} of ${v.length}`;
+  if (v instanceof Map) return `a dict of ${v.size}`;
+  if (v instanceof Uint8Array) return `${v.length} bytes`;
+  return `a ${(v as object).constructor?.name ?? 'value'}`;
+}
+
 /** Python 2 module names that protocols 0-2 write (pickle's compat mapping). */
 const PY2_MODULES: Readonly<Record<string, string>> = {
   __builtin__: 'builtins', copy_reg: 'copyreg', exceptions: 'builtins',
 };
 
 function global(module: string, name: string): PickleGlobal {
-  return new PickleGlobal(PY2_MODULES[module] ?? module, name);
+  return new PickleGlobal(Object.hasOwn(PY2_MODULES, module) ? PY2_MODULES[module] : module, name);
 }
 
 /** ISO-8859-1 decoding (WHATWG's 'latin1' label is windows-1252, which differs in 0x80-0x9f). */
@@ -159,13 +179,21 @@ function numpyScalar(dtype: unknown, data: unknown): unknown {
 }
 
 /** bytes(...) / bytearray(...) from bytes, or from (str, 'latin-1') as protocols 0-2 write them. */
-function toBytes(args: readonly unknown[]): Uint8Array {
+function toBytes(args: readonly unknown[], ctx: PickleContext): Uint8Array {
   const [v, enc] = args;
+  if (v instanceof Uint8Array || typeof v === 'string') ctx.charge(v.length);
   if (v instanceof Uint8Array) return v.slice();
   if (typeof v === 'string') {
     return enc === 'latin-1' || enc === 'latin1' ? Uint8Array.from(v, (c) => c.charCodeAt(0) & 0xff) : new TextEncoder().encode(v);
   }
   return new Uint8Array();
+}
+
+/** set(list) / frozenset(list), charged per element. */
+function setOf(v: unknown, ctx: PickleContext): Set<unknown> {
+  if (!Array.isArray(v)) return new Set();
+  ctx.charge(v.length);
+  return new Set(v);
 }
 
 /** Placeholder for a call on the allow-list that only describes data (e.g. numpy dtypes). */
@@ -178,6 +206,7 @@ export const BASE_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, 
   ['collections.OrderedDict', (args, ctx) => {
     const m = new Map<unknown, unknown>();
     const init = args[0];
+    if (init instanceof Map || Array.isArray(init)) ctx.charge(init instanceof Map ? init.size : init.length);
     if (init instanceof Map) for (const [k, v] of init) m.set(k, v);
     else if (Array.isArray(init)) {
       for (const kv of init) {
@@ -187,25 +216,26 @@ export const BASE_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, 
     }
     return m;
   }],
-  ['builtins.set', (args) => new Set(Array.isArray(args[0]) ? args[0] : [])],
-  ['builtins.frozenset', (args) => new Set(Array.isArray(args[0]) ? args[0] : [])],
-  ['builtins.bytearray', (args) => toBytes(args)],
-  ['builtins.bytes', (args) => toBytes(args)],
+  ['builtins.set', (args, ctx) => setOf(args[0], ctx)],
+  ['builtins.frozenset', (args, ctx) => setOf(args[0], ctx)],
+  ['builtins.bytearray', (args, ctx) => toBytes(args, ctx)],
+  ['builtins.bytes', (args, ctx) => toBytes(args, ctx)],
   ['_codecs.encode', (args, ctx) => {
     // protocol 2 writes Python 3 bytes as _codecs.encode(str, 'latin1')
     const [s, enc] = args;
     if (typeof s !== 'string') throw new UserError(`${ctx.where}: _codecs.encode expects a string`);
+    ctx.charge(s.length);
     if (enc === 'latin1' || enc === 'latin-1') return Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff);
     return new TextEncoder().encode(s);
   }],
   ['copyreg._reconstructor', (args) => {
-    const cls = args[0] instanceof PickleGlobal ? args[0].qualname : String(args[0]);
+    const cls = describeValue(args[0]);
     const o = new PickleObject(cls, []);
     o.state = args[2] ?? undefined;
     return o;
   }],
   ['copyreg.__newobj__', (args) => {
-    const cls = args[0] instanceof PickleGlobal ? args[0].qualname : String(args[0]);
+    const cls = describeValue(args[0]);
     return new PickleObject(cls, args.slice(1));
   }],
   ['numpy.dtype', placeholderOf('numpy.dtype')],
@@ -214,6 +244,9 @@ export const BASE_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string, 
   ['numpy._core.multiarray.scalar', (args) => numpyScalar(args[0], args[1]) ?? new PickleObject('numpy.scalar', args)],
   ['numpy._core.multiarray._reconstruct', placeholderOf('numpy.ndarray')],
 ]);
+
+/** Bytes of one string or bytes value in a pickle. */
+const MAX_VALUE_BYTES = 2 ** 28;
 
 /** Entries of one dict, set or list: JavaScript's Map and Set hold at most 2^24 (lists get the same bound). */
 const MAX_COLLECTION = 2 ** 24 - 1;
@@ -230,7 +263,15 @@ export interface UnpickleResult {
  */
 export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions): UnpickleResult {
   const where = opts.where;
-  const ctx: PickleContext = { where };
+  let ops = 0;
+  const lim = limits();
+  const ctx: PickleContext = {
+    where,
+    charge(n: number): void {
+      ops += n;
+      if (ops > lim.pickle_ops) throw overLimit('pickle_ops', `${where}: pickle runs more than ${lim.pickle_ops} opcodes (counting the data its calls copy)`);
+    },
+  };
   const handlers = new Map<string, GlobalHandler>(BASE_GLOBALS);
   for (const [k, v] of opts.globals ?? []) handlers.set(k, v);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -238,8 +279,6 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   const stack: unknown[] = [];
   const marks: number[] = [];
   const memo = new Map<number, unknown>();
-  const lim = limits();
-  let ops = 0;
 
   const bad = (msg: string): never => { throw new UserError(`${where}: malformed pickle at byte ${pos}: ${msg}`); };
   const need = (n: number): void => {
@@ -256,7 +295,14 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
     if (v > BigInt(bytes.length)) throw new PickleTruncated(`${where}: pickle length ${v} runs past the data (truncated file?)`);
     return Number(v);
   };
-  const take = (n: number): Uint8Array => { need(n); const b = bytes.subarray(pos, pos + n); pos += n; return b; };
+  const take = (n: number): Uint8Array => {
+    // One string or bytes value of 256 MiB or more is no state dict's; JavaScript strings end near 512 MiB.
+    if (n >= MAX_VALUE_BYTES) bad(`a ${n}-byte string or bytes value`);
+    need(n);
+    const b = bytes.subarray(pos, pos + n);
+    pos += n;
+    return b;
+  };
   const line = (): string => {
     const nl = bytes.indexOf(0x0a, pos);
     if (nl < 0) throw new PickleTruncated(`${where}: pickle data ends early (truncated file?)`);
@@ -280,6 +326,10 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
   const memoPut = (i: number): void => {
     if (memo.size >= lim.pickle_memo && !memo.has(i)) throw overLimit('pickle_memo', `${where}: pickle memoizes more than ${lim.pickle_memo} values`);
     memo.set(i, top());
+  };
+  const memoKey = (text: string): number => {
+    if (!/^\d{1,10}$/.test(text)) bad(`memo key '${text.slice(0, 20)}' is not a number`);
+    return Number(text);
   };
   const memoGet = (i: number): unknown => {
     if (!memo.has(i)) bad(`memo key ${i} was never stored`);
@@ -390,10 +440,10 @@ export function unpickle(bytes: Uint8Array, start: number, opts: UnpickleOptions
       case 0x71: memoPut(u8()); break; // BINPUT
       case 0x72: memoPut(u32()); break; // LONG_BINPUT
       case 0x94: memoPut(memo.size); break; // MEMOIZE
-      case 0x70: memoPut(Number(line())); break; // PUT
+      case 0x70: memoPut(memoKey(line())); break; // PUT
       case 0x68: stack.push(memoGet(u8())); break; // BINGET
       case 0x6a: stack.push(memoGet(u32())); break; // LONG_BINGET
-      case 0x67: stack.push(memoGet(Number(line()))); break; // GET
+      case 0x67: stack.push(memoGet(memoKey(line()))); break; // GET
       // --- globals, calls, objects
       case 0x63: { const mod = line(); const name = line(); stack.push(global(mod, name)); break; } // GLOBAL
       case 0x93: { // STACK_GLOBAL

@@ -7,7 +7,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { UserError } from '../core/errors.js';
 import { DTYPE_SIZE } from './dtypes.js';
-import { PickleTruncated, unpickle, type UnpickleOptions } from './pickle.js';
+import { describeValue, PickleTruncated, unpickle, type UnpickleOptions } from './pickle.js';
 import { StorageRef, storageDtype, torchGlobals } from './torch-pickle.js';
 import type { TorchArchive } from './pth-types.js';
 
@@ -40,7 +40,7 @@ function parsePickles(bytes: Uint8Array, path: string): Parsed {
   }
   const proto = unpickle(bytes, magic.end, { ...base, where: `${path} (protocol)` });
   if (proto.value !== PROTOCOL_VERSION) {
-    throw new UserError(`${path}: unsupported legacy PyTorch protocol version ${String(proto.value)}`);
+    throw new UserError(`${path}: unsupported legacy PyTorch protocol version ${describeValue(proto.value)}`);
   }
   const sys = unpickle(bytes, proto.end, { ...base, where: `${path} (sys info)` });
   if (sys.value instanceof Map && sys.value.get('little_endian') === false) {
@@ -60,7 +60,7 @@ function parsePickles(bytes: Uint8Array, path: string): Parsed {
       if (pid[0] === 'module') {
         throw new UserError(`${where}: the file holds a pickled nn.Module, not a state dict; save model.state_dict() instead`);
       }
-      if (pid[0] !== 'storage') throw new UserError(`${where}: unsupported persistent id '${String(pid[0])}'`);
+      if (pid[0] !== 'storage') throw new UserError(`${where}: unsupported persistent id '${describeValue(pid[0])}'`);
       const [, type, key, location, numel, view] = pid as unknown[];
       const dtype = storageDtype(type);
       if (!dtype) throw new UserError(`${where}: unknown storage type`);
@@ -68,7 +68,7 @@ function parsePickles(bytes: Uint8Array, path: string): Parsed {
         throw new UserError(`${where}: malformed storage reference`);
       }
       let root = roots.get(key);
-      if (!root) { root = new StorageRef(key, dtype, numel as number, String(location)); roots.set(key, root); }
+      if (!root) { root = new StorageRef(key, dtype, numel as number, describeValue(location)); roots.set(key, root); }
       if (view === null || view === undefined) return root;
       if (!Array.isArray(view) || view.length !== 3) throw new UserError(`${where}: malformed storage view`);
       const [vkey, voff, vsize] = view as unknown[];
@@ -81,7 +81,7 @@ function parsePickles(bytes: Uint8Array, path: string): Parsed {
         throw new UserError(`${where}: storage view '${vkey}' (offset ${o}, size ${n}) lies outside its storage '${key}' of ${root.numel} elements`);
       }
       let v = views.get(vkey);
-      if (!v) { v = new StorageRef(key, dtype, vsize as number, String(location), voff as number); views.set(vkey, v); }
+      if (!v) { v = new StorageRef(key, dtype, vsize as number, describeValue(location), voff as number); views.set(vkey, v); }
       return v;
     },
   });

@@ -8,7 +8,7 @@ import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { UserError } from '../core/errors.js';
 import { limits, overLimit } from '../core/limits.js';
 import { DTYPE_SIZE } from './dtypes.js';
-import { unpickle } from './pickle.js';
+import { describeValue, unpickle } from './pickle.js';
 import { StorageRef, storageDtype, torchGlobals } from './torch-pickle.js';
 import type { TorchArchive } from './pth-types.js';
 
@@ -27,7 +27,17 @@ function openZip(path: string): Promise<ZipFile> {
 function listEntries(zf: ZipFile, path: string): Promise<Map<string, Entry>> {
   return new Promise((resolve, reject) => {
     const entries = new Map<string, Entry>();
-    zf.on('entry', (e: Entry) => { entries.set(e.fileName, e); zf.readEntry(); });
+    zf.on('entry', (e: Entry) => {
+      // torch reads the first of two entries of one name; a reader that took the last could see
+      // another file than torch.load does.
+      if (entries.has(e.fileName)) {
+        reject(new UserError(`${path}: the zip archive has two entries named '${e.fileName}'`));
+        zf.close();
+        return;
+      }
+      entries.set(e.fileName, e);
+      zf.readEntry();
+    });
     zf.on('end', () => resolve(entries));
     zf.on('error', (err: Error) => reject(new UserError(`${path}: corrupt zip archive (${err.message})`)));
     zf.readEntry();
@@ -39,17 +49,20 @@ function readEntry(zf: ZipFile, e: Entry, path: string, into?: Uint8Array): Prom
   if (e.compressionMethod !== 0 && e.uncompressedSize > limits().zip_inflate_bytes) {
     return Promise.reject(overLimit('zip_inflate_bytes', `${path}: compressed zip entry '${e.fileName}' declares ${e.uncompressedSize} bytes`));
   }
+  if (e.compressionMethod === 0 && e.compressedSize !== e.uncompressedSize) {
+    return Promise.reject(new UserError(`${path}: stored zip entry '${e.fileName}' declares ${e.uncompressedSize} bytes but holds ${e.compressedSize}`));
+  }
+  if (into && into.byteLength !== e.uncompressedSize) {
+    return Promise.reject(new UserError(`${path}: zip entry '${e.fileName}' is ${e.uncompressedSize} bytes, expected ${into.byteLength}`));
+  }
   return new Promise((resolve, reject) => {
-    const out = into ?? new Uint8Array(new ArrayBuffer(e.uncompressedSize));
-    if (out.byteLength !== e.uncompressedSize) {
-      reject(new UserError(`${path}: zip entry '${e.fileName}' is ${e.uncompressedSize} bytes, expected ${out.byteLength}`));
-      return;
-    }
     zf.openReadStream(e, (err, stream) => {
       if (err || !stream) {
         reject(new UserError(`${path}: cannot read zip entry '${e.fileName}' (${err?.message ?? 'no stream'}; truncated file?)`));
         return;
       }
+      // Allocated only now: yauzl has checked that the entry's data lies inside the file.
+      const out = into ?? new Uint8Array(new ArrayBuffer(e.uncompressedSize));
       let off = 0;
       stream.on('data', (chunk: Buffer) => {
         if (off + chunk.length > out.byteLength) {
@@ -110,6 +123,7 @@ export async function openTorchZip(path: string): Promise<TorchArchive> {
     }
     const prefix = pkls[0].slice(0, -'data.pkl'.length);
     const bo = entries.get(`${prefix}byteorder`);
+    if (bo && bo.uncompressedSize > 16) throw new UserError(`${path}: byteorder entry of ${bo.uncompressedSize} bytes (expected 'little')`);
     if (bo) {
       const order = new TextDecoder().decode(await readEntry(zf, bo, path)).trim();
       if (order !== 'little') throw new UserError(`${path}: byteorder '${order}' is not supported (only little-endian checkpoints)`);
@@ -131,15 +145,15 @@ export async function openTorchZip(path: string): Promise<TorchArchive> {
         }
         const [, type, key, location, numel] = pid as unknown[];
         const dtype = storageDtype(type);
-        if (!dtype) throw new UserError(`${where}: unknown storage type ${String((type as { qualname?: string }).qualname ?? type)}`);
+        if (!dtype) throw new UserError(`${where}: unknown storage type ${describeValue(type)}`);
         if (typeof key !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(key) || key.includes('..')) {
-          throw new UserError(`${where}: storage key '${String(key)}' points outside the archive's data folder`);
+          throw new UserError(`${where}: storage key '${describeValue(key)}' points outside the archive's data folder`);
         }
         if (!Number.isSafeInteger(numel) || (numel as number) < 0) throw new UserError(`${where}: bad size for storage '${key}'`);
         let s = storages.get(key);
         if (!s) {
           const untyped = (type as { name?: string }).name === 'UntypedStorage';
-          s = new StorageRef(key, dtype, numel as number, String(location), 0, untyped);
+          s = new StorageRef(key, dtype, numel as number, describeValue(location), 0, untyped);
           storages.set(key, s);
         }
         return s;

@@ -125,17 +125,23 @@ function materialize(t: TensorRef, bytes: Uint8Array, shareWhole: boolean, where
 
 /**
  * Refuses a state dict whose tensors together materialize far more elements than its storages
- * hold (many views of one storage), before any storage is read.
+ * hold (many views of one storage, legacy views of one root counted once), or more elements, or
+ * storages larger, than a model can have (`model_parameters`), before any storage is read.
  */
 function checkTotalExpansion(refs: Map<string, TensorRef>, byStorage: Map<StorageRef, string[]>, path: string): void {
   let wanted = 0;
   for (const t of refs.values()) wanted += numel(t.shape);
+  // Views of one root storage (legacy files) share its elements: count each root once, by its extent.
+  const roots = new Map<string, number>();
+  for (const s of byStorage.keys()) roots.set(s.key, Math.max(roots.get(s.key) ?? 0, s.viewOffset + s.numel));
   let stored = 0;
-  for (const s of byStorage.keys()) stored += s.numel;
+  for (const n of roots.values()) stored += n;
   const lim = limits();
   if (wanted > FREE_EXPANSION && wanted > lim.tensor_amplification * stored) {
     throw overLimit('tensor_amplification', `${path}: the state dict's ${refs.size} tensors hold ${wanted} elements in views of only ${stored} stored elements`);
   }
+  if (wanted > lim.model_parameters) throw overLimit('model_parameters', `${path}: the state dict's ${refs.size} tensors hold ${wanted} elements`);
+  if (stored > lim.model_parameters) throw overLimit('model_parameters', `${path}: the state dict's storages hold ${stored} elements`);
 }
 
 /** Lists the state dict's tensors (name, dtype, shape) without reading storages. */

@@ -18,7 +18,7 @@ function walk(dir: string): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(p));
+    if (e.isDirectory()) for (const f of walk(p)) out.push(f); // not push(...): a huge folder would overflow the call stack
     else if (isImageFile(e.name)) out.push(p);
   }
   return out;

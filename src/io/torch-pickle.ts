@@ -67,7 +67,11 @@ export class TensorRef {
   ) {}
 }
 
+/** Most dimensions of a tensor (PyTorch's own bound is 64). */
+const MAX_RANK = 64;
+
 function intList(v: unknown, what: string, ctx: PickleContext): number[] {
+  if (Array.isArray(v) && v.length > MAX_RANK) throw new UserError(`${ctx.where}: tensor ${what} of ${v.length} dimensions (at most ${MAX_RANK})`);
   if (!Array.isArray(v) || !v.every((d) => Number.isSafeInteger(d) && (d as number) >= 0)) {
     throw new UserError(`${ctx.where}: tensor ${what} must be non-negative integers`);
   }
@@ -103,8 +107,16 @@ export const TORCH_GLOBALS: ReadonlyMap<string, GlobalHandler> = new Map<string,
   }],
   ['torch._utils._rebuild_parameter', (a) => a[0]],
   ['torch._utils._rebuild_parameter_with_state', (a) => a[0]],
-  ['torch.Size', (a) => (Array.isArray(a[0]) ? Object.freeze([...(a[0] as unknown[])]) : Object.freeze([]))],
-  ['torch.device', (a) => a.map(String).join(':')],
+  ['torch.Size', (a, ctx) => {
+    if (!Array.isArray(a[0])) return Object.freeze([]);
+    ctx.charge(a[0].length);
+    return Object.freeze([...(a[0] as unknown[])]);
+  }],
+  // torch.device('cuda', 0): only strings and numbers (never String() of nested file data).
+  ['torch.device', (a, ctx) => {
+    if (a.length > 2 || !a.every((x) => typeof x === 'string' || typeof x === 'number')) throw new UserError(`${ctx.where}: malformed torch.device`);
+    return a.map((x) => String(x).slice(0, 64)).join(':');
+  }],
 ]);
 
 /**

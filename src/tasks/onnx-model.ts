@@ -33,7 +33,17 @@ export function describeOnnxModel(bytes: Uint8Array, name: string): OnnxModel {
   }
   const config = validateConfig(parsed, `${name} (metadata convnext.config)`);
   const names = info.metadata['convnext.class_names'];
-  const classNames = names ? (JSON.parse(names) as string[]) : [];
+  let classNames: string[] = [];
+  if (names) {
+    let v: unknown;
+    try {
+      v = JSON.parse(names);
+    } catch {
+      throw new UserError(`${name}: metadata convnext.class_names is not JSON`);
+    }
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new UserError(`${name}: metadata convnext.class_names is not a list of strings`);
+    classNames = v as string[];
+  }
   const dims = info.inputs[0]?.dims ?? [];
   return { info, config, classNames, fixedInput: dims.every((d) => typeof d === 'number') ? (dims as number[]) : null };
 }

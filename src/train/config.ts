@@ -95,7 +95,7 @@ function parseWith<S extends z.ZodType>(schema: S, value: unknown, where: string
 /** Resolves a recipe name of `catalog` (or a model config name, or a JSON file) with `--set` overrides. */
 export function resolveRecipeFrom(catalog: RecipeCatalog, name: string, overrides: readonly string[] = []): TrainRecipe {
   let raw: Record<string, unknown>;
-  const recipe = catalog.recipes[name];
+  const recipe = Object.hasOwn(catalog.recipes, name) ? catalog.recipes[name] : undefined;
   if (recipe) raw = structuredClone(recipe) as Record<string, unknown>;
   else if (name.endsWith('.json')) {
     // A training run's saved config.json is a whole recipe; any other JSON file a model config.

@@ -4,13 +4,12 @@
  * segmentors, on a held-out dataset in the layouts `convnext eval` reads. The model runs with the
  * current weights on the inference engine named by the recipe.
  */
-import { join } from 'node:path';
 import type { EngineName, EngineOptions } from '../core/engine.js';
 import type { WeightMap } from '../core/weights.js';
 import type { DetectorConfig } from '../config/detector.js';
 import type { SegmentorConfig } from '../config/segmentor.js';
 import { defaultParams, evaluateCoco, type IouType } from '../eval/coco/cocoeval.js';
-import { loadCocoDataset, prepareDetections } from '../io/coco/dataset.js';
+import { cocoImagePath, loadCocoDataset, prepareDetections } from '../io/coco/dataset.js';
 import { STAT_NAMES } from '../eval/coco/format.js';
 import type { CocoDataset, CocoResult } from '../io/coco/types.js';
 import { readRgb } from '../io/image.js';
@@ -38,7 +37,7 @@ export async function predictDetections(cfg: DetectorConfig, weights: WeightMap,
   const results: CocoResult[] = [];
   try {
     for (const [i, im] of images.entries()) {
-      const img = await readRgb(join(imageDir, im.file_name ?? ''));
+      const img = await readRgb(cocoImagePath(imageDir, im.file_name ?? '', `images[${i}] (id ${im.id})`));
       results.push(...toCocoResults(await predictor.predict(img), im.id, { cocoClasses: false, categoryIds }));
       opts.onProgress?.(i + 1);
     }

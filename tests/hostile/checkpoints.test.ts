@@ -12,7 +12,7 @@ import { resetLimits, setLimits } from '../../src/core/limits.js';
 import { readTorch } from '../../src/io/pth.js';
 import { parseSafetensorsHeader, readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import fc from 'fast-check';
-import { type CraftTensor, f32, safetensorsRaw, stateDictPickle, torchLegacy, torchZip } from './craft.js';
+import { type CraftTensor, f32, safetensorsRaw, stateDictPickle, torchLegacy, torchZip, zip } from './craft.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hostile-ckpt-'));
 afterEach(() => resetLimits());
@@ -63,6 +63,8 @@ describe('zip checkpoints', () => {
     ['negative size', () => torchZip(stateDictPickle([tensor({ size: [-4] })], 'zip'), { 0: f32([1, 2, 3, 4]) }), /size/],
     ['data.pkl declaring 2 GiB', () => torchZip(stateDictPickle([tensor({})], 'zip'), { 0: f32([1, 2, 3, 4]) }, { 'data.pkl': { deflate: true, declaredSize: 2 ** 31 } }), /declares 2147483648 bytes/],
     ['a storage type named after an Object member (torch.constructor)', () => torchZip(craftedStorageType('constructor'), { 0: f32([1, 2, 3, 4]) }), /unknown storage type/],
+    ['a tensor of 100 dimensions (copying it would cost elements × rank)', () => torchZip(stateDictPickle([tensor({ numel: 1, size: Array(100).fill(1), stride: Array(100).fill(0) })], 'zip'), { 0: f32([1]) }), /size of 100 dimensions \(at most 64\)/],
+    ['two zip entries of one name (torch reads the first)', () => zip([{ name: 'archive/data.pkl', data: stateDictPickle([tensor({})], 'zip') }, { name: 'archive/data/0', data: f32([1, 2, 3, 4]) }, { name: 'archive/data/0', data: f32([5, 6, 7, 8]) }]), /two entries named 'archive\/data\/0'/],
     ['storage key leaving the archive', () => torchZip(stateDictPickle([tensor({ key: '../../etc/passwd' })], 'zip'), {}), /points outside the archive/],
   ];
   it.each(cases)('%s', async (name, make, msg) => {
@@ -104,6 +106,13 @@ describe('legacy checkpoints: storage views stay inside their storage', () => {
   ];
   it.each(cases)('%s', async (name, t, msg) => {
     expect(await errorOf(put(`${name.replace(/\W+/g, '_')}.pth`, legacy(t)), readTorch)).toMatch(msg);
+  });
+
+  it('70 views, each of the whole root, count the root once (70× amplification)', async () => {
+    const n = 2 ** 15;
+    const views = Array.from({ length: 70 }, (_, i) => tensor({ name: `t${i}`, numel: n, size: [n], view: [`v${i}`, 0, n] }));
+    const file = put('legacy-views.pth', torchLegacy(stateDictPickle(views, 'legacy'), [['0', new Uint8Array(4 * n)]]));
+    expect(await errorOf(file, readTorch)).toMatch(/70 tensors hold 2293760 elements in views of only 32768 stored elements \(limit tensor_amplification=64/);
   });
 });
 

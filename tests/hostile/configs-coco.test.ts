@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { resolveConfig } from '../../configs/index.js';
 import { UserError } from '../../src/core/errors.js';
-import { loadCocoDataset, parseCocoDataset, parseCocoResults, prepareDetections } from '../../src/io/coco/dataset.js';
+import { resetLimits, setLimits } from '../../src/core/limits.js';
+import { cocoImagePath, loadCocoDataset, parseCocoDataset, parseCocoResults, prepareDetections } from '../../src/io/coco/dataset.js';
 import { mainNetwork } from '../../src/tasks/networks.js';
 import { ModelProto } from '../../src/core/ort/graph.js';
 import { readOnnxInfo } from '../../src/core/ort/metadata.js';
@@ -76,7 +77,7 @@ describe('config numbers that would make absurd allocations', () => {
   const cases: Array<[string, RegExp]> = [
     ['backbone.dims=[16,32,64,300000]', /backbone\.dims\.3: expected at most 65536 channels/],
     ['backbone.dims=[16,32,64,60000]', /parameter stages\.3\.0\.pwconv1\.weight of shape \[240000, 60000\].*limit tensor_elements/],
-    ['backbone.depths=[3,3,9,1000]', /more than .* parameters \(at stages\.3\.\d+\..*limit model_parameters=2147483648/],
+    ['backbone.depths=[3,3,9,1000]', /more than .* parameters \(at stages\.3\.\d+\..*limit model_parameters=1073741824/],
     ['num_classes=1e9', /num_classes: expected at most 100000 classes/],
     ['input.crop=100000', /input\.crop: expected at most 16384 pixels/],
     ['backbone.depths=[3,3,9,1e12]', /backbone\.depths\.3: expected at most 1024 blocks per stage/],
@@ -132,12 +133,30 @@ describe('COCO files', () => {
     const zigzag = Array.from({ length: 2000 }, (_, i) => (i % 2 ? [99_999, 99_999] : [0, 0])).flat();
     const big = parseCocoDataset(gt({ images: [{ id: 1, width: 6000, height: 6000 }] }, { segmentation: [zigzag] }), 'gt.json');
     const res = parseCocoResults([{ image_id: 1, category_id: 1, score: 1, segmentation: [zigzag] }], 'res.json');
-    expect(userError(() => prepareDetections(res, big, 'res.json'))).toMatch(/polygon outline of \d+ points on the 5× grid \(limit coco_polygon_points=16777216/);
+    expect(userError(() => prepareDetections(res, big, 'res.json'))).toMatch(/polygons tracing more than 268435456 points on the 5× grid in one file \(limit coco_polygon_points=268435456/);
   });
 
-  it('a file that is not JSON, or a symlink loop', () => {
+  it('the polygon budget is per file: many polygons, each within it, are refused together', () => {
+    setLimits({ coco_polygon_points: 1_000_000 });
+    try {
+      // 5 squares of ±10000: 400,000 points each on the 5× grid.
+      const square = [-1e4, -1e4, -1e4, 1e4, 1e4, 1e4, 1e4, -1e4];
+      const res = parseCocoResults(Array.from({ length: 5 }, () => ({ image_id: 1, category_id: 1, score: 1, segmentation: [square] })), 'res.json');
+      expect(userError(() => prepareDetections(res, dataset, 'res.json'))).toMatch(/\[2\]\.segmentation: polygons tracing more than 1000000 points/);
+    } finally {
+      resetLimits();
+    }
+  });
+
+  it('a file that is not JSON', () => {
     writeFileSync(join(tmp, 'bad.json'), '{"images": [');
     expect(userError(() => loadCocoDataset(join(tmp, 'bad.json')))).toMatch(/bad\.json: invalid JSON/);
+  });
+
+  it('an image file_name that leaves the image folder is refused before any read', () => {
+    expect(userError(() => cocoImagePath('/data/images', '../../etc/passwd', 'gt.json: images[0]'))).toMatch(/gt\.json: images\[0\]: file_name '\.\.\/\.\.\/etc\/passwd' leaves the image folder/);
+    expect(userError(() => cocoImagePath('/data/images', '/etc/passwd', 'gt.json: images[0]'))).toMatch(/leaves the image folder/);
+    expect(cocoImagePath('/data/images', 'sub/a.jpg', 'x')).toBe('/data/images/sub/a.jpg');
   });
 });
 
@@ -169,5 +188,15 @@ describe('deeply nested configs and hostile ONNX files', () => {
       }
     }
     expect(refused).toBe(bad.length);
+  });
+
+  it('class names in the metadata that are not a list of strings', () => {
+    const withNames = (names: string): Uint8Array => ModelProto.encode(ModelProto.create({
+      graph: { name: 'g', input: [{ name: 'input' }] },
+      metadataProps: [{ key: 'convnext.config', value: JSON.stringify(resolveConfig('test_convnext-t-narrow_cls10')) }, { key: 'convnext.class_names', value: names }],
+    })).finish();
+    expect(userError(() => describeOnnxModel(withNames('{oops'), 'm.onnx'))).toMatch(/convnext\.class_names is not JSON/);
+    expect(userError(() => describeOnnxModel(withNames('{"length":3}'), 'm.onnx'))).toMatch(/convnext\.class_names is not a list of strings/);
+    expect(describeOnnxModel(withNames('["a","b"]'), 'm.onnx').classNames).toEqual(['a', 'b']);
   });
 });

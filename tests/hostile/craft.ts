@@ -47,6 +47,8 @@ export const op = {
   append: () => bytes('a'),
   appends: () => bytes('e'),
   memoize: () => bytes(0x94),
+  binget: (i: number) => bytes('h', i),
+  binbytes: (b: Uint8Array) => bytes('B', u32le(b.length), b),
   dup: () => bytes('2'),
   binpersid: () => bytes('Q'),
   newfalse: () => bytes(0x89),
@@ -198,7 +200,8 @@ export function safetensorsRaw(header: string, data: Uint8Array = new Uint8Array
   return bytes(u64le(h.length), h, data);
 }
 
-function pngChunk(type: string, body: Uint8Array): Uint8Array {
+/** One PNG chunk with its length and CRC. */
+export function pngChunk(type: string, body: Uint8Array): Uint8Array {
   const len = Buffer.alloc(4);
   len.writeUInt32BE(body.length);
   const tb = Buffer.from(type, 'latin1');

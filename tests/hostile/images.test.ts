@@ -12,7 +12,7 @@ import { UserError } from '../../src/core/errors.js';
 import { resetLimits, setLimits } from '../../src/core/limits.js';
 import { readRgb } from '../../src/io/image.js';
 import { readLabelMap } from '../../src/io/seg-dataset.js';
-import { bytes, pngClaiming } from './craft.js';
+import { bytes, pngChunk, pngClaiming } from './craft.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'hostile-img-'));
 const put = (name: string, data: Uint8Array | string): string => {
@@ -147,6 +147,16 @@ describe('label-map PNGs (our own decoder)', () => {
 
   it('IDAT that inflates past the image is refused without inflating it all', () => {
     expect(labelError(put('label-long.png', longIdat()))).toMatch(/PNG data longer than its 4×4 pixels/);
+  });
+
+  it('a short IHDR, a bad CRC, a missing IEND', () => {
+    const sig = Buffer.from('89504e470d0a1a0a', 'hex');
+    expect(labelError(put('label-ihdr0.png', bytes(sig, pngChunk('IHDR', new Uint8Array(0)))))).toMatch(/IHDR of 0 bytes/);
+    const good = pngClaiming(4, 4, 0, 4);
+    const badCrc = Uint8Array.from(good);
+    badCrc[29] ^= 0xff; // inside IHDR's CRC
+    expect(labelError(put('label-crc.png', badCrc))).toMatch(/bad CRC in chunk IHDR/);
+    expect(labelError(put('label-noend.png', good.subarray(0, good.length - 12)))).toMatch(/no IEND/);
   });
 
   it('a label map that is RGB, or not a PNG', () => {

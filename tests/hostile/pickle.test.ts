@@ -104,7 +104,10 @@ describe('bombs of every opcode that grows a structure stop at their limit, quic
     ['MEMOIZE', () => pickle(op.int(1), repeat(op.memoize(), 20_000)), { pickle_memo: 10_000 }, /limit pickle_memo=10000/],
     ['LONG4 of 1 MB (quadratic to decode naively)', () => pickle(op.long4(new Uint8Array(1 << 20).fill(0x5a))), {}, /limit pickle_int_bytes=4096/],
     ['LONG text of 100k digits', () => pickle(op.longText('9'.repeat(100_000))), {}, /limit pickle_int_bytes=4096/],
-    ['BINUNICODE declaring 4 GB', () => pickle(op.binunicodeLen(0xffff_ffff)), {}, /ends early|truncated/],
+    ['BINUNICODE declaring 4 GB', () => pickle(op.binunicodeLen(0xffff_ffff)), {}, /a 4294967295-byte string or bytes value/],
+    ['bytes() of one memoized 1 MB value, copied 100 times', () => pickle(op.global('builtins', 'bytes'), op.memoize(), op.binbytes(new Uint8Array(1 << 20)), op.memoize(), op.emptyList(), repeat(bytes(op.binget(0), op.binget(1), op.tuple1(), op.reduce(), op.append()), 100)), {}, /counting the data its calls copy\) \(limit pickle_ops=50000000/],
+    ['set() of one memoized list, copied again and again', () => pickle(op.global('builtins', 'set'), op.memoize(), op.emptyList(), op.mark(), repeat(op.int(1), 100_000), op.appends(), op.memoize(), op.emptyList(), repeat(bytes(op.binget(0), op.binget(1), op.tuple1(), op.reduce(), op.append()), 600)), {}, /limit pickle_ops=50000000/],
+    ['torch.device of 200,000 nested tuples', () => pickle(op.global('torch', 'device'), op.none(), repeat(op.tuple1(), 200_000), op.tuple1(), op.reduce()), {}, /malformed torch\.device/],
     ['BINBYTES8 declaring 2^62 bytes', () => pickle(op.binbytes8Len(2n ** 62n)), {}, /runs past the data|truncated/],
   ];
 

@@ -1,5 +1,25 @@
 /** Reads what an ONNX file says about itself: producer, inputs and outputs with their dims, `metadata_props`. */
-import { ModelProto } from './graph.js';
+import protobuf from 'protobufjs';
+import { onnxSchema } from './onnx-schema.js';
+
+type MessageJson = { fields: Record<string, unknown> };
+
+/**
+ * ModelProto without what a description does not need: no nodes, and initializers by name only.
+ * protobufjs skips the fields a type does not declare, so a file's weights and nodes are never
+ * materialised (a few MB of packed int64 data would otherwise become hundreds of MB of objects).
+ */
+const HeaderProto = (() => {
+  const json = JSON.parse(JSON.stringify(onnxSchema)) as { nested: { onnx: { nested: Record<string, MessageJson> } } };
+  const types = json.nested.onnx.nested;
+  const keep = (type: string, names: readonly string[]): void => {
+    for (const k of Object.keys(types[type].fields)) if (!names.includes(k)) delete types[type].fields[k];
+  };
+  keep('ModelProto', ['irVersion', 'opsetImport', 'producerName', 'producerVersion', 'graph', 'metadataProps']);
+  keep('GraphProto', ['name', 'initializer', 'input', 'output']);
+  keep('TensorProto', ['name']);
+  return protobuf.Root.fromJSON(json as protobuf.INamespace).lookupType('onnx.ModelProto');
+})();
 
 /** One graph input or output: its name and dims (numbers, or names of dynamic dims). */
 export interface OnnxValueInfo {
@@ -37,7 +57,7 @@ function valueInfo(v: ValueInfo): OnnxValueInfo {
 export function readOnnxInfo(bytes: Uint8Array): OnnxInfo {
   let m: Model;
   try {
-    m = ModelProto.decode(bytes) as unknown as Model;
+    m = HeaderProto.decode(bytes) as unknown as Model;
   } catch (e) {
     // protobufjs's own words ("index out of range: 56 + 1560278 > 5000") say little to a user.
     const msg = (e as Error).message;

@@ -19,8 +19,9 @@
  */
 import { UserError } from '../../core/errors.js';
 import { npMean } from '../npmath.js';
-import { bboxIou, rleIou, type Rle } from '../../io/coco/rle.js';
+import { bboxIou, rleIou, type Rle, type TraceBudget } from '../../io/coco/rle.js';
 import { segmentationToRle } from '../../io/coco/segm.js';
+import { limits } from '../../core/limits.js';
 import type { CocoAnnotation, CocoDataset, CocoDetection } from '../../io/coco/types.js';
 
 /** What overlap the IoU is computed on. */
@@ -175,11 +176,11 @@ function evaluateImg(
 }
 
 function toRle(
-  segm: CocoAnnotation['segmentation'], h: number, w: number, where: string,
+  segm: CocoAnnotation['segmentation'], h: number, w: number, where: string, budget: TraceBudget,
 ): Rle {
   if (segm === undefined) throw new UserError(`${where}.segmentation: missing (needed for segm evaluation)`);
   try {
-    return segmentationToRle(segm, h, w);
+    return segmentationToRle(segm, h, w, budget);
   } catch (e) {
     if (e instanceof UserError) throw new UserError(`${where}.segmentation: ${e.message}`);
     throw e;
@@ -207,6 +208,8 @@ export function evaluateCoco(
 
   // _prepare: group per (category, image), file order.
   const gts: GtItem[][] = Array.from({ length: K * I }, () => []);
+  const gtBudget: TraceBudget = { left: limits().coco_polygon_points };
+  const dtBudget: TraceBudget = { left: limits().coco_polygon_points };
   const dts: DtItem[][] = Array.from({ length: K * I }, () => []);
   gtData.annotations.forEach((a, n) => {
     const i = imgIndex.get(a.image_id);
@@ -214,7 +217,7 @@ export function evaluateCoco(
     if (i === undefined || k === undefined) return;
     const im = images.get(a.image_id);
     if (!im) return;
-    const rle = iouType === 'segm' ? toRle(a.segmentation, im.height, im.width, `${gtData.file}: annotations[${n}]`) : undefined;
+    const rle = iouType === 'segm' ? toRle(a.segmentation, im.height, im.width, `${gtData.file}: annotations[${n}]`, gtBudget) : undefined;
     gts[k * I + i].push({ id: a.id, area: a.area, iscrowd: a.iscrowd ? 1 : 0, box: a.bbox, rle });
   });
   dets.forEach((d, n) => {
@@ -223,7 +226,7 @@ export function evaluateCoco(
     if (i === undefined || k === undefined) return;
     const im = images.get(d.image_id);
     if (!im) return;
-    const rle = iouType === 'segm' ? toRle(d.segmentation, im.height, im.width, `results: [${n}]`) : undefined;
+    const rle = iouType === 'segm' ? toRle(d.segmentation, im.height, im.width, `results: [${n}]`, dtBudget) : undefined;
     dts[k * I + i].push({ id: d.id, area: d.area, score: d.score, box: d.bbox, rle });
   });
 

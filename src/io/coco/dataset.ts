@@ -4,7 +4,7 @@
  * `ann.json: annotations[3].bbox: expected array of 4 numbers`.
  */
 import { readFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, isAbsolute, relative, resolve } from 'node:path';
 import { z } from 'zod';
 import { fileError, UserError } from '../../core/errors.js';
 import { limits, raiseHint } from '../../core/limits.js';
@@ -230,6 +230,18 @@ function uniqueIds(items: readonly { id: number }[], file: string, key: string):
   return seen;
 }
 
+/**
+ * The path of an image of a COCO file inside `imageDir`. A `file_name` that leaves the folder
+ * (`../…`, or absolute) is refused: an annotation file must not make the reader open other files.
+ */
+export function cocoImagePath(imageDir: string, fileName: string, where: string): string {
+  const root = resolve(imageDir);
+  const file = resolve(root, fileName);
+  const rel = relative(root, file);
+  if (rel === '' || rel.startsWith('..') || isAbsolute(rel)) throw new UserError(`${where}: file_name '${fileName.slice(0, 80)}' leaves the image folder ${imageDir}`);
+  return file;
+}
+
 /** Loads a COCO instance JSON file (`instances_val2017.json` and the like). */
 export function loadCocoDataset(path: string): CocoDataset {
   return parseCocoDataset(readJsonFile(path), basename(path));
@@ -256,6 +268,7 @@ export function loadCocoResults(path: string): CocoResult[] {
 export function prepareDetections(results: readonly CocoResult[], gt: CocoDataset, file = 'results'): CocoDetection[] {
   const images = new Map(gt.images.map((im) => [im.id, im]));
   const boxMode = results.length > 0 && results[0].bbox !== undefined;
+  const budget = { left: limits().coco_polygon_points };
   return results.map((r, i) => {
     const im = images.get(r.image_id);
     if (!im) throw new UserError(`${file}: [${i}].image_id: image ${r.image_id} is not in ${gt.file}`);
@@ -274,7 +287,7 @@ export function prepareDetections(results: readonly CocoResult[], gt: CocoDatase
     }
     let rle;
     try {
-      rle = segmentationToRle(r.segmentation, im.height, im.width);
+      rle = segmentationToRle(r.segmentation, im.height, im.width, budget);
     } catch (e) {
       if (e instanceof UserError) throw new UserError(`${file}: [${i}].segmentation: ${e.message}`);
       throw e;

@@ -203,7 +203,12 @@ export function rleToBbox(rle: Rle): Xywh {
  * like maskApi.c `rleFrPoly`: the outline is traced on a 5× upsampled grid, the points where
  * it crosses pixel-centre columns are kept, and the column intervals between them are filled.
  */
-export function rleFrPoly(xy: ArrayLike<number>, h: number, w: number): Rle {
+/** Points a reader may still trace rasterising polygons (shared by all polygons of one file). */
+export interface TraceBudget {
+  left: number;
+}
+
+export function rleFrPoly(xy: ArrayLike<number>, h: number, w: number, budget?: TraceBudget): Rle {
   const scale = 5;
   const k = Math.floor(xy.length / 2);
   if (k === 0) throw new UserError('polygon has no points');
@@ -215,7 +220,11 @@ export function rleFrPoly(xy: ArrayLike<number>, h: number, w: number): Rle {
   y[k] = y[0];
   let traced = 0;
   for (let j = 0; j < k; j++) traced += Math.max(Math.abs(x[j + 1] - x[j]), Math.abs(y[j + 1] - y[j])) + 1;
-  if (!(traced <= limits().coco_polygon_points)) throw overLimit('coco_polygon_points', `polygon outline of ${traced} points on the 5× grid`);
+  const left = budget ? budget.left : limits().coco_polygon_points;
+  if (!(traced <= left)) {
+    throw overLimit('coco_polygon_points', budget ? `polygons tracing more than ${limits().coco_polygon_points} points on the 5× grid in one file` : `polygon outline of ${traced} points on the 5× grid`);
+  }
+  if (budget) budget.left -= traced;
   const u: number[] = [];
   const v: number[] = [];
   for (let j = 0; j < k; j++) {
@@ -282,12 +291,12 @@ export function rleFrPoly(xy: ArrayLike<number>, h: number, w: number): Rle {
 }
 
 /** Box `[x, y, w, h]` → RLE, through the polygon of its four corners (`rleFrBbox`). */
-export function rleFrBbox(bb: ArrayLike<number>, h: number, w: number): Rle {
+export function rleFrBbox(bb: ArrayLike<number>, h: number, w: number, budget?: TraceBudget): Rle {
   const xs = bb[0];
   const xe = xs + bb[2];
   const ys = bb[1];
   const ye = ys + bb[3];
-  return rleFrPoly([xs, ys, xs, ye, xe, ye, xe, ys], h, w);
+  return rleFrPoly([xs, ys, xs, ye, xe, ye, xe, ys], h, w, budget);
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import { UserError } from '../../core/errors.js';
 import {
-  decompressRle, fromUncompressed, mergeRles, rleFrBbox, rleFrPoly, type Rle,
+  decompressRle, fromUncompressed, mergeRles, rleFrBbox, rleFrPoly, type Rle, type TraceBudget,
 } from './rle.js';
 import type { Segmentation } from './types.js';
 
@@ -18,9 +18,10 @@ export function isPolygons(segm: Segmentation): segm is number[][] {
  * objects keep their own `size`. A first part of exactly 4 numbers is read as xywh boxes, as
  * `frPyObjects` intends (pycocotools 2.0.x then hands a list to a function typed for ndarrays
  * and raises a TypeError; we evaluate instead). An RLE whose `size` is not `[h, w]` is refused
- * (pycocotools would give it an IoU of −1 with every mask, silently).
+ * (pycocotools would give it an IoU of −1 with every mask, silently). `budget` bounds the points
+ * traced over all the polygons of one file.
  */
-export function segmentationToRle(segm: Segmentation, h: number, w: number): Rle {
+export function segmentationToRle(segm: Segmentation, h: number, w: number, budget?: TraceBudget): Rle {
   if (isPolygons(segm)) {
     if (segm.length === 0) throw new UserError('segmentation is an empty polygon list');
     const asBoxes = segm[0].length === 4;
@@ -29,9 +30,9 @@ export function segmentationToRle(segm: Segmentation, h: number, w: number): Rle
         if (p.length !== 4) {
           throw new UserError('segmentation mixes 4-number parts (read as boxes) with polygons');
         }
-        return rleFrBbox(p, h, w);
+        return rleFrBbox(p, h, w, budget);
       }
-      return rleFrPoly(p, h, w);
+      return rleFrPoly(p, h, w, budget);
     });
     return mergeRles(parts);
   }
