@@ -102,13 +102,43 @@ function toJson(endpoint: Endpoint, r: unknown): unknown {
   }
 }
 
-/** Runs one group of jobs on a pipeline (jobs of one group share their options when they can). */
-async function runGroup(pipe: Pipeline<Task>, jobs: readonly Job[]): Promise<unknown[]> {
-  const sameOptions = jobs.every((j) => JSON.stringify(j.query) === JSON.stringify(jobs[0].query));
+/** One job's outcome: its result, or the error that job alone got. */
+type Settled = { ok: unknown } | { err: unknown };
+
+/** A canonical key of query options (parameter order does not matter). */
+const optionsKey = (q: Query): string => JSON.stringify(Object.entries(q).sort(([a], [b]) => a.localeCompare(b)));
+
+/**
+ * Runs one group of jobs on a pipeline: jobs with the same options in one call each. When a call
+ * fails, its jobs run again one by one, so only a job that fails alone gets an error.
+ */
+async function runGroup(pipe: Pipeline<Task>, jobs: readonly Job[]): Promise<Settled[]> {
   const call = pipe as unknown as (input: RgbImage | RgbImage[], o: Query) => Promise<unknown>;
-  if (sameOptions) return (await call(jobs.map((j) => j.img), jobs[0].query)) as unknown[];
-  const out: unknown[] = [];
-  for (const j of jobs) out.push(await call(j.img, j.query));
+  const out: Settled[] = new Array(jobs.length);
+  const byOptions = new Map<string, number[]>();
+  jobs.forEach((j, i) => {
+    const k = optionsKey(j.query);
+    const list = byOptions.get(k);
+    if (list) list.push(i); else byOptions.set(k, [i]);
+  });
+  for (const idx of byOptions.values()) {
+    try {
+      const res = (await call(idx.map((i) => jobs[i].img), jobs[idx[0]].query)) as unknown[];
+      idx.forEach((i, k) => { out[i] = { ok: res[k] }; });
+    } catch (err) {
+      if (idx.length === 1) {
+        out[idx[0]] = { err };
+        continue;
+      }
+      for (const i of idx) {
+        try {
+          out[i] = { ok: await call(jobs[i].img, jobs[i].query) };
+        } catch (e) {
+          out[i] = { err: e };
+        }
+      }
+    }
+  }
   return out;
 }
 
@@ -138,7 +168,7 @@ const QUERY_SCHEMAS: Record<Endpoint, Record<string, unknown>> = {
 /** A built server: the Fastify app, its batcher and metrics. */
 export interface ServeApp {
   app: FastifyInstance;
-  batcher: Batcher<Job, unknown>;
+  batcher: Batcher<Job, Settled>;
   metrics: ServeMetrics;
   /** Marks the model warmed up: `/readyz` answers 200 from now on. */
   markReady(): void;
@@ -151,9 +181,10 @@ export interface ServeApp {
 
 /** Builds the application (not listening). `/readyz` answers 503 until {@link ServeApp.markReady}. */
 export async function buildApp(opts: ServeOptions): Promise<ServeApp> {
+  const timeoutMs = Math.min(opts.timeoutMs, 2 ** 31 - 1);
   const metrics = createMetrics();
   const free = [...opts.pipelines];
-  const batcher = new Batcher<Job, unknown>(async (jobs) => {
+  const batcher = new Batcher<Job, Settled>(async (jobs) => {
     const pipe = free.pop();
     if (!pipe) throw new Error('no free worker');
     try {
@@ -168,7 +199,11 @@ export async function buildApp(opts: ServeOptions): Promise<ServeApp> {
   let ready = false;
   let closing = false;
 
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: opts.bodyLimit, return503OnClosing: true });
+  const app = Fastify({
+    logger: opts.logger ?? false, bodyLimit: opts.bodyLimit, return503OnClosing: true,
+    // An unknown query parameter is a 400, not silently dropped (Fastify's default removes it).
+    ajv: { customOptions: { removeAdditional: false } },
+  });
   app.removeAllContentTypeParsers(); // no JSON or text bodies: those are 415
   await app.register(multipart, { limits: { fileSize: opts.bodyLimit, files: 1, fields: 8 } });
   app.addContentTypeParser(/^image\//, { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -177,7 +212,7 @@ export async function buildApp(opts: ServeOptions): Promise<ServeApp> {
   app.setErrorHandler((err, req, reply) => {
     const { status, retryAfter } = statusOf(err);
     if (retryAfter !== undefined) void reply.header('Retry-After', String(retryAfter));
-    if (status >= 500) req.log.error({ err }, 'request failed');
+    if (status >= 500 && !(err instanceof TimedOut)) req.log.error({ err }, 'request failed');
     void reply.code(status).send({ error: messageOf(err, status) });
   });
   app.setNotFoundHandler((req, reply) => {
@@ -198,25 +233,41 @@ export async function buildApp(opts: ServeOptions): Promise<ServeApp> {
   app.get('/openapi.json', async () => openApiDocument(opts.endpoint, opts.modelName));
 
   app.post(`/v1/${opts.endpoint}`, { schema: { querystring: { type: 'object', additionalProperties: false, properties: QUERY_SCHEMAS[opts.endpoint] } } }, async (req: FastifyRequest, reply: FastifyReply) => {
-    const bytes = await bodyBytes(req);
-    const kind = sniffImageFormat(bytes);
-    if ('other' in kind) return reply.code(415).send({ error: `request body: ${kind.other}; accepted: ${INPUT_IMAGE_FORMATS.join(', ')}` });
-    const img = await readRgb(bytes, 'request body');
-    const signal = AbortSignal.timeout(opts.timeoutMs);
-    const timedOut = new Promise<never>((_, reject) => signal.addEventListener('abort', () => reject(new TimedOut(`timed out after ${opts.timeoutMs} ms`)), { once: true }));
-    const { overlay, ...query } = readQuery(req.query as Record<string, unknown>);
-    const result = await Promise.race([batcher.submit({ img, query: overlay ? { ...query, mask: true } : query }, signal), timedOut]);
-    if (overlay) {
-      const png = opts.endpoint === 'detect' ? await detectionOverlay(img, result as DetectedObject[])
-        : await segmentationOverlay(img, result as SemanticSegmentation, opts.pipelines[0].config);
-      return reply.type('image/png').send(png);
+    if (batcher.depth >= opts.maxQueue) throw new QueueFull(`queue full (${opts.maxQueue} waiting)`); // before decoding
+    // The time limit runs from the request's arrival.
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(new TimedOut(`timed out after ${timeoutMs} ms`)), Math.max(0, timeoutMs - reply.elapsedTime));
+    try {
+      const bytes = await bodyBytes(req);
+      const kind = sniffImageFormat(bytes);
+      if ('other' in kind) return reply.code(415).send({ error: `request body: ${kind.other}; accepted: ${INPUT_IMAGE_FORMATS.join(', ')}` });
+      const img = await readRgb(bytes, 'request body');
+      if (opts.endpoint === 'features' && img.width * img.height > FEATURES_MAX_PIXELS) {
+        return reply.code(413).send({ error: `request body: ${img.width}×${img.height} pixels; features are served for images of at most ${FEATURES_MAX_PIXELS / 1e6} megapixels` });
+      }
+      const { overlay, ...query } = readQuery(req.query as Record<string, unknown>);
+      const timedOut = new Promise<never>((_, reject) => {
+        if (ac.signal.aborted) reject(ac.signal.reason);
+        ac.signal.addEventListener('abort', () => reject(ac.signal.reason), { once: true });
+      });
+      const settled = await Promise.race([batcher.submit({ img, query: overlay ? { ...query, mask: true } : query }, ac.signal), timedOut]);
+      if ('err' in settled) throw settled.err;
+      const result = settled.ok;
+      if (overlay) {
+        const png = opts.endpoint === 'detect' ? await detectionOverlay(img, result as DetectedObject[])
+          : await segmentationOverlay(img, result as SemanticSegmentation, opts.pipelines[0].config);
+        return reply.type('image/png').send(png);
+      }
+      return toJson(opts.endpoint, result);
+    } finally {
+      clearTimeout(timer);
     }
-    return toJson(opts.endpoint, result);
   });
 
   const stop = async (): Promise<void> => {
     closing = true;
     const closed = app.close();
+    closed.catch(() => undefined); // awaited below; no unhandled rejection meanwhile
     await batcher.drain();
     app.server.closeIdleConnections();
     await closed;
@@ -224,12 +275,22 @@ export async function buildApp(opts: ServeOptions): Promise<ServeApp> {
   return { app, batcher, metrics, markReady: () => { ready = true; }, stop };
 }
 
+/** Largest image `/v1/features` takes: full-resolution feature maps grow with the pixels (4 MP: ~0.6 GB of stage-1 activations for ConvNeXt-T). */
+const FEATURES_MAX_PIXELS = 4_000_000;
+
 /** The image bytes of a request: the body itself, or the one file of a multipart form. */
 async function bodyBytes(req: FastifyRequest): Promise<Uint8Array> {
   if (req.isMultipart()) {
-    const part = await req.file();
-    if (!part) throw Object.assign(new Error('multipart request without a file'), { statusCode: 400 });
-    const buf = await part.toBuffer();
+    let part;
+    let buf;
+    try {
+      part = await req.file();
+      buf = part ? await part.toBuffer() : null;
+    } catch (e) {
+      const code = (e as { statusCode?: number }).statusCode;
+      throw Object.assign(new Error(`malformed multipart request: ${String((e as Error).message).split('\n')[0]}`), { statusCode: code && code < 500 ? code : 400 });
+    }
+    if (!part || !buf) throw Object.assign(new Error('multipart request without a file'), { statusCode: 400 });
     if (part.file.truncated) throw Object.assign(new Error('request body too large'), { statusCode: 413 });
     if (buf.length === 0) throw Object.assign(new Error('empty file in the multipart request'), { statusCode: 400 });
     return buf;

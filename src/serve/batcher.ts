@@ -32,6 +32,8 @@ interface Pending<I, O> {
   since: number;
   resolve(value: O): void;
   reject(err: unknown): void;
+  /** Detaches the abort listener (it holds the item: leaving it would keep the item alive). */
+  detach(): void;
 }
 
 /** Groups submitted items into runs of `run`, which returns one result per item, in order. */
@@ -62,19 +64,21 @@ export class Batcher<I, O> {
    * is full. `signal` withdraws the item while it still waits (for request timeouts).
    */
   submit(item: I, signal?: AbortSignal): Promise<O> {
+    if (signal?.aborted) return Promise.reject(signal.reason);
     if (this.queue.length >= this.opts.maxQueue) return Promise.reject(new QueueFull(`queue full (${this.opts.maxQueue} waiting)`));
     return new Promise<O>((resolve, reject) => {
-      const p: Pending<I, O> = { item, since: performance.now(), resolve, reject };
-      this.queue.push(p);
-      signal?.addEventListener('abort', () => {
+      const onAbort = (): void => {
         const i = this.queue.indexOf(p);
         if (i >= 0) {
           this.queue.splice(i, 1);
-          this.hooks.onQueueDepth?.(this.queue.length);
-          reject(signal.reason);
+          this.notify(() => this.hooks.onQueueDepth?.(this.queue.length));
+          reject(signal!.reason);
         }
-      }, { once: true });
-      this.hooks.onQueueDepth?.(this.queue.length);
+      };
+      const p: Pending<I, O> = { item, since: performance.now(), resolve, reject, detach: () => signal?.removeEventListener('abort', onAbort) };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue.push(p);
+      this.notify(() => this.hooks.onQueueDepth?.(this.queue.length));
       this.pump();
     });
   }
@@ -101,10 +105,20 @@ export class Batcher<I, O> {
     if (!this.busy) for (const done of this.idle.splice(0)) done();
   }
 
+  /** Calls an observer; an observer that throws never stalls the batcher. */
+  private notify(f: () => void): void {
+    try {
+      f();
+    } catch {
+      // metrics only
+    }
+  }
+
   private async start(group: Array<Pending<I, O>>): Promise<void> {
     this.running++;
-    this.hooks.onQueueDepth?.(this.queue.length);
-    this.hooks.onBatch?.(group.length);
+    for (const p of group) p.detach();
+    this.notify(() => this.hooks.onQueueDepth?.(this.queue.length));
+    this.notify(() => this.hooks.onBatch?.(group.length));
     try {
       const out = await this.run(group.map((p) => p.item));
       group.forEach((p, i) => p.resolve(out[i]));

@@ -42,8 +42,9 @@ export function tritonModelConfig(cfg: ModelConfig, opts: { name: string; size?:
       outputs: [{ name: 'dets', dims: [-1, 6] }, { name: 'masks', dims: [-1, 1, 28, 28] }, { name: 'proposals', dims: [-1, 5] }],
     };
   }
-  const scale = (s: number): number => (h > 0 ? Math.ceil(h / s) : -1);
-  const scaleW = (s: number): number => (w > 0 ? Math.ceil(w / s) : -1);
+  // The stem (stride 4) and each downsampling (stride 2) floor odd sizes.
+  const scale = (s: number): number => (h > 0 ? Math.floor(h / s) : -1);
+  const scaleW = (s: number): number => (w > 0 ? Math.floor(w / s) : -1);
   const outputs = cfg.type === 'classifier' ? [{ name: 'logits', dims: [cfg.num_classes] }]
     : cfg.type === 'segmentor' ? [{ name: 'logits', dims: [cfg.num_classes, h, w] }]
       : featureModel(cfg).specs.map((s) => ({ name: s.name, dims: [s.channels, scale(s.stride), scaleW(s.stride)] }));

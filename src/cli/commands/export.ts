@@ -67,7 +67,7 @@ export function register(program: Command): void {
       const metadata = { ...exportMetadata(cfg, { name: f.config, producerVersion, input, imageSizeInput: f.imageSizeInput ?? false }), 'convnext.weights_dtype': f.weightsDtype };
       if (f.triton !== undefined) {
         const name = f.tritonName ?? basename(f.config).replace(/\.json$/, '');
-        if (!/^[A-Za-z0-9_.-]+$/.test(name)) throw new UserError(`--triton-name ${name}: use letters, digits, '_', '.' and '-' only`);
+        if (!/^[A-Za-z0-9_.-]+$/.test(name) || /^\.+$/.test(name)) throw new UserError(`--triton-name ${name}: use letters, digits, '_', '.' and '-' only`);
         const triton = tritonModelConfig(cfg, { name, size: size ?? undefined, imageSizeInput: f.imageSizeInput, maxBatchSize: f.maxBatchSize, instances: f.instances });
         // Batchable graphs keep a dynamic batch dimension for Triton's batcher, even at a fixed size.
         const bytes = buildOnnx(net, weights, { ...(size ? { size, ...(triton.maxBatchSize === 0 ? { batch: 1 } : {}) } : {}), metadata, producerVersion, weightsDtype: f.weightsDtype });

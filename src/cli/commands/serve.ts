@@ -4,6 +4,7 @@
  */
 import type { Command } from 'commander';
 import { availableParallelism } from 'node:os';
+import { basename } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { ModelConfig } from '../../config/models.js';
 import { pipeline } from '../../pipeline/index.js';
@@ -19,7 +20,6 @@ interface ServeFlags extends ModelFlags {
   maxBatch: number;
   maxDelayMs: number;
   maxQueue: number;
-  workers: number;
   timeoutMs: number;
   bodyLimitMb: number;
   quiet?: boolean;
@@ -54,7 +54,6 @@ export function register(program: Command): void {
     .option('--max-batch <n>', 'most images per engine run', positiveInt('--max-batch'), 8)
     .option('--max-delay-ms <ms>', 'longest a request waits for others to join its batch', nonNegativeInt('--max-delay-ms'), 10)
     .option('--max-queue <n>', 'most requests waiting; more get 429 with Retry-After', positiveInt('--max-queue'), 64)
-    .option('--workers <k>', 'model instances running batches at once (threads split between them)', positiveInt('--workers'), 1)
     .option('--timeout-ms <ms>', 'per-request limit from arrival to answer (503 after)', positiveInt('--timeout-ms'), 30_000)
     .option('--body-limit-mb <mb>', 'largest request body', positiveInt('--body-limit-mb'), 32)
     .option('--quiet', 'no request logs (JSON lines on stdout otherwise)')
@@ -69,12 +68,11 @@ export function register(program: Command): void {
       const cfg = onnx?.config ?? (f.config !== undefined ? configFromFlags(f) : null);
       const endpoint: Endpoint = cfg ? endpointOf(cfg) : 'detect';
       const task: Task = ENDPOINTS[endpoint];
-      const threads = f.threads ?? Math.max(1, Math.floor(availableParallelism() / f.workers));
-      const pipes: Array<Pipeline<Task>> = [];
-      for (let i = 0; i < f.workers; i++) {
-        pipes.push(await pipeline(task, { ...base, engine: f.engine, backend: f.backend, threads }) as Pipeline<Task>);
-      }
-      const modelName = f.model ?? f.config ?? `the demo ${endpoint === 'detect' ? 'detector' : 'model'}`;
+      // One model instance: onnxruntime-node and TensorFlow.js run on this thread, so more
+      // instances in one process would not run at once; scale out with more processes instead.
+      const threads = f.threads ?? availableParallelism();
+      const pipes: Array<Pipeline<Task>> = [await pipeline(task, { ...base, engine: f.engine, backend: f.backend, threads }) as Pipeline<Task>];
+      const modelName = f.model !== undefined ? basename(f.model) : f.config ?? `the demo ${endpoint === 'detect' ? 'detector' : 'model'}`;
       const { app, markReady, stop: stopApp } = await buildApp({
         endpoint, pipelines: pipes, modelName,
         maxBatch: f.maxBatch, maxDelayMs: f.maxDelayMs, maxQueue: f.maxQueue, timeoutMs: f.timeoutMs,
@@ -82,23 +80,44 @@ export function register(program: Command): void {
         logger: f.quiet ? false : { level: 'info' },
       });
       const address = await app.listen({ host: f.host, port: f.port });
-      console.error(`serving ${modelName} on ${address}: POST /v1/${endpoint} (max batch ${f.maxBatch}, ${f.maxDelayMs} ms delay, queue ${f.maxQueue}, ${f.workers} worker(s) × ${threads} thread(s))`);
-      // Warm-up: the first run of a session is slow; readiness waits for it.
-      const warm = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).fill(128) };
-      for (const p of pipes) await (p as unknown as (x: typeof warm) => Promise<unknown>)(warm);
-      markReady();
-      console.error('ready');
+      console.error(`serving ${modelName} on ${address}: POST /v1/${endpoint} (max batch ${f.maxBatch}, ${f.maxDelayMs} ms delay, queue ${f.maxQueue}, ${threads} thread(s))`);
       let stopping = false;
       const stop = async (signal: string): Promise<void> => {
-        if (stopping) return;
+        if (stopping) {
+          console.error(`${signal} again: exiting without draining`);
+          process.exit(1);
+        }
         stopping = true;
         console.error(`${signal}: draining`);
-        await stopApp();
-        for (const p of pipes) await p.dispose();
-        console.error('stopped');
-        process.exit(0);
+        // A client that never finishes cannot hold the process: give up after the request timeout.
+        const deadline = setTimeout(() => {
+          console.error('drain deadline passed: closing the remaining connections');
+          app.server.closeAllConnections();
+          process.exit(1);
+        }, Math.min(f.timeoutMs, 2 ** 31 - 1) + 5000);
+        try {
+          await stopApp();
+          for (const p of pipes) await p.dispose();
+          console.error('stopped');
+          process.exit(0);
+        } catch (err) {
+          console.error(`error while stopping: ${(err as Error).message}`);
+          process.exit(1);
+        } finally {
+          clearTimeout(deadline);
+        }
       };
       process.on('SIGTERM', () => void stop('SIGTERM'));
       process.on('SIGINT', () => void stop('SIGINT'));
+      // Warm-up: the first run of a session is slow; readiness waits for it.
+      try {
+        const warm = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).fill(128) };
+        for (const p of pipes) await (p as unknown as (x: typeof warm) => Promise<unknown>)(warm);
+      } catch (err) {
+        await app.close();
+        throw new UserError(`warm-up of ${modelName} failed: ${(err as Error).message.split('\n')[0]}`);
+      }
+      markReady();
+      console.error('ready');
     });
 }
