@@ -27,7 +27,7 @@ const RESULTS: Record<Endpoint, { summary: string; schema: unknown; query: Array
   },
   features: {
     summary: 'Feature levels (NCHW float32, little-endian, base64) with stride and channels',
-    schema: { type: 'object', properties: { levels: { type: 'object', additionalProperties: { type: 'object', properties: { shape: { type: 'array', items: { type: 'integer' } }, stride: { type: 'integer' }, channels: { type: 'integer' }, dtype: { const: 'float32' }, data: { type: 'string', contentEncoding: 'base64' } } } } } },
+    schema: { type: 'object', properties: { levels: { type: 'object', additionalProperties: { type: 'object', properties: { shape: { type: 'array', items: { type: 'integer' } }, stride: { type: 'integer' }, channels: { type: 'integer' }, dtype: { const: 'float32' }, byte_order: { const: 'little' }, data: { type: 'string', contentEncoding: 'base64' } } } } } },
     query: [],
   },
 };
@@ -56,11 +56,17 @@ export function openApiDocument(endpoint: Endpoint, modelName: string): Record<s
           requestBody: {
             required: true,
             content: {
-              'image/jpeg': image, 'image/png': image, 'image/webp': image, 'application/octet-stream': image,
+              'image/*': image, 'application/octet-stream': image,
               'multipart/form-data': { schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } } } },
             },
           },
-          responses: { 200: { description: 'the result', content: { 'application/json': { schema: r.schema } } }, ...errors },
+          responses: {
+            200: {
+              description: 'the result (the overlay PNG with ?overlay=1 on detect and segment)',
+              content: { 'application/json': { schema: r.schema }, ...(endpoint === 'detect' || endpoint === 'segment' ? { 'image/png': { schema: { type: 'string', format: 'binary' } } } : {}) },
+            },
+            ...errors,
+          },
         },
       },
       '/healthz': { get: { summary: 'the process is up', responses: { 200: { description: 'ok' } } } },

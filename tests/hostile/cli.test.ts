@@ -73,7 +73,7 @@ describe('checkpoints', () => {
 
   it('a MARK bomb', async () => {
     const file = put('marks.pth', torchZip(pickle(repeat(op.mark(), 50_000))));
-    expectRefused(await cli(['inspect', file]), /more than 10000 open MARKs|limit pickle_marks=10000/);
+    expectRefused(await cli(['inspect', file]), /limit pickle_marks=10000/);
   });
 
   it('a 1 MB LONG4 integer', async () => {

@@ -62,7 +62,9 @@ export function register(program: Command): void {
       const weights = await weightsFor(net.registry, f.weights);
       const size = f.dynamic ? undefined : f.size ? parseSize(f.size) : nativeSize(cfg);
       if (!f.dynamic && !size) throw new UserError(`config ${f.config} has no fixed input size: give --size HxW or --dynamic`);
-      const input = [size || net.batch === 1 ? 1 : 'batch', net.inputChannels, size?.[0] ?? 'height', size?.[1] ?? 'width'];
+      // A Triton entry keeps a batchable graph's batch dynamic even at a fixed size.
+      const batchDim = net.batch === 1 ? 1 : f.triton !== undefined ? 'batch' : size ? 1 : 'batch';
+      const input = [batchDim, net.inputChannels, size?.[0] ?? 'height', size?.[1] ?? 'width'];
       const producerVersion = packageVersion();
       const metadata = { ...exportMetadata(cfg, { name: f.config, producerVersion, input, imageSizeInput: f.imageSizeInput ?? false }), 'convnext.weights_dtype': f.weightsDtype };
       if (f.triton !== undefined) {
