@@ -23,9 +23,17 @@ if [ "$STEP" = all ] || [ "$STEP" = det ]; then
   $CN train --config demo_mask-rcnn_synth --data "$W/det-train" --val-data "$W/det-val" --work-dir "$W/det" --backend wasm
   $CN train --config demo_mask-rcnn_synth_ft --data "$W/det-train" --val-data "$W/det-val" --work-dir "$W/det-ft" --backend wasm \
     --set init_weights="$W/det/best.safetensors"
-  $CN convert "$W/det-ft/best.safetensors" assets/demo/mask-rcnn_convnext-synth.safetensors --dtype float16 --config demo_mask-rcnn_convnext-synth
+  # Then 320-pixel images: two more stages of 2000 steps at scales 256–320 (recipes
+  # demo_mask-rcnn_synth_320 and demo_mask-rcnn_synth_320_ft), each from the previous best weights.
+  $CN synth --task det --out "$W/det320-train" --n 2000 --size 320 $SHAPES --seed 1 --overwrite
+  $CN synth --task det --out "$W/det320-val" --n 200 --size 320 $SHAPES --seed 2 --overwrite
+  $CN train --config demo_mask-rcnn_synth_320 --data "$W/det320-train" --val-data "$W/det320-val" --work-dir "$W/det320" --backend wasm \
+    --set init_weights="$W/det-ft/best.safetensors"
+  $CN train --config demo_mask-rcnn_synth_320_ft --data "$W/det320-train" --val-data "$W/det320-val" --work-dir "$W/det320-ft" --backend wasm \
+    --set init_weights="$W/det320/best.safetensors"
+  $CN convert "$W/det320-ft/best.safetensors" assets/demo/mask-rcnn_convnext-synth.safetensors --dtype float16 --config demo_mask-rcnn_convnext-synth
   $CN eval --config demo_mask-rcnn_convnext-synth --weights assets/demo/mask-rcnn_convnext-synth.safetensors \
-    --data "$W/det-val/annotations.json" --images "$W/det-val/images" --out "$W/det-eval.json"
+    --data "$W/det320-val/annotations.json" --images "$W/det320-val/images" --out "$W/det-eval.json"
 fi
 
 if [ "$STEP" = all ] || [ "$STEP" = seg ]; then

@@ -64,7 +64,7 @@ describe('endpoints answer in the library API shapes', () => {
     const m = await fetch(`${s.url}/v1/detect?threshold=0.5&mask=false`, { method: 'POST', body: form });
     expect(await m.json()).toEqual({ instances: JSON.parse(JSON.stringify(ref)) });
     const withMasks = (await (await post(`${s.url}/v1/detect`, IMAGES[1])).json()) as { instances: Array<{ mask: { size: number[]; counts: string } }> };
-    expect(withMasks.instances[0].mask.size).toEqual([160, 160]);
+    expect(withMasks.instances[0].mask.size).toEqual([320, 320]);
     // ?overlay=1: the overlay PNG convnext detect draws (at least 512 px on the long side).
     const ov = await post(`${s.url}/v1/detect?overlay=true&threshold=0.5`, IMAGES[1]);
     expect(ov.status).toBe(200);

@@ -20,7 +20,7 @@ import { DEFAULT_KINDS } from '../../src/data/synth/shapes.js';
 
 const BIN = fileURLToPath(new URL('../../bin/convnext.js', import.meta.url));
 const out = join(mkdtempSync(join(tmpdir(), 'convnext-demo-')), 'demo');
-const SIZE = 160;
+const SIZE = 320;
 /** Shapes (of 14 in the four samples) the bundled detector must find with the right class at score ≥ 0.5 (it finds 13). */
 const MIN_FOUND = 12;
 
