@@ -8,7 +8,9 @@ export type TextValue = string | number | TextMessage;
 export interface TextMessage { [field: string]: TextValue[] }
 
 export function parseTextProto(text: string): TextMessage {
-  const tokens = text.match(/"(?:[^"\\]|\\.)*"|[{}[\]:,]|[^\s{}[\]:,"#]+|#[^\n]*/g)?.filter((t) => !t.startsWith('#')) ?? [];
+  const tokens = text.match(/"(?:[^"\\]|\\.)*"|[{}[\]:,]|[^\s{}[\]:,"#]+|#[^\n]*|\S/g)?.filter((t) => !t.startsWith('#')) ?? [];
+  const stray = tokens.find((t) => t === '"');
+  if (stray !== undefined) throw new Error('text proto: an unterminated string');
   let i = 0;
   const peek = (): string | undefined => tokens[i];
   const next = (what: string): string => {
@@ -40,7 +42,7 @@ export function parseTextProto(text: string): TextMessage {
       } else {
         list.push(value());
       }
-      if (peek() === ',' || peek() === ';') next(',');
+      if (peek() === ',') next(',');
     }
     if (end !== undefined) next(end);
     return out;

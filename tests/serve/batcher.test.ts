@@ -84,4 +84,30 @@ describe('Batcher', () => {
     expect(groups).toEqual([[2]]);
     expect(b.busy).toBe(false);
   });
+
+  it('a signal aborted before submit is refused at once; a started item keeps no abort listener', async () => {
+    const { b } = doubler({ maxBatch: 1, maxDelayMs: 0, maxQueue: 10, workers: 1 });
+    const gone = new AbortController();
+    gone.abort(new Error('already late'));
+    await expect(b.submit(1, gone.signal)).rejects.toThrow('already late');
+    const ac = new AbortController();
+    let listeners = 0;
+    const add = ac.signal.addEventListener.bind(ac.signal);
+    const remove = ac.signal.removeEventListener.bind(ac.signal);
+    ac.signal.addEventListener = ((...a: Parameters<typeof add>) => { listeners++; return add(...a); }) as typeof add;
+    ac.signal.removeEventListener = ((...a: Parameters<typeof remove>) => { listeners--; return remove(...a); }) as typeof remove;
+    expect(await b.submit(2, ac.signal)).toBe(4);
+    expect(listeners).toBe(0);
+    ac.abort(new Error('after the answer')); // no effect on a finished item
+  });
+
+  it('drain resolves after the last waiting item is withdrawn', async () => {
+    const { b } = doubler({ maxBatch: 8, maxDelayMs: 50, maxQueue: 10, workers: 1 });
+    const ac = new AbortController();
+    const p = b.submit(1, ac.signal).catch((e: Error) => e.message);
+    ac.abort(new Error('withdrawn'));
+    expect(await p).toBe('withdrawn');
+    await b.drain();
+    expect(b.busy).toBe(false);
+  });
 });
