@@ -1,4 +1,5 @@
 /** Shared test helpers: fixtures, comparisons against references. */
+import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { HostTensor } from '../src/core/host-tensor.js';
 import { readSafetensors } from '../src/io/safetensors.js';
@@ -6,6 +7,18 @@ import type { ClassifierConfig } from '../src/config/classifier.js';
 import { resolveConfig } from '../configs/index.js';
 
 export const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url));
+
+/** The compiled CLI (`npm test` builds it first). */
+export const CLI_BIN = fileURLToPath(new URL('../bin/convnext.js', import.meta.url));
+
+/** Runs the compiled CLI with `args`; resolves with its exit code and output (never rejects). */
+export function runCli(args: readonly string[], timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI_BIN, ...args], { timeout }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
 
 /** Reads a fixture's io file: `input` and `expected.<name>` tensors, plus its JSON config. */
 export async function loadIo(path: string): Promise<{ input: HostTensor; expected: Record<string, HostTensor>; config: Record<string, unknown> }> {

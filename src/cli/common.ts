@@ -39,6 +39,15 @@ export function positiveInt(name: string) {
   };
 }
 
+/** A commander parser for an integer ≥ 0 (`name` in the error). */
+export function nonNegativeInt(name: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 0) throw new UserError(`${name} expects an integer ≥ 0, got '${v}'`);
+    return n;
+  };
+}
+
 /**
  * Adds --config, --set, --engine, --backend, --threads (and --weights unless `weights` is false).
  * With `model`, --model (an exported ONNX file) may replace --config and --weights: see {@link checkModelFlags}.

@@ -10,6 +10,11 @@ import { limits, overLimit } from '../core/limits.js';
 import type { HostTensor } from '../core/host-tensor.js';
 import { cropRgb, type RgbImage, toTensor } from '../image/rgb.js';
 
+/** An input that is not one of the accepted image formats (a server answers 415). */
+export class UnsupportedImageFormat extends UserError {
+  override name = 'UnsupportedImageFormat';
+}
+
 /** The encoded formats read as input images, by the name {@link sniffImageFormat} gives them. */
 export const INPUT_IMAGE_FORMATS = ['JPEG', 'PNG', 'WebP', 'TIFF', 'GIF', 'AVIF'] as const;
 
@@ -62,7 +67,7 @@ async function readBytes(input: string | Uint8Array, name: string): Promise<Uint
 export async function readRgb(input: string | Uint8Array, name = typeof input === 'string' ? input : '<buffer>'): Promise<RgbImage> {
   const bytes = await readBytes(input, name);
   const kind = sniffImageFormat(bytes);
-  if ('other' in kind) throw new UserError(`${name}: cannot read image (${kind.other}; accepted: ${INPUT_IMAGE_FORMATS.join(', ')})`);
+  if ('other' in kind) throw new UnsupportedImageFormat(`${name}: cannot read image (${kind.other}; accepted: ${INPUT_IMAGE_FORMATS.join(', ')})`);
   const maxPixels = limits().image_pixels;
   try {
     const source = sharp(bytes, { failOn: 'error', limitInputPixels: false, pages: 1 });

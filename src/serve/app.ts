@@ -13,7 +13,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, 
 import { UserError } from '../core/errors.js';
 import { LimitExceeded } from '../core/limits.js';
 import type { RgbImage } from '../image/rgb.js';
-import { INPUT_IMAGE_FORMATS, readRgb, sniffImageFormat } from '../io/image.js';
+import { readRgb, UnsupportedImageFormat } from '../io/image.js';
 import { encodeLabelPng } from '../io/label-png.js';
 import type { ClassScore, DetectedObject, Features, Pipeline, SemanticSegmentation, Task } from '../pipeline/types.js';
 import { Batcher, QueueFull } from './batcher.js';
@@ -63,6 +63,7 @@ function statusOf(err: unknown): { status: number; retryAfter?: number } {
   if (err instanceof QueueFull) return { status: 429, retryAfter: 1 };
   if (err instanceof TimedOut) return { status: 503, retryAfter: 1 };
   if (err instanceof LimitExceeded) return { status: 413 };
+  if (err instanceof UnsupportedImageFormat) return { status: 415 };
   if (err instanceof UserError) return { status: 422 };
   const code = (err as { statusCode?: unknown }).statusCode;
   return { status: typeof code === 'number' && code >= 400 ? code : 500 };
@@ -239,8 +240,6 @@ export async function buildApp(opts: ServeOptions): Promise<ServeApp> {
     const timer = setTimeout(() => ac.abort(new TimedOut(`timed out after ${timeoutMs} ms`)), Math.max(0, timeoutMs - reply.elapsedTime));
     try {
       const bytes = await bodyBytes(req);
-      const kind = sniffImageFormat(bytes);
-      if ('other' in kind) return reply.code(415).send({ error: `request body: ${kind.other}; accepted: ${INPUT_IMAGE_FORMATS.join(', ')}` });
       const img = await readRgb(bytes, 'request body');
       if (opts.endpoint === 'features' && img.width * img.height > FEATURES_MAX_PIXELS) {
         return reply.code(413).send({ error: `request body: ${img.width}×${img.height} pixels; features are served for images of at most ${FEATURES_MAX_PIXELS / 1e6} megapixels` });

@@ -4,28 +4,21 @@
  * is about half the size, and the outputs of the bundled demo models stay within 1e-2 relative of
  * the float32 export (measured: segmentor logits and detector boxes/scores, on a sample image).
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { runCli } from '../helpers.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelProto } from '../../src/core/ort/graph.js';
 import { readRgb } from '../../src/io/image.js';
 
-const BIN = fileURLToPath(new URL('../../bin/convnext.js', import.meta.url));
 const ASSETS = fileURLToPath(new URL('../../assets/demo/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'convnext-half-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = runCli;
 
 interface Decoded { graph: { node: Array<{ opType: string }>; initializer: Array<{ name: string; dataType: number; dims: unknown[] }> }; metadataProps: Array<{ key: string; value: string }> }
 const decode = (file: string): Decoded => ModelProto.toObject(ModelProto.decode(readFileSync(file)), { defaults: true }) as unknown as Decoded;

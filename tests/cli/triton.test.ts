@@ -5,29 +5,22 @@
  * are transcribed from triton-inference-server/common protobuf/model_config.proto. The config's
  * tensors must match the ONNX graph's, and a batchable graph must run a batch Triton would form.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import protobuf from 'protobufjs';
+import { runCli } from '../helpers.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readOnnxInfo } from '../../src/core/ort/metadata.js';
 import { parseTextProto, type TextMessage } from './text-proto.js';
 
-const BIN = fileURLToPath(new URL('../../bin/convnext.js', import.meta.url));
 const ASSETS = fileURLToPath(new URL('../../assets/demo/', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'convnext-triton-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function cli(args: string[]): Promise<{ code: number; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { timeout: 120_000 }, (err, _stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stderr });
-    });
-  });
-}
+const cli = runCli;
 
 /** The part of Triton's model_config.proto (package inference) that our configs use. */
 const TRITON = protobuf.Root.fromJSON({

@@ -11,7 +11,7 @@ import { pipeline } from '../../pipeline/index.js';
 import type { Pipeline, PipelineOptions, Task } from '../../pipeline/types.js';
 import { buildApp } from '../../serve/app.js';
 import { type Endpoint, ENDPOINTS } from '../../serve/endpoints.js';
-import { addModelOptions, configFromFlags, type ModelFlags, positiveInt, readModelFile } from '../common.js';
+import { addModelOptions, configFromFlags, type ModelFlags, nonNegativeInt, positiveInt, readModelFile } from '../common.js';
 import { DESCRIPTIONS } from './descriptions.js';
 
 interface ServeFlags extends ModelFlags {
@@ -39,12 +39,6 @@ function endpointOf(cfg: ModelConfig): Endpoint {
       return 'features';
   }
 }
-
-const nonNegativeInt = (name: string) => (v: string): number => {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UserError(`${name} expects an integer ≥ 0, got '${v}'`);
-  return n;
-};
 
 export function register(program: Command): void {
   const cmd = program.command('serve').description(DESCRIPTIONS['serve']);
