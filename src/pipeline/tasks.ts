@@ -36,7 +36,8 @@ export interface TaskRunner<K extends Task> {
   dispose(): Promise<void>;
 }
 
-interface Build {
+/** What a task runner is built from. */
+export interface Build {
   config: ModelConfig;
   /** Weights file of the config, or … */
   weights?: string;
@@ -46,6 +47,8 @@ interface Build {
   engineOptions: EngineOptions;
   /** The model's name in messages. */
   origin: string;
+  /** A runner to use instead of one built from `onnx` or `weights` (for example a calibration tap). */
+  runner?: Runner;
 }
 
 /** The weights file of a build that needs one (every task that does not run an exported model). */
@@ -56,6 +59,7 @@ function weightsOf(b: Build): string {
 
 /** The engine runner of `net`: the exported model when given (ort only), else the network built with its weights. */
 async function runnerOf(task: Task, b: Build, net: Network): Promise<Runner> {
+  if (b.runner) return b.runner;
   if (b.onnx) {
     if (b.engine !== 'ort') throw new UserError(`pipeline('${task}'): an ONNX file runs on the ort engine, not ${b.engine}`);
     return OrtModelRunner.create(b.onnx.bytes, { threads: b.engineOptions.threads });

@@ -6,6 +6,7 @@ export const DESCRIPTIONS = {
   features: "extract every output level (p2…p5) of a model's backbone into a safetensors file",
   classify: 'classify an image; prints JSON with the top-k classes',
   export: 'write the model as an ONNX graph (opset 17) that onnxruntime or Triton can run',
+  quantize: 'write an int8 ONNX model (static with calibration images, or dynamic) and report its agreement with the float model',
   bench: 'median latency and peak memory of a model (random weights unless --weights)',
   convert: 'convert a checkpoint (.pth zip/legacy or .safetensors; official, timm, torchvision, mmdet, mmseg layouts) to canonical safetensors',
   inspect: 'list the tensors, parameter count, key layout and wrapper of a checkpoint (.pth or .safetensors), or the inputs, outputs and metadata of an ONNX model',

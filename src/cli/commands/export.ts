@@ -3,13 +3,10 @@ import { type Command, Option } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UserError } from '../../core/errors.js';
-import { buildOnnx } from '../../core/ort/build.js';
-import { mainNetwork, nativeSize } from '../../tasks/networks.js';
+import { nativeSize } from '../../tasks/networks.js';
 import { isDetectorConfig } from '../../config/detector.js';
-import { Detector } from '../../tasks/detection/detector.js';
 import { writeFileAtomic } from '../../io/atomic.js';
-import { packageVersion } from '../../io/assets.js';
-import { exportMetadata } from '../../tasks/model-metadata.js';
+import { exportGraph, exportInputDims, exportNetwork } from '../../tasks/export-onnx.js';
 import { formatTritonConfig, tritonModelConfig } from '../../tasks/triton.js';
 import { collect, configFromFlags, type ModelFlags, positiveInt, weightsFor } from '../common.js';
 import { DESCRIPTIONS } from './descriptions.js';
@@ -58,21 +55,17 @@ export function register(program: Command): void {
       if ((f.out === undefined) === (f.triton === undefined)) throw new UserError('give --out FILE or --triton REPO (one of them)');
       const cfg = configFromFlags({ ...f, engine: 'ort', backend: 'auto' });
       if (f.imageSizeInput && !isDetectorConfig(cfg)) throw new UserError(`--image-size-input applies to detectors; ${f.config} is a ${cfg.type}`);
-      const net = f.imageSizeInput && isDetectorConfig(cfg) ? new Detector(cfg).runnerNetwork() : mainNetwork(cfg);
+      const net = exportNetwork(cfg, f.imageSizeInput);
       const weights = await weightsFor(net.registry, f.weights);
       const size = f.dynamic ? undefined : f.size ? parseSize(f.size) : nativeSize(cfg);
       if (!f.dynamic && !size) throw new UserError(`config ${f.config} has no fixed input size: give --size HxW or --dynamic`);
-      // A Triton entry keeps a batchable graph's batch dynamic even at a fixed size.
-      const batchDim = net.batch === 1 ? 1 : f.triton !== undefined ? 'batch' : size ? 1 : 'batch';
-      const input = [batchDim, net.inputChannels, size?.[0] ?? 'height', size?.[1] ?? 'width'];
-      const producerVersion = packageVersion();
-      const metadata = { ...exportMetadata(cfg, { name: f.config, producerVersion, input, imageSizeInput: f.imageSizeInput ?? false }), 'convnext.weights_dtype': f.weightsDtype };
+      const graph = { name: f.config, size: size ?? null, imageSizeInput: f.imageSizeInput, weightsDtype: f.weightsDtype };
       if (f.triton !== undefined) {
         const name = f.tritonName ?? basename(f.config).replace(/\.json$/, '');
         if (!/^[A-Za-z0-9_.-]+$/.test(name) || /^\.+$/.test(name)) throw new UserError(`--triton-name ${name}: use letters, digits, '_', '.' and '-' only`);
         const triton = tritonModelConfig(cfg, { name, size: size ?? undefined, imageSizeInput: f.imageSizeInput, maxBatchSize: f.maxBatchSize, instances: f.instances });
         // Batchable graphs keep a dynamic batch dimension for Triton's batcher, even at a fixed size.
-        const bytes = buildOnnx(net, weights, { ...(size ? { size, ...(triton.maxBatchSize === 0 ? { batch: 1 } : {}) } : {}), metadata, producerVersion, weightsDtype: f.weightsDtype });
+        const bytes = exportGraph(cfg, net, weights, { ...graph, batch: triton.maxBatchSize === 0 ? 1 : 'batch' });
         const dir = join(f.triton, name);
         await mkdir(join(dir, '1'), { recursive: true });
         await writeFileAtomic(join(dir, '1', 'model.onnx'), bytes);
@@ -81,8 +74,10 @@ export function register(program: Command): void {
         return;
       }
       const out = f.out!;
-      const bytes = buildOnnx(net, weights, { ...(size ? { size, batch: 1 } : {}), metadata, producerVersion, weightsDtype: f.weightsDtype });
+      const batch = size ? 1 : 'batch';
+      const bytes = exportGraph(cfg, net, weights, { ...graph, batch });
       await writeFileAtomic(out, bytes);
+      const input = exportInputDims(net, { size: size ?? null, batch });
       const inputs = `input [${input.join(', ')}]`;
       console.error(`wrote ${out} (${(bytes.length / 1e6).toFixed(1)} MB): ${inputs} -> ${Object.keys(net.outputs).join(', ')}`);
     });

@@ -17,6 +17,7 @@ export const COMMANDS: ReadonlyArray<{ names: readonly CommandName[]; load: Load
   { names: ['features'], load: () => import('./features.js') },
   { names: ['classify'], load: () => import('./classify.js') },
   { names: ['export'], load: () => import('./export.js') },
+  { names: ['quantize'], load: () => import('./quantize.js') },
   { names: ['bench'], load: () => import('./bench.js') },
   { names: ['convert'], load: () => import('./convert.js') },
   { names: ['inspect'], load: () => import('./inspect.js') },

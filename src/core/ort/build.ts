@@ -3,6 +3,7 @@ import type { Network } from '../model.js';
 import type { WeightMap } from '../weights.js';
 import { GraphBuilder } from './graph.js';
 import { OrtDetOps } from './det-ops.js';
+import type { OrtOpsOptions } from './ops.js';
 
 export interface BuildOptions {
   /** Fixed input height and width; dynamic ('height', 'width') when omitted. */
@@ -17,6 +18,8 @@ export interface BuildOptions {
   producerVersion?: string;
   /** 'float16': large weight tensors stored in half precision, cast to float32 at load (half the file). */
   weightsDtype?: 'float32' | 'float16';
+  /** How linear layers on feature maps are built (see {@link OrtOpsOptions}). */
+  pointwise?: OrtOpsOptions['pointwise'];
 }
 
 /**
@@ -31,7 +34,7 @@ export function buildOnnx(net: Network, weights: WeightMap, opts: BuildOptions =
     if (name === 'input' || shape.length > 2) throw new Error(`table input '${name}': tables are rank 1 or 2 and not named 'input'`);
   }
   const tables = Object.fromEntries(Object.entries(net.tables ?? {}).map(([name, shape]) => [name, g.input(name, [...shape])]));
-  const ops = new OrtDetOps(g, weights);
+  const ops = new OrtDetOps(g, weights, { pointwise: opts.pointwise });
   const outs = net.forward(ops, x, tables);
   for (const name of Object.keys(net.outputs)) {
     const v = outs[name];

@@ -15,6 +15,17 @@ import { type GraphBuilder, type Sym } from './graph.js';
 import { resizeConcatConvGraph } from './resize-concat-conv.js';
 import { broadcastDims, type Dim, equalSymbolic, scaledOut, transposedOut, windowOut } from './sym-dims.js';
 
+/** Graph-shape choices of the ONNX engine. */
+export interface OrtOpsOptions {
+  /**
+   * How a linear layer on a feature map is built: 'conv' (default) a 1×1 convolution (onnxruntime
+   * runs it in its blocked NCHWc layout); 'matmul' a MatMul on the channels-last view between
+   * transposes, which onnxruntime's transpose optimizer cancels against the LayerNorm's. The
+   * int8 quantizer builds 'matmul': a quantized MatMul returns float (no dequantize node).
+   */
+  pointwise?: 'conv' | 'matmul';
+}
+
 /** A LayerNorm's affine transform not yet applied to its normalised output. */
 interface PendingAffine {
   weight: ParamRef;
@@ -37,6 +48,7 @@ export class OrtOps implements Ops<Sym> {
   constructor(
     readonly g: GraphBuilder,
     private readonly weights: WeightMap,
+    private readonly opts: OrtOpsOptions = {},
   ) {}
 
   /** The initializer of a parameter in PyTorch layout, optionally reshaped. */
@@ -89,6 +101,14 @@ export class OrtOps implements Ops<Sym> {
    * reads zero padding, which the callers ensure.
    */
   private foldAffine(weight: ParamRef, bias: ParamRef | null, p: PendingAffine): [string, string] {
+    const [Wf, bf] = this.foldedHost(weight, bias, p);
+    const [outC, inC, kh = 1, kw = 1] = weight.shape;
+    const tag = `${weight.name}::folded(${p.weight.name})`;
+    return [this.g.floatInit(`${tag}.weight`, [outC, inC, kh, kw], Wf), this.g.floatInit(`${tag}.bias`, [outC], bf)];
+  }
+
+  /** The host values of {@link foldAffine}'s weight and bias. */
+  private foldedHost(weight: ParamRef, bias: ParamRef | null, p: PendingAffine): [Float32Array, Float32Array] {
     const [outC, inC, kh = 1, kw = 1] = weight.shape;
     const k = kh * kw;
     const W = this.host(weight);
@@ -116,8 +136,7 @@ export class OrtOps implements Ops<Sym> {
       }
       bf[o] = acc;
     }
-    const tag = `${weight.name}::folded(${p.weight.name})`;
-    return [this.g.floatInit(`${tag}.weight`, [outC, inC, kh, kw], Wf), this.g.floatInit(`${tag}.bias`, [outC], bf)];
+    return [Wf, bf];
   }
 
   /** A result of the same shape as `x`. */
@@ -188,8 +207,25 @@ export class OrtOps implements Ops<Sym> {
       const n = x.dims?.[0];
       return { id: this.g.op('Gemm', this.denseInputs(x, weight, bias, false), { transB: 1 }), rank: 2, dims: n === undefined ? undefined : [n, outC] };
     }
+    if (this.opts.pointwise === 'matmul') return this.map(x, this.pointwiseMatMul(x, weight, bias), outC, x.dims?.[2], x.dims?.[3]);
     const ins = this.denseInputs(x, weight, bias, true, true);
     return this.map(x, this.g.op('Conv', ins, { kernel_shape: [1, 1] }), outC, x.dims?.[2], x.dims?.[3]);
+  }
+
+  /** A linear layer on a feature map as NHWC MatMul (weight [in, out]) + bias, between transposes. */
+  private pointwiseMatMul(x: Sym, weight: ParamRef, bias: ParamRef | null): string {
+    const g = this.g;
+    const [outC, inC] = weight.shape;
+    const p = this.pending.get(x);
+    const folded = p && !p.applied;
+    const [W, b] = folded ? this.foldedHost(weight, bias, p) : [this.host(weight), bias ? this.host(bias) : null];
+    const Wt = new Float32Array(inC * outC);
+    for (let o = 0; o < outC; o++) for (let i = 0; i < inC; i++) Wt[i * outC + o] = W[o * inC + i];
+    const tag = folded ? `${weight.name}::folded(${p.weight.name})` : weight.name;
+    const nhwc = g.op('Transpose', [folded ? x.id : this.id(x)], { perm: [0, 2, 3, 1] });
+    let y = g.op('MatMul', [nhwc, g.floatInit(`${tag}::matmul.weight`, [inC, outC], Wt)]);
+    if (b) y = g.op('Add', [y, g.floatInit(`${tag}::matmul.bias`, [outC], b)]);
+    return g.op('Transpose', [y], { perm: [0, 3, 1, 2] });
   }
 
   layerNorm(x: Sym, weight: ParamRef, bias: ParamRef, eps: number): Sym {

@@ -1,0 +1,274 @@
+/**
+ * Int8 quantization of a model: its float ONNX graph (built from a config and weights, or an
+ * exported file), calibrated by running the task's own pre-processing over calibration images,
+ * rewritten to integer kernels, and compared with the float model on the same images.
+ */
+import type { Runner } from '../core/engine.js';
+import { UserError } from '../core/errors.js';
+import type { HostTensor } from '../core/host-tensor.js';
+import { OrtModelRunner } from '../core/ort/runner.js';
+import { decodeModel, encodeModel, setMetadata } from '../core/ort/quant/onnx-proto.js';
+import { type CalibrationMethod, RangeCollector } from '../core/ort/quant/ranges.js';
+import { applyDynamic, applyStatic, planQuantization } from '../core/ort/quant/rewrite.js';
+import { countKernels, type KernelCount, TapRunner } from '../core/ort/quant/tap.js';
+import type { ModelConfig } from '../config/models.js';
+import { isDetectorConfig } from '../config/detector.js';
+import type { RgbImage } from '../image/rgb.js';
+import { describeOnnxModel, type OnnxModel } from '../tasks/onnx-model.js';
+import { exportGraph, exportNetwork } from '../tasks/export-onnx.js';
+import { nativeSize } from '../tasks/networks.js';
+import { toRgb } from './inputs.js';
+import { loadBound, pipelineModel } from './models.js';
+import { type Build, taskRunner, type TaskRunner } from './tasks.js';
+import type { DetectedObject, ImageInput, PipelineOptions, Task } from './types.js';
+
+/** How a model is quantized. */
+export interface QuantizeOptions extends Pick<PipelineOptions, 'config' | 'set' | 'weights' | 'model' | 'threads'> {
+  /** 'static' (default): activation ranges from calibration images; 'dynamic': ranges at run time, no calibration. */
+  mode?: 'static' | 'dynamic';
+  /** Static: how ranges are chosen from the calibration data (default 'minmax'). */
+  method?: CalibrationMethod;
+  /** One weight scale per output channel (default true) or per tensor. */
+  perChannel?: boolean;
+  /** Nodes whose name or weight name matches one of these stay float. */
+  exclude?: ReadonlyArray<string | RegExp>;
+  /** Calibration images (static: required); also the images of the accuracy report. */
+  calibration?: readonly ImageInput[];
+  /** Input size of the graph built from a config: [h, w], 'dynamic', or the config's own (default; detectors: dynamic). */
+  size?: readonly [number, number] | 'dynamic';
+  /** Called after each calibration or comparison image. */
+  onProgress?: (stage: 'calibrate' | 'histogram' | 'compare', done: number, total: number) => void;
+}
+
+/** How the quantized model compares with the float one on the calibration images. */
+export interface QuantizeReport {
+  mode: 'static' | 'dynamic';
+  method: CalibrationMethod | null;
+  perChannel: boolean;
+  /** Conv/Gemm/MatMul nodes quantized, and the names (weight names) left float by `exclude`. */
+  quantized: number;
+  excluded: string[];
+  /** Integer and float conv/matmul kernels onnxruntime runs after its optimizations. */
+  kernels: KernelCount;
+  floatBytes: number;
+  int8Bytes: number;
+  images: number;
+  /** Cosine similarity of each graph output between the models (minimum and mean over images), where shapes agree. */
+  cosine: Record<string, { min: number; mean: number }>;
+  /** Task-level agreement: top-1 labels, pixel labels, or detections matched (same label, box IoU ≥ 0.5). */
+  agreement: { measure: string; value: number } | null;
+}
+
+export interface QuantizeResult {
+  /** The quantized ONNX model. */
+  bytes: Uint8Array;
+  report: QuantizeReport;
+}
+
+/** The pipeline task that runs a config's model. */
+export function taskOf(cfg: ModelConfig): Task {
+  if (isDetectorConfig(cfg)) return 'object-detection';
+  if (cfg.type === 'segmentor') return 'image-segmentation';
+  if (cfg.type === 'classifier') return 'image-classification';
+  return 'image-feature-extraction';
+}
+
+/** The float model to quantize: an exported file (float32 weights) or the config's graph. */
+async function floatModel(o: QuantizeOptions): Promise<{ bytes: Uint8Array; described: OnnxModel; origin: string }> {
+  if (o.model !== undefined && o.size !== undefined) throw new UserError('quantize: size applies to a config, not to an exported model');
+  if (o.model === undefined && o.config === undefined) throw new UserError('quantize: give a config (with weights) or an exported model');
+  // Any task: pipelineModel only resolves the source here.
+  const m = pipelineModel('image-feature-extraction', o);
+  if (m.onnx) {
+    const md = m.onnx.info.metadata;
+    if (md['convnext.quantization']) throw new UserError(`${m.origin}: already quantized (${md['convnext.quantization']})`);
+    if (md['convnext.weights_dtype'] === 'float16') throw new UserError(`${m.origin}: float16 weights; quantize the float32 export (or give --config and --weights)`);
+    return { bytes: m.onnx.bytes, described: m.onnx, origin: m.origin };
+  }
+  const cfg = m.config;
+  const detector = isDetectorConfig(cfg);
+  const net = exportNetwork(cfg, detector);
+  const weights = await loadBound(net.registry, m.weights!);
+  // Classifiers run at their crop size; dense models at any size (segmentors resize to a scale, not to their crop).
+  const size = o.size === 'dynamic' ? null : o.size ?? (cfg.type === 'classifier' ? nativeSize(cfg) : null);
+  // Linear layers on feature maps as MatMul: their quantized form returns float with no dequantize.
+  const name = typeof o.config === 'string' ? o.config : m.origin;
+  const bytes = exportGraph(cfg, net, weights, { name, size, batch: size ? 1 : 'batch', imageSizeInput: detector, pointwise: 'matmul' });
+  return { bytes, described: describeOnnxModel(bytes, m.origin), origin: m.origin };
+}
+
+function patterns(exclude: ReadonlyArray<string | RegExp>): RegExp[] {
+  return exclude.map((p) => {
+    if (p instanceof RegExp) return p;
+    try {
+      return new RegExp(p);
+    } catch {
+      throw new UserError(`exclude pattern '${p}' is not a regular expression`);
+    }
+  });
+}
+
+/** A runner that remembers the outputs of its last run. */
+class Recording implements Runner {
+  last: Record<string, HostTensor> = {};
+  constructor(private readonly inner: Runner) {}
+  async run(input: HostTensor, tables?: Readonly<Record<string, HostTensor>>): Promise<Record<string, HostTensor>> {
+    this.last = await this.inner.run(input, tables);
+    return this.last;
+  }
+  dispose(): Promise<void> | void {
+    return this.inner.dispose();
+  }
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return aa === 0 && bb === 0 ? 1 : ab / Math.sqrt(aa * bb || 1);
+}
+
+function boxIou(a: DetectedObject['box'], b: DetectedObject['box']): number {
+  const iw = Math.max(0, Math.min(a.xmax, b.xmax) - Math.max(a.xmin, b.xmin));
+  const ih = Math.max(0, Math.min(a.ymax, b.ymax) - Math.max(a.ymin, b.ymin));
+  const inter = iw * ih;
+  const area = (x: DetectedObject['box']) => (x.xmax - x.xmin) * (x.ymax - x.ymin);
+  const union = area(a) + area(b) - inter;
+  return union > 0 ? inter / union : 0;
+}
+
+/** Counts of one image's task agreement: [agreeing, total]. */
+function agree(task: Task, ref: unknown, got: unknown): [number, number] {
+  if (task === 'image-classification') {
+    const [r, g] = [ref as Array<{ labelId: number }>, got as Array<{ labelId: number }>];
+    return [r[0]?.labelId === g[0]?.labelId ? 1 : 0, 1];
+  }
+  if (task === 'image-segmentation') {
+    const [r, g] = [ref as { labels: Uint16Array }, got as { labels: Uint16Array }];
+    let same = 0;
+    for (let i = 0; i < r.labels.length; i++) if (r.labels[i] === g.labels[i]) same++;
+    return [same, r.labels.length];
+  }
+  if (task === 'object-detection') {
+    const [r, g] = [ref as DetectedObject[], [...(got as DetectedObject[])]];
+    let matched = 0;
+    for (const d of r) {
+      let best = -1;
+      let bestIou = 0.5;
+      g.forEach((c, i) => {
+        const iou = c.labelId === d.labelId ? boxIou(c.box, d.box) : 0;
+        if (iou >= bestIou) [best, bestIou] = [i, iou];
+      });
+      if (best >= 0) {
+        matched++;
+        g.splice(best, 1);
+      }
+    }
+    return [matched, r.length];
+  }
+  return [0, 0];
+}
+
+const MEASURES: Partial<Record<Task, string>> = {
+  'image-classification': 'top-1 label agreement',
+  'image-segmentation': 'pixel label agreement',
+  'object-detection': 'float detections matched (same label, box IoU ≥ 0.5)',
+};
+
+/**
+ * Quantizes a model to int8 (see {@link QuantizeOptions}); returns the ONNX bytes and a report of
+ * how the quantized model agrees with the float one on the calibration images.
+ */
+export async function quantize(o: QuantizeOptions = {}): Promise<QuantizeResult> {
+  const mode = o.mode ?? 'static';
+  const method = o.method ?? 'minmax';
+  const perChannel = o.perChannel ?? true;
+  const images = o.calibration ?? [];
+  if (mode === 'static' && images.length === 0) throw new UserError('static quantization needs calibration images (or use dynamic mode)');
+  const exclude = patterns(o.exclude ?? []);
+  const src = await floatModel(o);
+  const cfg = src.described.config;
+  const task = taskOf(cfg);
+  const model = decodeModel(src.bytes);
+  // Dynamic mode leaves grouped (depthwise) convolutions float: ConvInteger runs them slower than float.
+  const plan = planQuantization(model, { exclude, skipGrouped: mode === 'dynamic' });
+  if (plan.targets.length === 0) throw new UserError(`${src.origin}: no Conv, Gemm or MatMul node with constant weights to quantize`);
+  const decoded: RgbImage[] = [];
+  for (const [i, x] of images.entries()) decoded.push(await toRgb(x, i));
+  const build = (runner: Runner): Promise<TaskRunner<Task>> => taskRunner(task, {
+    config: cfg, onnx: { ...src.described, bytes: src.bytes }, runner, engine: 'ort', engineOptions: { threads: o.threads }, origin: src.origin,
+  } satisfies Build);
+  const runAll = async (r: TaskRunner<Task>, stage: 'calibrate' | 'histogram' | 'compare', each?: (i: number, result: unknown) => Promise<void> | void) => {
+    for (const [i, img] of decoded.entries()) {
+      const result = await r.run(img, {});
+      await each?.(i, result);
+      o.onProgress?.(stage, i + 1, decoded.length);
+    }
+  };
+  let ranges = new Map<string, [number, number]>();
+  if (mode === 'static') {
+    const collector = new RangeCollector(method);
+    const tap = await TapRunner.create(model, plan.activations, { threads: o.threads });
+    const r = await build(tap);
+    try {
+      tap.observer = (name, data) => collector.observe(name, data);
+      await runAll(r, 'calibrate');
+      if (collector.needsHistogram) {
+        collector.startHistograms();
+        await runAll(r, 'histogram');
+      }
+    } finally {
+      await r.dispose();
+    }
+    ranges = collector.ranges();
+    const missing = plan.activations.filter((a) => !ranges.has(a));
+    if (missing.length) throw new UserError(`calibration never computed ${missing.length} quantized values (first: ${missing[0]}); the calibration images do not reach every layer`);
+  }
+  if (mode === 'static') applyStatic(model, plan, ranges, { perChannel });
+  else applyDynamic(model, plan, { perChannel });
+  const excluded = plan.excluded.map((n) => n.input[1]);
+  setMetadata(model, {
+    'convnext.quantization': JSON.stringify({ mode, method: mode === 'static' ? method : null, per_channel: perChannel, activations: 'uint8', weights: 'int8', quantized: plan.targets.length, excluded }),
+    'convnext.weights_dtype': 'int8',
+  });
+  const bytes = encodeModel(model);
+  const kernels = await countKernels(bytes, { threads: o.threads });
+  // The report: both models over the calibration images.
+  const fp = new Recording(await OrtModelRunner.create(src.bytes, { threads: o.threads, spinning: false }));
+  const q = new Recording(await OrtModelRunner.create(bytes, { threads: o.threads, spinning: false }));
+  const [rf, rq] = [await build(fp), await build(q)];
+  const cos = new Map<string, number[]>();
+  let [same, total] = [0, 0];
+  try {
+    for (const [i, img] of decoded.entries()) {
+      const a = await rf.run(img, {});
+      const b = await rq.run(img, {});
+      // A detector's outputs are ranked detection rows: compared by matching, not by cosine.
+      for (const [name, t] of task === 'object-detection' ? [] : Object.entries(fp.last)) {
+        const u = q.last[name];
+        if (!u || u.data.length !== t.data.length || t.shape.join() !== u.shape.join()) continue;
+        cos.set(name, [...(cos.get(name) ?? []), cosine(t.data, u.data)]);
+      }
+      const [s, n] = agree(task, a, b);
+      same += s;
+      total += n;
+      o.onProgress?.('compare', i + 1, decoded.length);
+    }
+  } finally {
+    await rf.dispose();
+    await rq.dispose();
+  }
+  const measure = MEASURES[task];
+  const report: QuantizeReport = {
+    mode, method: mode === 'static' ? method : null, perChannel, quantized: plan.targets.length, excluded, kernels,
+    floatBytes: src.bytes.length, int8Bytes: bytes.length, images: decoded.length,
+    cosine: Object.fromEntries([...cos].map(([k, v]) => [k, { min: Math.min(...v), mean: v.reduce((x, y) => x + y, 0) / v.length }])),
+    agreement: measure && total > 0 ? { measure, value: same / total } : null,
+  };
+  return { bytes, report };
+}
