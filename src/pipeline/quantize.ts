@@ -7,10 +7,9 @@ import type { Runner } from '../core/engine.js';
 import { UserError } from '../core/errors.js';
 import type { HostTensor } from '../core/host-tensor.js';
 import { OrtModelRunner } from '../core/ort/runner.js';
-import { decodeModel, encodeModel, setMetadata } from '../core/ort/quant/onnx-proto.js';
-import { type CalibrationMethod, RangeCollector } from '../core/ort/quant/ranges.js';
-import { applyDynamic, applyStatic, planQuantization } from '../core/ort/quant/rewrite.js';
-import { countKernels, type KernelCount, TapRunner } from '../core/ort/quant/tap.js';
+import type { CalibrationMethod } from '../core/ort/quant/ranges.js';
+import { quantizeGraph } from '../core/ort/quant/quantize-graph.js';
+import { countKernels, type KernelCount } from '../core/ort/quant/tap.js';
 import type { ModelConfig } from '../config/models.js';
 import { isDetectorConfig } from '../config/detector.js';
 import type { RgbImage } from '../image/rgb.js';
@@ -194,49 +193,19 @@ export async function quantize(o: QuantizeOptions = {}): Promise<QuantizeResult>
   const src = await floatModel(o);
   const cfg = src.described.config;
   const task = taskOf(cfg);
-  const model = decodeModel(src.bytes);
-  // Dynamic mode leaves grouped (depthwise) convolutions float: ConvInteger runs them slower than float.
-  const plan = planQuantization(model, { exclude, skipGrouped: mode === 'dynamic' });
-  if (plan.targets.length === 0) throw new UserError(`${src.origin}: no Conv, Gemm or MatMul node with constant weights to quantize`);
   const decoded: RgbImage[] = [];
   for (const [i, x] of images.entries()) decoded.push(await toRgb(x, i));
   const build = (runner: Runner): Promise<TaskRunner<Task>> => taskRunner(task, {
     config: cfg, onnx: { ...src.described, bytes: src.bytes }, runner, engine: 'ort', engineOptions: { threads: o.threads }, origin: src.origin,
   } satisfies Build);
-  const runAll = async (r: TaskRunner<Task>, stage: 'calibrate' | 'histogram' | 'compare', each?: (i: number, result: unknown) => Promise<void> | void) => {
+  const { bytes, quantized, excluded } = await quantizeGraph(src.bytes, { mode, method, perChannel, exclude, threads: o.threads }, async (tap, pass) => {
+    // The task runner over the tap: calibration sees exactly the task's pre-processing.
+    const r = await build({ run: (x, t) => tap.run(x, t), dispose: () => undefined });
     for (const [i, img] of decoded.entries()) {
-      const result = await r.run(img, {});
-      await each?.(i, result);
-      o.onProgress?.(stage, i + 1, decoded.length);
+      await r.run(img, {});
+      o.onProgress?.(pass === 1 ? 'calibrate' : 'histogram', i + 1, decoded.length);
     }
-  };
-  let ranges = new Map<string, [number, number]>();
-  if (mode === 'static') {
-    const collector = new RangeCollector(method);
-    const tap = await TapRunner.create(model, plan.activations, { threads: o.threads });
-    const r = await build(tap);
-    try {
-      tap.observer = (name, data) => collector.observe(name, data);
-      await runAll(r, 'calibrate');
-      if (collector.needsHistogram) {
-        collector.startHistograms();
-        await runAll(r, 'histogram');
-      }
-    } finally {
-      await r.dispose();
-    }
-    ranges = collector.ranges();
-    const missing = plan.activations.filter((a) => !ranges.has(a));
-    if (missing.length) throw new UserError(`calibration never computed ${missing.length} quantized values (first: ${missing[0]}); the calibration images do not reach every layer`);
-  }
-  if (mode === 'static') applyStatic(model, plan, ranges, { perChannel });
-  else applyDynamic(model, plan, { perChannel });
-  const excluded = plan.excluded.map((n) => n.input[1]);
-  setMetadata(model, {
-    'convnext.quantization': JSON.stringify({ mode, method: mode === 'static' ? method : null, per_channel: perChannel, activations: 'uint8', weights: 'int8', quantized: plan.targets.length, excluded }),
-    'convnext.weights_dtype': 'int8',
-  });
-  const bytes = encodeModel(model);
+  }, src.origin);
   const kernels = await countKernels(bytes, { threads: o.threads });
   // The report: both models over the calibration images.
   const fp = new Recording(await OrtModelRunner.create(src.bytes, { threads: o.threads, spinning: false }));
@@ -265,7 +234,7 @@ export async function quantize(o: QuantizeOptions = {}): Promise<QuantizeResult>
   }
   const measure = MEASURES[task];
   const report: QuantizeReport = {
-    mode, method: mode === 'static' ? method : null, perChannel, quantized: plan.targets.length, excluded, kernels,
+    mode, method: mode === 'static' ? method : null, perChannel, quantized, excluded, kernels,
     floatBytes: src.bytes.length, int8Bytes: bytes.length, images: decoded.length,
     cosine: Object.fromEntries([...cos].map(([k, v]) => [k, { min: Math.min(...v), mean: v.reduce((x, y) => x + y, 0) / v.length }])),
     agreement: measure && total > 0 ? { measure, value: same / total } : null,

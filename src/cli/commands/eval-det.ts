@@ -16,11 +16,16 @@ import { writeFileAtomic } from '../../io/atomic.js';
 import { readRgb } from '../../io/image.js';
 import { Detector } from '../../tasks/detection/detector.js';
 import { DetectorPredictor, toCocoResults } from '../../tasks/detection/detector-predict.js';
+import { OrtModelRunner } from '../../core/ort/runner.js';
+import { exportedDetectorRunner } from '../../tasks/detection/detector-runner.js';
+import type { OnnxModel } from '../../tasks/onnx-model.js';
 import { configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
 
 export interface EvalDetFlags extends ModelFlags {
   data: string;
+  /** The exported model of --model, read (its metadata gives the config). */
+  onnx?: OnnxModel & { bytes: Uint8Array };
   images?: string;
   results?: string;
   out?: string;
@@ -43,12 +48,13 @@ export function labelCategoryIds(classNames: readonly string[], gt: CocoDataset)
 /** Runs the detector over the ground truth's images (the first `limit`); COCO results with bbox and segm. */
 async function predictAll(f: EvalDetFlags, cfg: DetectorConfig, gt: CocoDataset): Promise<{ results: CocoResult[]; imgIds: number[] }> {
   if (!f.images) throw new UserError('--images <dir> is required unless --results is given');
-  if (!f.weights) throw new UserError('--weights <file> is required unless --results is given');
+  if (!f.weights && !f.onnx) throw new UserError('--weights <file> (or --model) is required unless --results is given');
   const det = new Detector(cfg);
-  const weights = await weightsFor(det.scope.registry, f.weights);
   const categoryIds = labelCategoryIds(det.classNames, gt);
   const images = gt.images.slice(0, f.limit ?? gt.images.length);
-  const predictor = await DetectorPredictor.create(det, weights, f.engine, engineOptions(f));
+  const predictor = f.onnx
+    ? DetectorPredictor.fromRunner(det, exportedDetectorRunner(await OrtModelRunner.create(f.onnx.bytes, { threads: f.threads }), f.onnx.info.inputs.some((i) => i.name === 'image_size')))
+    : await DetectorPredictor.create(det, await weightsFor(det.scope.registry, f.weights), f.engine, engineOptions(f));
   const bar = progress('eval', images.length, { unit: 'images' });
   const results: CocoResult[] = [];
   try {
@@ -76,9 +82,9 @@ export async function evalDetection(f: EvalDetFlags): Promise<Record<string, unk
   if (f.results) {
     results = loadCocoResults(f.results);
   } else {
-    if (!f.config) throw new UserError('--config <name> is required unless --results is given');
-    const cfg = configFromFlags(f);
-    if (!isDetectorConfig(cfg)) throw new UserError(`config ${f.config} is a ${cfg.type}, not a detector`);
+    if (!f.config && !f.onnx) throw new UserError('--config <name> (or --model) is required unless --results is given');
+    const cfg = f.onnx ? f.onnx.config : configFromFlags(f);
+    if (!isDetectorConfig(cfg)) throw new UserError(`${f.model ?? `config ${f.config}`} is a ${cfg.type}, not a detector`);
     ({ results, imgIds } = await predictAll(f, cfg, gt));
     if (f.saveResults) await writeFileAtomic(f.saveResults, JSON.stringify(results));
   }

@@ -3,6 +3,9 @@
  * of `--data DIR` (images/ and annotations/ with the same relative paths), then prints aAcc, mIoU,
  * mAcc and the per-class IoU / Acc table as mmsegmentation does, and writes them as JSON (`--out`).
  */
+import { UserError } from '../../core/errors.js';
+import { OrtModelRunner } from '../../core/ort/runner.js';
+import type { OnnxModel } from '../../tasks/onnx-model.js';
 import { formatMIoU, mIoUToJson } from '../../eval/miou-format.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { Segmentor } from '../../tasks/segmentation/segmentor.js';
@@ -15,6 +18,8 @@ import { segmentorConfig } from './segment.js';
 
 export interface EvalSegFlags extends ModelFlags {
   data: string;
+  /** The exported model of --model, read (its metadata gives the config). */
+  onnx?: OnnxModel & { bytes: Uint8Array };
   out?: string;
   mode?: 'whole' | 'slide';
   tta?: boolean;
@@ -23,11 +28,14 @@ export interface EvalSegFlags extends ModelFlags {
 
 /** `convnext eval` for segmentors: prints the tables and writes the JSON report; returns it. */
 export async function evalSegmentation(f: EvalSegFlags): Promise<Record<string, unknown>> {
-  const cfg = segmentorConfig(f);
+  const cfg = f.onnx ? f.onnx.config : segmentorConfig(f);
+  if (cfg.type !== 'segmentor') throw new UserError(`${f.model} is a ${cfg.type}, not a segmentor`);
   const samples = listSegSamples(f.data).slice(0, f.limit);
   const model = new Segmentor(cfg);
-  const weights = await weightsFor(model.scope.registry, f.weights);
-  const predictor = await SegmentorPredictor.create(model, weights, f.engine, engineOptions(f));
+  // An exported segmentor returns logits at its input size (the predictor's first resize is in the graph).
+  const predictor = f.onnx
+    ? new SegmentorPredictor(model, await OrtModelRunner.create(f.onnx.bytes, { threads: f.threads }))
+    : await SegmentorPredictor.create(model, await weightsFor(model.scope.registry, f.weights), f.engine, engineOptions(f));
   const mode = f.mode ?? cfg.test.mode;
   const bar = progress('eval', samples.length, { unit: 'images' });
   let result;
@@ -39,7 +47,7 @@ export async function evalSegmentation(f: EvalSegFlags): Promise<Record<string, 
   }
   console.log(formatMIoU(result));
   const report = {
-    data: f.data, config: f.config, engine: f.engine, mode, tta: f.tta ?? false, images: samples.length,
+    data: f.data, config: f.config ?? f.model, engine: f.engine, mode, tta: f.tta ?? false, images: samples.length,
     reduce_zero_label: cfg.dataset.reduce_zero_label, ignore_index: cfg.dataset.ignore_index, ...mIoUToJson(result),
   };
   if (f.out) await writeFileAtomic(f.out, `${JSON.stringify(report, null, 2)}\n`);

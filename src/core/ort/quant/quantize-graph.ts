@@ -1,0 +1,69 @@
+/**
+ * Quantizes a float ONNX model: plans the integer nodes, calibrates activation ranges by running
+ * the model through a caller's feed (static mode), rewrites the graph and records what was done
+ * in its metadata.
+ */
+import { UserError } from '../../errors.js';
+import type { Runner } from '../../engine.js';
+import { decodeModel, encodeModel, setMetadata } from './onnx-proto.js';
+import { type CalibrationMethod, type HistogramOptions, RangeCollector } from './ranges.js';
+import { applyDynamic, applyStatic, planQuantization } from './rewrite.js';
+import { TapRunner } from './tap.js';
+
+export interface GraphQuantOptions {
+  /** 'static': calibrated ranges; 'dynamic': ranges at run time. */
+  mode: 'static' | 'dynamic';
+  method: CalibrationMethod;
+  perChannel: boolean;
+  /** Nodes (by node or weight name) that stay float. */
+  exclude?: readonly RegExp[];
+  histogram?: HistogramOptions;
+  threads?: number;
+}
+
+/** Runs calibration inputs through `runner` (the float model with taps); `pass` 2 is the histogram pass. */
+export type CalibrationFeed = (runner: Runner, pass: 1 | 2) => Promise<void>;
+
+export interface GraphQuantResult {
+  bytes: Uint8Array;
+  /** Nodes quantized. */
+  quantized: number;
+  /** Weight names of the nodes `exclude` kept float. */
+  excluded: string[];
+}
+
+/** The int8 model of `fp32` (see {@link GraphQuantOptions}); `feed` is used in static mode only. */
+export async function quantizeGraph(fp32: Uint8Array, o: GraphQuantOptions, feed: CalibrationFeed, origin = 'the model'): Promise<GraphQuantResult> {
+  const model = decodeModel(fp32);
+  // Dynamic mode leaves grouped (depthwise) convolutions float: ConvInteger runs them slower than float.
+  const plan = planQuantization(model, { exclude: o.exclude, skipGrouped: o.mode === 'dynamic' });
+  if (plan.targets.length === 0) throw new UserError(`${origin}: no Conv, Gemm or MatMul node with constant weights to quantize`);
+  if (o.mode === 'static') {
+    const collector = new RangeCollector(o.method, o.histogram);
+    const tap = await TapRunner.create(model, plan.activations, { threads: o.threads });
+    try {
+      tap.observer = (name, data) => collector.observe(name, data);
+      await feed(tap, 1);
+      if (collector.needsHistogram) {
+        collector.startHistograms();
+        await feed(tap, 2);
+      }
+    } finally {
+      await tap.dispose();
+    }
+    const ranges = collector.ranges();
+    const missing = plan.activations.filter((a) => !ranges.has(a));
+    if (missing.length) throw new UserError(`calibration never computed ${missing.length} quantized values (first: ${missing[0]}); the calibration inputs do not reach every layer`);
+    applyStatic(model, plan, ranges, { perChannel: o.perChannel });
+  } else {
+    applyDynamic(model, plan, { perChannel: o.perChannel });
+  }
+  const excluded = plan.excluded.map((n) => n.input[1]);
+  setMetadata(model, {
+    'convnext.quantization': JSON.stringify({
+      mode: o.mode, method: o.mode === 'static' ? o.method : null, per_channel: o.perChannel, activations: 'uint8', weights: 'int8', quantized: plan.targets.length, excluded,
+    }),
+    'convnext.weights_dtype': 'int8',
+  });
+  return { bytes: encodeModel(model), quantized: plan.targets.length, excluded };
+}
