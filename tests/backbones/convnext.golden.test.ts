@@ -1,12 +1,14 @@
 /**
  * Golden tests of ConvNeXt against references (fixtures from tools/fixtures/gen_backbone.py):
  * torchvision's ConvNeXt for V1 stage outputs and logits; the official definition for V2 (GRN)
- * and the dense norm{i} outputs. Both engines. Tolerance: max abs error ≤ 1e-4 × max abs expected.
+ * and the dense norm{i} outputs. Both engines, and the ort graph whose linear layers are
+ * channels-last MatMuls (the float graph `convnext quantize` starts from). Tolerance: max abs error ≤ 1e-4 × max abs expected.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { createRunner, ENGINES, type Runner } from '../../src/core/engine.js';
 import { bindWeights } from '../../src/core/weights.js';
+import { OrtRunner } from '../../src/core/ort/runner.js';
 import { resolveConfig } from '../../configs/index.js';
 import { Classifier } from '../../src/tasks/classification/classifier.js';
 import { featureModel } from '../../src/tasks/features.js';
@@ -25,7 +27,10 @@ afterAll(async () => {
   for (const r of runners) await r.dispose();
 });
 
-describe.each(ENGINES)('ConvNeXt golden outputs on %s', (engine) => {
+/** The engines, plus the ort graph with linear layers as channels-last MatMul (what `quantize` builds from). */
+const VARIANTS = [...ENGINES.map((engine) => ({ engine, pointwise: 'conv' as const })), { engine: 'ort' as const, pointwise: 'matmul' as const }];
+
+describe.each(VARIANTS)('ConvNeXt golden outputs on $engine (pointwise $pointwise)', ({ engine, pointwise }) => {
   it.each(CASES)('$what ($config)', async ({ fixture, config }) => {
     const dir = join(FIXTURES, 'backbone');
     const io = await loadIo(join(dir, `${fixture}.io.safetensors`));
@@ -38,14 +43,14 @@ describe.each(ENGINES)('ConvNeXt golden outputs on %s', (engine) => {
     const seen: string[] = [];
     for (const net of nets) {
       const { weights } = bindWeights(net.registry, loaded.tensors);
-      const runner = await createRunner(engine, net, weights, { backend: 'wasm' });
+      const runner = pointwise === 'matmul' ? await OrtRunner.create(net, weights, { pointwise }) : await createRunner(engine, net, weights, { backend: 'wasm' });
       runners.push(runner);
       const out = await runner.run(io.input);
       for (const [name, actual] of Object.entries(out)) {
         const exp = io.expected[name === 'logits' ? name : `${kind}.${name}`];
         expect(exp, `fixture has expected ${name}`).toBeDefined();
         const c = compare(actual, exp);
-        console.log(`${engine} ${config} ${name}: max abs err ${c.maxErr.toExponential(2)} (rel ${c.rel.toExponential(2)}, tol ${PARITY_REL_TOL})`);
+        console.log(`${engine}/${pointwise} ${config} ${name}: max abs err ${c.maxErr.toExponential(2)} (rel ${c.rel.toExponential(2)}, tol ${PARITY_REL_TOL})`);
         expect(c.rel).toBeLessThanOrEqual(PARITY_REL_TOL);
         seen.push(name);
       }

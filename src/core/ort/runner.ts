@@ -14,6 +14,8 @@ export interface OrtRunnerOptions {
   inputShape?: readonly number[];
   /** The graph's name. */
   name?: string;
+  /** How linear layers on feature maps are built (see OrtOpsOptions). */
+  pointwise?: 'conv' | 'matmul';
 }
 
 /** Session options shared by every session the project creates. */
@@ -46,7 +48,7 @@ export class OrtRunner {
     if (s && (s.length !== 4 || s[1] !== net.inputChannels)) {
       throw new Error(`ort runner: input shape [${s.join(', ')}] is not [N, ${net.inputChannels}, H, W]`);
     }
-    const model = buildOnnx(net, weights, s ? { batch: s[0], size: [s[2], s[3]], name: opts.name } : { name: opts.name });
+    const model = buildOnnx(net, weights, { ...(s ? { batch: s[0], size: [s[2], s[3]] as [number, number] } : {}), name: opts.name, pointwise: opts.pointwise });
     const session = await ort.InferenceSession.create(model, sessionOptions(opts));
     return new OrtRunner(session, net, s);
   }

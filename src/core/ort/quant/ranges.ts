@@ -112,9 +112,10 @@ export interface HistogramOptions {
 }
 
 /**
- * The thresholds (lo, hi) of the percentile method: the values cutting (100 − p)/2 percent off
- * each side of the histogram's cumulative distribution (bin edges, as onnxruntime's asymmetric
- * percentile calibration).
+ * The thresholds (lo, hi) of the percentile method: (100 − p)/2 percent of the mass is cut off
+ * each side (onnxruntime's asymmetric percentile calibration), rounded outwards to whole bins: lo
+ * is the lower edge of the bin where the cumulative share first reaches the lower cut, hi the upper
+ * edge of the bin where it first reaches 1 − cut (onnxruntime takes that bin's lower edge).
  */
 export function percentileRange(hist: Float64Array, edges: Float64Array, percentile: number): [number, number] {
   const total = hist.reduce((a, b) => a + b, 0);
@@ -124,10 +125,10 @@ export function percentileRange(hist: Float64Array, edges: Float64Array, percent
   for (let i = 0; i < hist.length; i++) cdf[i] = acc += hist[i] / total;
   const search = (v: number) => {
     let i = 0;
-    while (i < cdf.length && cdf[i] < v) i++;
-    return Math.min(i, edges.length - 1);
+    while (i < cdf.length - 1 && cdf[i] < v) i++;
+    return i;
   };
-  return [edges[search(cut)], edges[search(1 - cut)]];
+  return [edges[search(cut)], edges[search(1 - cut) + 1]];
 }
 
 /** p with zeros replaced by eps and the mass taken from the non-zero entries; null if all zero. */
