@@ -16,7 +16,7 @@ export { Registry, type ComponentConfig, type ComponentEntry, type ComponentInpu
 export { NECKS } from './necks/index.js';
 export { DECODE_HEADS } from './heads/seg/index.js';
 export { decodeHeadFields, decodeHeadLoss, decodeLossOptions, type DecodeHeadConfig, type DecodeLossOptions } from './heads/seg/decode-head.js';
-export { pipeline, DEMO_MODELS, TASKS } from './pipeline/index.js';
+export { pipeline, quantize, DEMO_MODELS, TASKS, type QuantizeOptions, type QuantizeReport, type QuantizeResult } from './pipeline/index.js';
 export type * from './pipeline/types.js';
 export { bindWeights, initWeights, formatBindReport, type WeightMap, type BindReport } from './core/weights.js';
 export { createRunner, ENGINES, type EngineName, type EngineOptions, type Runner } from './core/engine.js';

@@ -13,12 +13,15 @@
 import type { EngineOptions } from '../core/engine.js';
 import { UserError } from '../core/errors.js';
 import { toRgb } from './inputs.js';
-import { pipelineModel } from './models.js';
+import { DEMO_MODELS, pipelineModel } from './models.js';
+import { quantize } from './quantize.js';
+import { describeOnnxModel } from '../tasks/onnx-model.js';
 import { taskRunner } from './tasks.js';
 import type { ImageInput, Pipeline, PipelineOptions, Task, TaskTypes } from './types.js';
 
 export type * from './types.js';
 export { DEMO_MODELS } from './models.js';
+export { quantize, type QuantizeOptions, type QuantizeReport, type QuantizeResult } from './quantize.js';
 
 /** Every task `pipeline()` builds. */
 export const TASKS: readonly Task[] = ['object-detection', 'instance-segmentation', 'image-segmentation', 'image-classification', 'image-feature-extraction'];
@@ -30,7 +33,15 @@ export const TASKS: readonly Task[] = ['object-detection', 'instance-segmentatio
  */
 export async function pipeline<K extends Task>(task: K, options: PipelineOptions = {}): Promise<Pipeline<K>> {
   if (!(TASKS as readonly string[]).includes(task)) throw new UserError(`pipeline: unknown task '${String(task)}' (tasks: ${TASKS.join(', ')})`);
-  const model = pipelineModel(task, options);
+  let model = pipelineModel(task, options);
+  if (options.quantize) {
+    if ((options.engine ?? 'ort') !== 'ort') throw new UserError(`pipeline('${task}'): a quantized model runs on the ort engine, not ${options.engine}`);
+    const { config, set, weights, model: file, threads } = options;
+    // Without a model, the task's demo config (whose weights are bundled).
+    const source = config === undefined && file === undefined ? { config: DEMO_MODELS[task].config } : { config, weights, model: file };
+    const { bytes } = await quantize({ ...source, set, threads, task, ...options.quantize });
+    model = { config: model.config, onnx: { ...describeOnnxModel(bytes, `${model.origin} (int8)`), bytes }, origin: `${model.origin} (int8)` };
+  }
   const engineOptions: EngineOptions = { backend: options.backend, threads: options.threads };
   const runner = await taskRunner(task, { ...model, engine: options.engine ?? 'ort', engineOptions });
   let disposed = false;

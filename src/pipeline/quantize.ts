@@ -16,25 +16,18 @@ import type { RgbImage } from '../image/rgb.js';
 import { describeOnnxModel, type OnnxModel } from '../tasks/onnx-model.js';
 import { exportGraph, exportNetwork } from '../tasks/export-onnx.js';
 import { nativeSize } from '../tasks/networks.js';
+import { featureModel } from '../tasks/features.js';
 import { toRgb } from './inputs.js';
 import { loadBound, pipelineModel } from './models.js';
 import { type Build, taskRunner, type TaskRunner } from './tasks.js';
-import type { DetectedObject, ImageInput, PipelineOptions, Task } from './types.js';
+import type { DetectedObject, PipelineOptions, QuantizeSpec, Task } from './types.js';
 
-/** How a model is quantized. */
-export interface QuantizeOptions extends Pick<PipelineOptions, 'config' | 'set' | 'weights' | 'model' | 'threads'> {
-  /** 'static' (default): activation ranges from calibration images; 'dynamic': ranges at run time, no calibration. */
-  mode?: 'static' | 'dynamic';
-  /** Static: how ranges are chosen from the calibration data (default 'minmax'). */
-  method?: CalibrationMethod;
-  /** One weight scale per output channel (default true) or per tensor. */
-  perChannel?: boolean;
-  /** Nodes whose name or weight name matches one of these stay float. */
-  exclude?: ReadonlyArray<string | RegExp>;
-  /** Calibration images (static: required); also the images of the accuracy report. */
-  calibration?: readonly ImageInput[];
-  /** Input size of the graph built from a config: [h, w], 'dynamic', or the config's own (default; detectors: dynamic). */
+/** What to quantize and how. */
+export interface QuantizeOptions extends QuantizeSpec, Pick<PipelineOptions, 'config' | 'set' | 'weights' | 'model' | 'threads'> {
+  /** Input size of the graph built from a config: [h, w], 'dynamic', or the default (classifiers their crop, others dynamic). */
   size?: readonly [number, number] | 'dynamic';
+  /** The task the model serves (default: its config's own; 'image-feature-extraction' quantizes a model's backbone levels). */
+  task?: Task;
   /** Called after each calibration or comparison image. */
   onProgress?: (stage: 'calibrate' | 'histogram' | 'compare', done: number, total: number) => void;
 }
@@ -85,8 +78,8 @@ async function floatModel(o: QuantizeOptions): Promise<{ bytes: Uint8Array; desc
     return { bytes: m.onnx.bytes, described: m.onnx, origin: m.origin };
   }
   const cfg = m.config;
-  const detector = isDetectorConfig(cfg);
-  const net = exportNetwork(cfg, detector);
+  const detector = isDetectorConfig(cfg) && o.task !== 'image-feature-extraction';
+  const net = o.task === 'image-feature-extraction' ? featureModel(cfg).network : exportNetwork(cfg, detector);
   const weights = await loadBound(net.registry, m.weights!);
   // Classifiers run at their crop size; dense models at any size (segmentors resize to a scale, not to their crop).
   const size = o.size === 'dynamic' ? null : o.size ?? (cfg.type === 'classifier' ? nativeSize(cfg) : null);
@@ -192,7 +185,7 @@ export async function quantize(o: QuantizeOptions = {}): Promise<QuantizeResult>
   const exclude = patterns(o.exclude ?? []);
   const src = await floatModel(o);
   const cfg = src.described.config;
-  const task = taskOf(cfg);
+  const task = o.task === 'instance-segmentation' ? 'object-detection' : o.task ?? taskOf(cfg);
   const decoded: RgbImage[] = [];
   for (const [i, x] of images.entries()) decoded.push(await toRgb(x, i));
   const build = (runner: Runner): Promise<TaskRunner<Task>> => taskRunner(task, {

@@ -33,6 +33,25 @@ export interface PipelineOptions {
   backend?: BackendChoice;
   /** onnxruntime intra-op threads (ort engine). */
   threads?: number;
+  /**
+   * Quantize the model to int8 when the pipeline is built (ort engine), as `convnext quantize`
+   * does; static mode needs `calibration` images.
+   */
+  quantize?: QuantizeSpec;
+}
+
+/** How a model is quantized to int8 (see `quantize()` and `convnext quantize`). */
+export interface QuantizeSpec {
+  /** 'static' (default): activation ranges from calibration images; 'dynamic': ranges at run time, no calibration. */
+  mode?: 'static' | 'dynamic';
+  /** Static: how ranges are chosen from the calibration data (default 'minmax'). */
+  method?: 'minmax' | 'percentile' | 'entropy';
+  /** One weight scale per output channel (default true) or per tensor. */
+  perChannel?: boolean;
+  /** Nodes whose node name or weight name matches one of these stay float. */
+  exclude?: ReadonlyArray<string | RegExp>;
+  /** Calibration images (static mode: required), also the images of the accuracy report. */
+  calibration?: readonly ImageInput[];
 }
 
 /** A box in original-image pixels. */
