@@ -40,6 +40,8 @@ export interface QuantizeReport {
   /** Conv/Gemm/MatMul nodes quantized, and the names (weight names) left float by `exclude`. */
   quantized: number;
   excluded: string[];
+  /** Weight names of nodes left float because no calibration image reached them (e.g. a mask head without detections). */
+  uncalibrated: string[];
   /** Integer and float conv/matmul kernels onnxruntime runs after its optimizations. */
   kernels: KernelCount;
   floatBytes: number;
@@ -191,7 +193,7 @@ export async function quantize(o: QuantizeOptions = {}): Promise<QuantizeResult>
   const build = (runner: Runner): Promise<TaskRunner<Task>> => taskRunner(task, {
     config: cfg, onnx: { ...src.described, bytes: src.bytes }, runner, engine: 'ort', engineOptions: { threads: o.threads }, origin: src.origin,
   } satisfies Build);
-  const { bytes, quantized, excluded } = await quantizeGraph(src.bytes, { mode, method, perChannel, exclude, threads: o.threads }, async (tap, pass) => {
+  const { bytes, quantized, excluded, uncalibrated } = await quantizeGraph(src.bytes, { mode, method, perChannel, exclude, threads: o.threads }, async (tap, pass) => {
     // The task runner over the tap: calibration sees exactly the task's pre-processing.
     const r = await build({ run: (x, t) => tap.run(x, t), dispose: () => undefined });
     for (const [i, img] of decoded.entries()) {
@@ -227,7 +229,7 @@ export async function quantize(o: QuantizeOptions = {}): Promise<QuantizeResult>
   }
   const measure = MEASURES[task];
   const report: QuantizeReport = {
-    mode, method: mode === 'static' ? method : null, perChannel, quantized, excluded, kernels,
+    mode, method: mode === 'static' ? method : null, perChannel, quantized, excluded, uncalibrated, kernels,
     floatBytes: src.bytes.length, int8Bytes: bytes.length, images: decoded.length,
     cosine: Object.fromEntries([...cos].map(([k, v]) => [k, { min: Math.min(...v), mean: v.reduce((x, y) => x + y, 0) / v.length }])),
     agreement: measure && total > 0 ? { measure, value: same / total } : null,

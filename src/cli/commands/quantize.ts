@@ -75,7 +75,7 @@ function kernelList(k: Record<string, number>): string {
 export function formatReport(r: QuantizeReport): string[] {
   const how = r.mode === 'static' ? `static (${r.method}, ${r.perChannel ? 'per-channel' : 'per-tensor'} weights)` : `dynamic (${r.perChannel ? 'per-channel' : 'per-tensor'} weights)`;
   const lines = [
-    `${how}: ${r.quantized} Conv/Gemm/MatMul nodes quantized${r.excluded.length ? `, ${r.excluded.length} left float by --exclude` : ''}`,
+    `${how}: ${r.quantized} Conv/Gemm/MatMul nodes quantized${r.excluded.length ? `, ${r.excluded.length} left float by --exclude` : ''}${r.uncalibrated.length ? `, ${r.uncalibrated.length} left float because no calibration image reached them` : ''}`,
     `onnxruntime runs as integer kernels: ${kernelList(r.kernels.integer)}; float: ${kernelList(r.kernels.float)}`,
     `size ${(r.floatBytes / 1e6).toFixed(1)} MB -> ${(r.int8Bytes / 1e6).toFixed(1)} MB`,
   ];

@@ -116,3 +116,18 @@ describe.each(['minmax', 'percentile', 'entropy'] as const)('%s calibration agai
     expect([p.scale, p.zeroPoint]).toEqual(qparams[method]);
   });
 });
+
+describe('empty observations', () => {
+  it('a tensor that was empty in every run gets no range (its node stays float)', () => {
+    const c = new RangeCollector('minmax');
+    c.observe('empty', new Float32Array(0));
+    c.observe('x', Float32Array.of(-1, 2));
+    c.observe('x', new Float32Array(0));
+    expect([...c.ranges()]).toEqual([['x', [-1, 2]]]);
+  });
+  it('infinite values are an error', () => {
+    const c = new RangeCollector('minmax');
+    c.observe('x', Float32Array.of(1, Infinity));
+    expect(() => c.ranges()).toThrow(/non-finite/);
+  });
+});

@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import type { Runner } from '../../engine.js';
 import { decodeModel, encodeModel, setMetadata } from './onnx-proto.js';
 import { type CalibrationMethod, type HistogramOptions, RangeCollector } from './ranges.js';
-import { applyDynamic, applyStatic, planQuantization } from './rewrite.js';
+import { applyDynamic, applyStatic, planQuantization, type QuantTarget } from './rewrite.js';
 import { TapRunner } from './tap.js';
 
 export interface GraphQuantOptions {
@@ -30,13 +30,16 @@ export interface GraphQuantResult {
   quantized: number;
   /** Weight names of the nodes `exclude` kept float. */
   excluded: string[];
+  /** Weight names of the nodes left float because calibration never computed their values. */
+  uncalibrated: string[];
 }
 
 /** The int8 model of `fp32` (see {@link GraphQuantOptions}); `feed` is used in static mode only. */
 export async function quantizeGraph(fp32: Uint8Array, o: GraphQuantOptions, feed: CalibrationFeed, origin = 'the model'): Promise<GraphQuantResult> {
   const model = decodeModel(fp32);
   // Dynamic mode leaves grouped (depthwise) convolutions float: ConvInteger runs them slower than float.
-  const plan = planQuantization(model, { exclude: o.exclude, skipGrouped: o.mode === 'dynamic' });
+  let plan = planQuantization(model, { exclude: o.exclude, skipGrouped: o.mode === 'dynamic' });
+  let uncalibrated: string[] = [];
   if (plan.targets.length === 0) throw new UserError(`${origin}: no Conv, Gemm or MatMul node with constant weights to quantize`);
   if (o.mode === 'static') {
     const collector = new RangeCollector(o.method, o.histogram);
@@ -52,8 +55,12 @@ export async function quantizeGraph(fp32: Uint8Array, o: GraphQuantOptions, feed
       await tap.dispose();
     }
     const ranges = collector.ranges();
-    const missing = plan.activations.filter((a) => !ranges.has(a));
-    if (missing.length) throw new UserError(`calibration never computed ${missing.length} quantized values (first: ${missing[0]}); the calibration inputs do not reach every layer`);
+    if (collector.names().length === 0) throw new UserError('calibration never ran the model: no calibration input');
+    // Nodes whose values calibration never saw (for example a mask head that got no detection) stay float.
+    const seen = (t: QuantTarget) => [t.node.input[0], t.node.output[0]].every((v) => ranges.has(v) || !plan.activations.includes(v));
+    uncalibrated = plan.targets.filter((t) => !seen(t)).map((t) => t.weight.name);
+    plan = { ...plan, targets: plan.targets.filter(seen) };
+    if (plan.targets.length === 0) throw new UserError('calibration never computed the values of any quantizable node');
     applyStatic(model, plan, ranges, { perChannel: o.perChannel });
   } else {
     applyDynamic(model, plan, { perChannel: o.perChannel });
@@ -61,9 +68,9 @@ export async function quantizeGraph(fp32: Uint8Array, o: GraphQuantOptions, feed
   const excluded = plan.excluded.map((n) => n.input[1]);
   setMetadata(model, {
     'convnext.quantization': JSON.stringify({
-      mode: o.mode, method: o.mode === 'static' ? o.method : null, per_channel: o.perChannel, activations: 'uint8', weights: 'int8', quantized: plan.targets.length, excluded,
+      mode: o.mode, method: o.mode === 'static' ? o.method : null, per_channel: o.perChannel, activations: 'uint8', weights: 'int8', quantized: plan.targets.length, excluded, uncalibrated,
     }),
     'convnext.weights_dtype': 'int8',
   });
-  return { bytes: encodeModel(model), quantized: plan.targets.length, excluded };
+  return { bytes: encodeModel(model), quantized: plan.targets.length, excluded, uncalibrated };
 }

@@ -264,11 +264,12 @@ export class RangeCollector {
     return [...this.tracks.keys()];
   }
 
-  /** The chosen range of every tensor. */
+  /** The chosen range of every tensor that held values (empty in every run: none). */
   ranges(): Map<string, [number, number]> {
     const out = new Map<string, [number, number]>();
     for (const [name, t] of this.tracks) {
-      if (!Number.isFinite(t.min) || !Number.isFinite(t.max)) throw new Error(`calibration: ${name} holds non-finite values or was never computed`);
+      if (t.min === Infinity && t.max === -Infinity) continue;
+      if (!Number.isFinite(t.min) || !Number.isFinite(t.max)) throw new Error(`calibration: ${name} holds non-finite values`);
       if (this.method === 'minmax' || !t.hist || !t.t) {
         out.set(name, [t.min, t.max]);
         continue;
