@@ -3,6 +3,7 @@
  * exported file), calibrated by running the task's own pre-processing over calibration images,
  * rewritten to integer kernels, and compared with the float model on the same images.
  */
+import { cosineSimilarity } from '../core/similarity.js';
 import type { Runner } from '../core/engine.js';
 import { UserError } from '../core/errors.js';
 import type { HostTensor } from '../core/host-tensor.js';
@@ -115,17 +116,6 @@ class Recording implements Runner {
   }
 }
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return aa === 0 && bb === 0 ? 1 : ab / Math.sqrt(aa * bb || 1);
-}
 
 function boxIou(a: DetectedObject['box'], b: DetectedObject['box']): number {
   const iw = Math.max(0, Math.min(a.xmax, b.xmax) - Math.max(a.xmin, b.xmin));
@@ -216,7 +206,7 @@ export async function quantize(o: QuantizeOptions = {}): Promise<QuantizeResult>
       for (const [name, t] of task === 'object-detection' ? [] : Object.entries(fp.last)) {
         const u = q.last[name];
         if (!u || u.data.length !== t.data.length || t.shape.join() !== u.shape.join()) continue;
-        cos.set(name, [...(cos.get(name) ?? []), cosine(t.data, u.data)]);
+        cos.set(name, [...(cos.get(name) ?? []), cosineSimilarity(t.data, u.data)]);
       }
       const [s, n] = agree(task, a, b);
       same += s;

@@ -3,6 +3,7 @@
  * `pipeline(task, { quantize })` runs the int8 model with the task's usual results, which agree
  * with the float pipeline's on the bundled sample images (stated thresholds below).
  */
+import { cosineSimilarity } from '../../src/core/similarity.js';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,15 +13,6 @@ import { pipeline, quantize } from '../../src/index.js';
 const SHAPES = fileURLToPath(new URL('../../assets/demo/shapes/', import.meta.url));
 const samples = readdirSync(SHAPES).filter((f) => f.endsWith('.png')).sort().map((f) => join(SHAPES, f));
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let [ab, aa, bb] = [0, 0, 0];
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 describe('quantize() and pipeline({ quantize })', () => {
   it('quantize() of the demo segmentor: int8 bytes and a report', async () => {
@@ -49,7 +41,7 @@ describe('quantize() and pipeline({ quantize })', () => {
     const [a, b] = [await fp(samples[0]), await q(samples[0])];
     expect(Object.keys(b)).toEqual(Object.keys(a));
     for (const k of Object.keys(a)) {
-      const c = cosine(a[k].data, b[k].data);
+      const c = cosineSimilarity(a[k].data, b[k].data);
       console.log(`feature level ${k}: cosine ${c.toFixed(5)}`);
       expect(c).toBeGreaterThanOrEqual(0.99);
     }

@@ -4,6 +4,7 @@
  * quantized graph runs on onnxruntime, its convolutions and matmuls run as integer kernels, and
  * its outputs stay within a stated cosine of the float graph's.
  */
+import { cosineSimilarity } from '../../../src/core/similarity.js';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
@@ -26,15 +27,6 @@ let reference: Record<string, HostTensor>;
 /** Calibration inputs: the fixture image and two perturbations of it. */
 let calibration: HostTensor[];
 
-function cosine(a: Float32Array, b: Float32Array): number {
-  let [ab, aa, bb] = [0, 0, 0];
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 async function run(model: Uint8Array, x: HostTensor): Promise<Record<string, HostTensor>> {
   const s = await ort.InferenceSession.create(model, sessionOptions({ threads: 1 }));
@@ -80,7 +72,7 @@ describe('static int8 (QDQ)', () => {
     expect(k.integer.MatMulIntegerToFloat).toBe(matmuls);
     expect(k.integer.QGemm).toBe(1);
     const out = await run(q.bytes, input);
-    const c = cosine(reference.logits.data, out.logits.data);
+    const c = cosineSimilarity(reference.logits.data, out.logits.data);
     console.log(`static per-channel logits cosine ${c.toFixed(5)}`);
     expect(c).toBeGreaterThanOrEqual(0.99);
     const md = decodeModel(q.bytes).metadataProps ?? [];
@@ -92,7 +84,7 @@ describe('static int8 (QDQ)', () => {
   it('per tensor and the histogram methods also stay within cosine 0.98', async () => {
     for (const o of [{ perChannel: false }, { method: 'percentile' as const }, { method: 'entropy' as const }]) {
       const out = await run((await quantized(o)).bytes, input);
-      const c = cosine(reference.logits.data, out.logits.data);
+      const c = cosineSimilarity(reference.logits.data, out.logits.data);
       console.log(`static ${JSON.stringify(o)} logits cosine ${c.toFixed(5)}`);
       expect(c).toBeGreaterThanOrEqual(0.98);
     }
@@ -129,7 +121,7 @@ describe('dynamic int8', () => {
     expect(k.integer.ConvInteger).toBe(plan.targets.length - matmuls - grouped);
     expect(Object.values(k.float).reduce((a, b) => a + b, 0)).toBe(grouped);
     const out = await run(q.bytes, input);
-    const c = cosine(reference.logits.data, out.logits.data);
+    const c = cosineSimilarity(reference.logits.data, out.logits.data);
     console.log(`dynamic logits cosine ${c.toFixed(5)}`);
     expect(c).toBeGreaterThanOrEqual(0.99);
   });
