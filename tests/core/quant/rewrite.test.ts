@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import type { HostTensor } from '../../../src/core/host-tensor.js';
 import { runSession, sessionOptions } from '../../../src/core/ort/runner.js';
+import { GraphBuilder } from '../../../src/core/ort/graph.js';
 import { decodeModel, DT } from '../../../src/core/ort/quant/onnx-proto.js';
 import { type GraphQuantOptions, quantizeGraph } from '../../../src/core/ort/quant/quantize-graph.js';
 import { planQuantization } from '../../../src/core/ort/quant/rewrite.js';
@@ -124,5 +125,31 @@ describe('dynamic int8', () => {
     const c = cosineSimilarity(reference.logits.data, out.logits.data);
     console.log(`dynamic logits cosine ${c.toFixed(5)}`);
     expect(c).toBeGreaterThanOrEqual(0.99);
+  });
+});
+
+describe('a MatMul whose constant is its first input (W · x, as in the segmentation head)', () => {
+  it('static mode runs it as MatMulIntegerToFloat with uint8 weights; outputs within 2 % of the range', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('input', [1, 1, 3, 20]);
+    const w = Float32Array.from({ length: 18 }, (_, i) => Math.cos(i * 0.7));
+    const y = g.op('MatMul', [g.floatInit('head.weight', [6, 3], w), x.id]);
+    g.output('y', { id: y, rank: 4 });
+    const model = g.toBytes();
+    const plan = planQuantization(decodeModel(model));
+    expect(plan.targets.map((t) => [t.weightLeft, t.weight.name])).toEqual([[true, 'head.weight']]);
+    expect(plan.activations).toEqual(['input']);
+    const xs: HostTensor = { shape: [1, 1, 3, 20], data: Float32Array.from({ length: 60 }, (_, i) => Math.sin(i * 0.3)) };
+    const q = await quantizeGraph(model, { mode: 'static', method: 'minmax', perChannel: true, threads: 1 }, async (tap) => {
+      await tap.run(xs);
+    });
+    expect((await countKernels(q.bytes, { threads: 1 })).integer).toEqual({ MatMulIntegerToFloat: 1 });
+    const [a, b] = [(await run(model, xs)).y.data, (await run(q.bytes, xs)).y.data];
+    const range = Math.max(...a.map(Math.abs));
+    const err = Math.max(...a.map((v, i) => Math.abs(v - b[i])));
+    console.log(`W · x int8: max abs err ${err.toExponential(2)} of range ${range.toFixed(3)}`);
+    expect(err).toBeLessThanOrEqual(0.02 * range);
+    // Dynamic mode leaves it float (its dynamic kernel quantizes the other operand).
+    expect(planQuantization(decodeModel(model), { mode: 'dynamic' }).targets).toEqual([]);
   });
 });

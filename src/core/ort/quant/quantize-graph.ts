@@ -7,7 +7,7 @@ import { UserError } from '../../errors.js';
 import type { Runner } from '../../engine.js';
 import { decodeModel, encodeModel, setMetadata } from './onnx-proto.js';
 import { type CalibrationMethod, type HistogramOptions, RangeCollector } from './ranges.js';
-import { applyDynamic, applyStatic, planQuantization, type QuantTarget } from './rewrite.js';
+import { activationOf, applyDynamic, applyStatic, planQuantization, type QuantTarget } from './rewrite.js';
 import { TapRunner } from './tap.js';
 
 export interface GraphQuantOptions {
@@ -37,8 +37,7 @@ export interface GraphQuantResult {
 /** The int8 model of `fp32` (see {@link GraphQuantOptions}); `feed` is used in static mode only. */
 export async function quantizeGraph(fp32: Uint8Array, o: GraphQuantOptions, feed: CalibrationFeed, origin = 'the model'): Promise<GraphQuantResult> {
   const model = decodeModel(fp32);
-  // Dynamic mode leaves grouped (depthwise) convolutions float: ConvInteger runs them slower than float.
-  let plan = planQuantization(model, { exclude: o.exclude, skipGrouped: o.mode === 'dynamic' });
+  let plan = planQuantization(model, { exclude: o.exclude, mode: o.mode });
   let uncalibrated: string[] = [];
   if (plan.targets.length === 0) throw new UserError(`${origin}: no Conv, Gemm or MatMul node with constant weights to quantize`);
   if (o.mode === 'static') {
@@ -57,7 +56,7 @@ export async function quantizeGraph(fp32: Uint8Array, o: GraphQuantOptions, feed
     const ranges = collector.ranges();
     if (collector.names().length === 0) throw new UserError('calibration never ran the model: no calibration input');
     // Nodes whose values calibration never saw (for example a mask head that got no detection) stay float.
-    const seen = (t: QuantTarget) => [t.node.input[0], t.node.output[0]].every((v) => ranges.has(v) || !plan.activations.includes(v));
+    const seen = (t: QuantTarget) => [activationOf(t), t.node.output[0]].every((v) => ranges.has(v) || !plan.activations.includes(v));
     uncalibrated = plan.targets.filter((t) => !seen(t)).map((t) => t.weight.name);
     plan = { ...plan, targets: plan.targets.filter(seen) };
     if (plan.targets.length === 0) throw new UserError('calibration never computed the values of any quantizable node');

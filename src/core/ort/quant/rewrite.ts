@@ -13,8 +13,12 @@ import { activationQParams, quantizeBias, quantizeWeight, type QuantizedWeight }
 export interface QuantPlanOptions {
   /** Node or weight names matching one of these stay float. */
   exclude?: readonly RegExp[];
-  /** Leave grouped (depthwise) convolutions float. */
-  skipGrouped?: boolean;
+  /**
+   * The mode planned for (default 'static'). Dynamic leaves float the grouped (depthwise)
+   * convolutions, which ConvInteger runs slower than float, and the W · x MatMuls, whose dynamic
+   * kernel would quantize the constant side.
+   */
+  mode?: 'static' | 'dynamic';
 }
 
 /** One node to quantize: its weight initializer and the weight's output-channel axis. */
@@ -27,6 +31,13 @@ export interface QuantTarget {
   bias: OnnxTensor | null;
   /** The Add node after a MatMul whose constant vector is the bias (absorbed into the integer op). */
   biasAdd?: OnnxNode;
+  /** A MatMul whose constant is its first input (W · x): static mode only, one weight scale. */
+  weightLeft?: boolean;
+}
+
+/** The activation input of a target. */
+export function activationOf(t: QuantTarget): string {
+  return t.weightLeft ? t.node.input[1] : t.node.input[0];
 }
 
 /** The nodes of a graph that quantize, and the float nodes left out by an exclusion. */
@@ -69,13 +80,20 @@ export function planQuantization(model: OnnxModelObject, opts: QuantPlanOptions 
   const excluded: OnnxNode[] = [];
   for (const node of model.graph.node) {
     if ((node.domain ?? '') !== '') continue;
+    const left = inits.get(node.input[0]);
+    if (node.opType === 'MatMul' && opts.mode !== 'dynamic' && left?.dataType === DT.FLOAT && left.dims.length === 2 && !inits.has(node.input[1])) {
+      // W · x (the head's decomposed resize-and-convolve): the integer product with float output.
+      if (excludedBy(node, left.name, opts.exclude ?? [])) excluded.push(node);
+      else targets.push({ node, weight: left, axis: 0, bias: null, weightLeft: true });
+      continue;
+    }
     const w = inits.get(node.input[1]);
     if (!w || w.dataType !== DT.FLOAT) continue;
     let axis: number;
     let bias: OnnxTensor | null = null;
     const b = node.input[2] ? inits.get(node.input[2]) ?? null : null;
     if (node.opType === 'Conv') {
-      if (w.dims.length !== 4 || (opts.skipGrouped && attrInt(node, 'group', 1) !== 1)) continue;
+      if (w.dims.length !== 4 || (opts.mode === 'dynamic' && attrInt(node, 'group', 1) !== 1)) continue;
       axis = 0;
       bias = b && b.dims.length === 1 ? b : null;
       if (node.input[2] && !bias) continue;
@@ -104,7 +122,7 @@ export function planQuantization(model: OnnxModelObject, opts: QuantPlanOptions 
   }
   const activations = new Set<string>();
   for (const t of targets) {
-    activations.add(t.node.input[0]);
+    activations.add(activationOf(t));
     if (quantizedOutput(t)) activations.add(t.node.output[0]);
   }
   return { targets, excluded, activations: [...activations] };
@@ -234,9 +252,19 @@ export function applyStatic(model: OnnxModelObject, plan: QuantPlan, ranges: Rea
     dequantize(quantize(out, float, emit), out, out, emit);
   }
   for (const t of plan.targets) {
-    const x = t.node.input[0];
+    const x = activationOf(t);
     const emit = (n: OnnxNode) => push(before, t.node, n);
     const xq = quantize(x, x, emit);
+    if (t.weightLeft) {
+      // onnxruntime's kernel takes an unsigned A with a signed or unsigned B: uint8 weights around 128, one scale.
+      const w = quantizeWeight(tensorFloats(t.weight), t.weight.dims, null, 'uint8');
+      const wq = ed.init(`${t.weight.name}__uint8`, t.weight.dims, w.data);
+      const ws = ed.init(`${t.weight.name}__scale`, [], w.scales);
+      const wz = ed.init(`${t.weight.name}__zero_point`, [], Uint8Array.of(w.zeroPoint));
+      const out = t.node.output[0];
+      replace.set(t.node, [{ opType: 'MatMulIntegerToFloat', domain: MS_DOMAIN, input: [wq, xq.q, ws, xq.scale, wz, xq.zp], output: [out], name: ed.fresh(`${t.node.name ?? out}__MatMulIntegerToFloat`) }]);
+      continue;
+    }
     const w = qweight(t);
     const perChannel = w.axis !== null;
     const nScales = [w.scales.length];
