@@ -39,7 +39,7 @@ export async function pipeline<K extends Task>(task: K, options: PipelineOptions
     const { config, set, weights, model: file, threads } = options;
     // Without a model, the task's demo config (whose weights are bundled).
     const source = config === undefined && file === undefined ? { config: DEMO_MODELS[task].config } : { config, weights, model: file };
-    const { bytes } = await quantize({ ...source, set, threads, task, ...options.quantize });
+    const { bytes } = await quantize({ ...source, set, threads, task, ...options.quantize, report: false });
     model = { config: model.config, onnx: { ...describeOnnxModel(bytes, `${model.origin} (int8)`), bytes }, origin: `${model.origin} (int8)` };
   }
   const engineOptions: EngineOptions = { backend: options.backend, threads: options.threads };

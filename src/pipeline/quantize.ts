@@ -29,6 +29,8 @@ export interface QuantizeOptions extends QuantizeSpec, Pick<PipelineOptions, 'co
   size?: readonly [number, number] | 'dynamic';
   /** The task the model serves (default: its config's own; 'image-feature-extraction' quantizes a model's backbone levels). */
   task?: Task;
+  /** false: skip the comparison with the float model (the report then holds the plan only). */
+  report?: boolean;
   /** Called after each calibration or comparison image. */
   onProgress?: (stage: 'calibrate' | 'histogram' | 'compare', done: number, total: number) => void;
 }
@@ -98,7 +100,7 @@ function patterns(exclude: ReadonlyArray<string | RegExp>): RegExp[] {
     try {
       return new RegExp(p);
     } catch {
-      throw new UserError(`exclude pattern '${p}' is not a regular expression`);
+      throw new UserError(`exclude pattern '${p}' (--exclude) is not a regular expression`);
     }
   });
 }
@@ -186,19 +188,28 @@ export async function quantize(o: QuantizeOptions = {}): Promise<QuantizeResult>
   const { bytes, quantized, excluded, uncalibrated } = await quantizeGraph(src.bytes, { mode, method, perChannel, exclude, threads: o.threads }, async (tap, pass) => {
     // The task runner over the tap: calibration sees exactly the task's pre-processing.
     const r = await build({ run: (x, t) => tap.run(x, t), dispose: () => undefined });
-    for (const [i, img] of decoded.entries()) {
-      await r.run(img, {});
-      o.onProgress?.(pass === 1 ? 'calibrate' : 'histogram', i + 1, decoded.length);
+    try {
+      for (const [i, img] of decoded.entries()) {
+        await r.run(img, {});
+        o.onProgress?.(pass === 1 ? 'calibrate' : 'histogram', i + 1, decoded.length);
+      }
+    } finally {
+      await r.dispose();
     }
   }, src.origin);
+  const summary = { mode, method: mode === 'static' ? method : null, perChannel, quantized, excluded, uncalibrated, floatBytes: src.bytes.length, int8Bytes: bytes.length };
+  if (o.report === false) return { bytes, report: { ...summary, kernels: { integer: {}, float: {} }, images: 0, cosine: {}, agreement: null } };
   const kernels = await countKernels(bytes, { threads: o.threads });
   // The report: both models over the calibration images.
-  const fp = new Recording(await OrtModelRunner.create(src.bytes, { threads: o.threads, spinning: false }));
-  const q = new Recording(await OrtModelRunner.create(bytes, { threads: o.threads, spinning: false }));
-  const [rf, rq] = [await build(fp), await build(q)];
   const cos = new Map<string, number[]>();
   let [same, total] = [0, 0];
+  const runners: Array<TaskRunner<Task>> = [];
   try {
+    const fp = new Recording(await OrtModelRunner.create(src.bytes, { threads: o.threads, spinning: false }));
+    runners.push(await build(fp));
+    const q = new Recording(await OrtModelRunner.create(bytes, { threads: o.threads, spinning: false }));
+    runners.push(await build(q));
+    const [rf, rq] = runners;
     for (const [i, img] of decoded.entries()) {
       const a = await rf.run(img, {});
       const b = await rq.run(img, {});
@@ -214,13 +225,11 @@ export async function quantize(o: QuantizeOptions = {}): Promise<QuantizeResult>
       o.onProgress?.('compare', i + 1, decoded.length);
     }
   } finally {
-    await rf.dispose();
-    await rq.dispose();
+    for (const r of runners) await r.dispose();
   }
   const measure = MEASURES[task];
   const report: QuantizeReport = {
-    mode, method: mode === 'static' ? method : null, perChannel, quantized, excluded, uncalibrated, kernels,
-    floatBytes: src.bytes.length, int8Bytes: bytes.length, images: decoded.length,
+    ...summary, kernels, images: decoded.length,
     cosine: Object.fromEntries([...cos].map(([k, v]) => [k, { min: Math.min(...v), mean: v.reduce((x, y) => x + y, 0) / v.length }])),
     agreement: measure && total > 0 ? { measure, value: same / total } : null,
   };

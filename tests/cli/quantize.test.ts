@@ -88,7 +88,8 @@ describe('convnext quantize', () => {
   it('bench --int8 times the quantized graph beside the float one', async () => {
     const r = await runCli(['bench', '-c', 'test_convnext-t-narrow_cls10', '--int8', '--runs', '2', '--warmup', '1', '--json']);
     expect(r.code, r.stderr).toBe(0);
-    const j = JSON.parse(r.stdout) as { int8_median_ms: number; int8_ratio: number };
+    const j = JSON.parse(r.stdout) as { int8_mode: string; int8_median_ms: number; int8_ratio: number };
+    expect(j.int8_mode).toBe('static');
     expect(j.int8_median_ms).toBeGreaterThan(0);
     expect(j.int8_ratio).toBeGreaterThan(0);
   }, 60_000);
@@ -123,7 +124,9 @@ describe('convnext quantize: bad input', () => {
   });
 
   it('a model that cannot be quantized: already int8, or not ONNX', async () => {
-    const again = await runCli(['quantize', '--model', join(tmp, 'seg.int8.onnx'), '--mode', 'dynamic', '-o', join(tmp, 'x.onnx')]);
+    const int8 = join(tmp, 'once.int8.onnx');
+    expect((await runCli(['quantize', ...SEG, '--mode', 'dynamic', '-o', int8])).code).toBe(0);
+    const again = await runCli(['quantize', '--model', int8, '--mode', 'dynamic', '-o', join(tmp, 'x.onnx')]);
     expect(again.code).toBe(2);
     expect(errorLine(again.stderr)[0]).toMatch(/already quantized/);
     const txt = join(tmp, 'model.onnx');
@@ -133,9 +136,15 @@ describe('convnext quantize: bad input', () => {
     expect(errorLine(bad.stderr)[0]).toMatch(/not a readable ONNX model/);
   });
 
+  it('--method with dynamic mode', async () => {
+    const r = await runCli(['quantize', ...SEG, '--mode', 'dynamic', '--method', 'entropy', '-o', join(tmp, 'x.onnx')]);
+    expect(r.code).toBe(2);
+    expect(errorLine(r.stderr)[0]).toMatch(/--method applies to static quantization/);
+  });
+
   it('a bad --exclude pattern', async () => {
     const r = await runCli(['quantize', ...SEG, '--mode', 'dynamic', '--exclude', '(', '-o', join(tmp, 'x.onnx')]);
     expect(r.code).toBe(2);
-    expect(errorLine(r.stderr)).toEqual(["error: exclude pattern '(' is not a regular expression"]);
+    expect(errorLine(r.stderr)).toEqual(["error: exclude pattern '(' (--exclude) is not a regular expression"]);
   });
 });

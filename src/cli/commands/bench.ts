@@ -22,7 +22,7 @@ import { DESCRIPTIONS } from './descriptions.js';
 interface BenchFlags extends ModelFlags {
   size?: string;
   int8?: boolean;
-  int8Mode: 'static' | 'dynamic';
+  int8Mode?: 'static' | 'dynamic';
   runs: number;
   warmup: number;
   compare?: string;
@@ -39,16 +39,18 @@ export function register(program: Command): void {
     .option('--compare <file.onnx>', 'another ONNX model to run alternately (same input), printing the time ratio')
     .option('--dynamic', 'ort: time the dynamic-size graph instead of one built for the input size')
     .option('--int8', 'ort: also time the model quantized to int8 (calibrated on the benchmark input), alternating, with the ratio int8/float')
-    .addOption(new Option('--int8-mode <mode>', 'the --int8 quantization').choices(['static', 'dynamic']).default('static'))
+    .addOption(new Option('--int8-mode <mode>', 'the --int8 quantization').choices(['static', 'dynamic']))
     .option('--json', 'print the result as JSON')
     .action(async (f: BenchFlags) => {
       const cfg = configFromFlags(f);
       const net = mainNetwork(cfg);
+      if (f.int8 && f.engine !== 'ort') throw new UserError('--int8 runs on the ort engine');
+      if (f.int8Mode !== undefined && !f.int8) throw new UserError('--int8-mode applies with --int8');
       const weights = await weightsFor(net.registry, f.weights, { quiet: true });
       const [h, w] = f.size ? parseSize(f.size) : nativeSize(cfg) ?? [224, 224];
       const input: HostTensor = { shape: [1, net.inputChannels, h, w], data: Float32Array.from({ length: net.inputChannels * h * w }, (_, i) => Math.sin(i * 0.01)) };
       const runner = await createRunner(f.engine, net, weights, {
-        backend: f.backend, threads: f.threads, spinning: f.compare ? false : undefined, log: (l) => console.error(l),
+        backend: f.backend, threads: f.threads, spinning: f.compare || f.int8 ? false : undefined, log: (l) => console.error(l),
         inputShape: f.dynamic ? undefined : input.shape,
       });
       let other: ort.InferenceSession | null = null;
@@ -61,10 +63,9 @@ export function register(program: Command): void {
           contenders.push(() => runSession(o, input));
         }
         if (f.int8) {
-          if (f.engine !== 'ort') throw new UserError('--int8 runs on the ort engine');
           const size: [number, number] | null = f.dynamic ? null : [h, w];
           const fp32 = exportGraph(cfg, net, weights, { name: f.config ?? 'model', size, batch: 1, pointwise: 'matmul' });
-          const q = await quantizeGraph(fp32, { mode: f.int8Mode, method: 'minmax', perChannel: true, threads: f.threads }, async (tap) => {
+          const q = await quantizeGraph(fp32, { mode: f.int8Mode ?? 'static', method: 'minmax', perChannel: true, threads: f.threads }, async (tap) => {
             await tap.run(input);
           });
           const s = (int8 = await ort.InferenceSession.create(q.bytes, sessionOptions({ threads: f.threads, spinning: false })));
@@ -83,7 +84,7 @@ export function register(program: Command): void {
         }
         if (f.int8) {
           const q = median(times[times.length - 1]);
-          Object.assign(result, { int8_mode: f.int8Mode, int8_median_ms: +q.toFixed(2), int8_ratio: +(q / ours).toFixed(3) });
+          Object.assign(result, { int8_mode: f.int8Mode ?? 'static', int8_median_ms: +q.toFixed(2), int8_ratio: +(q / ours).toFixed(3) });
           if (f.compare) Object.assign(result, { int8_ratio_vs_compare: +(q / median(times[1])).toFixed(3) });
         }
         if (f.json) console.log(JSON.stringify(result));
@@ -93,7 +94,7 @@ export function register(program: Command): void {
           if (f.compare) console.log(`${f.compare}: median ${(result.compare_median_ms as number).toFixed(1)} ms; ratio ours/theirs = ${result.ratio}`);
           if (f.int8) {
             const vs = f.compare ? `; int8/${f.compare} = ${result.int8_ratio_vs_compare}` : '';
-            console.log(`int8 (${f.int8Mode}): median ${(result.int8_median_ms as number).toFixed(1)} ms; ratio int8/float = ${result.int8_ratio}${vs}`);
+            console.log(`int8 (${f.int8Mode ?? 'static'}): median ${(result.int8_median_ms as number).toFixed(1)} ms; ratio int8/float = ${result.int8_ratio}${vs}`);
           }
         }
       } finally {

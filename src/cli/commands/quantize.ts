@@ -24,7 +24,7 @@ interface QuantizeFlags {
   calib?: string;
   synth?: number;
   mode: 'static' | 'dynamic';
-  method: CalibrationMethod;
+  method?: CalibrationMethod;
   perChannel: boolean;
   exclude?: string[];
   size?: string;
@@ -96,7 +96,7 @@ export function register(program: Command): void {
     .option('--calib <dir>', 'folder of calibration images (static mode; a few dozen representative images)')
     .option('--synth <n>', 'calibrate on n synthetic shape scenes (the demo models\' domain) instead of --calib', positiveInt('--synth'))
     .addOption(new Option('--mode <mode>', 'static: activation ranges from calibration; dynamic: ranges computed at run time').choices(['static', 'dynamic']).default('static'))
-    .addOption(new Option('--method <method>', 'static: how ranges are chosen from the calibration data').choices([...CALIBRATION_METHODS]).default('minmax'))
+    .addOption(new Option('--method <method>', 'static: how ranges are chosen from the calibration data (default minmax)').choices([...CALIBRATION_METHODS]))
     .option('--per-channel', 'one weight scale per output channel (the default)', true)
     .option('--no-per-channel', 'one weight scale per tensor')
     .option('--exclude <pattern>', 'keep nodes float whose node or weight name matches this regular expression (repeatable)', collect)
@@ -108,6 +108,7 @@ export function register(program: Command): void {
     .action(async (f: QuantizeFlags) => {
       if ((f.model === undefined) === (f.config === undefined)) throw new UserError('give --config (with --weights) or --model (an exported float32 ONNX file)');
       if (f.model !== undefined && (f.weights !== undefined || (f.set?.length ?? 0) > 0 || f.size !== undefined || f.dynamic)) throw new UserError('--model takes no --weights, --set, --size or --dynamic');
+      if (f.mode === 'dynamic' && f.method !== undefined) throw new UserError('--method applies to static quantization (dynamic mode has no calibration)');
       if (f.calib !== undefined && f.synth !== undefined) throw new UserError('give --calib DIR or --synth N, not both');
       if (f.mode === 'static' && f.calib === undefined && f.synth === undefined) throw new UserError('static quantization needs calibration images: give --calib DIR or --synth N (or --mode dynamic)');
       const calibration = f.calib !== undefined ? await calibrationImages(f.calib) : f.synth !== undefined ? synthImages(f.synth) : [];

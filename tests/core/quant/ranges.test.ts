@@ -128,6 +128,6 @@ describe('empty observations', () => {
   it('infinite values are an error', () => {
     const c = new RangeCollector('minmax');
     c.observe('x', Float32Array.of(1, Infinity));
-    expect(() => c.ranges()).toThrow(/non-finite/);
+    expect(() => c.ranges()).toThrow(/value x is not finite/);
   });
 });

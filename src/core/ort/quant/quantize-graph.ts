@@ -64,7 +64,7 @@ export async function quantizeGraph(fp32: Uint8Array, o: GraphQuantOptions, feed
   } else {
     applyDynamic(model, plan, { perChannel: o.perChannel });
   }
-  const excluded = plan.excluded.map((n) => n.input[1]);
+  const excluded = plan.excluded.map((e) => e.weight);
   setMetadata(model, {
     'convnext.quantization': JSON.stringify({
       mode: o.mode, method: o.mode === 'static' ? o.method : null, per_channel: o.perChannel, activations: 'uint8', weights: 'int8', quantized: plan.targets.length, excluded, uncalibrated,

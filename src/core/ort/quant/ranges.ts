@@ -3,6 +3,7 @@
  * `compute_scale_zp` semantics), weight quantization per tensor or per output channel, and the
  * activation range of calibration data by min/max, percentile or entropy (KL divergence).
  */
+import { UserError } from '../../errors.js';
 
 /** How an activation's range is chosen from calibration data. */
 export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy';
@@ -119,6 +120,7 @@ export interface HistogramOptions {
  */
 export function percentileRange(hist: Float64Array, edges: Float64Array, percentile: number): [number, number] {
   const total = hist.reduce((a, b) => a + b, 0);
+  if (total === 0) return [edges[0], edges[edges.length - 1]];
   const cut = (100 - percentile) / 200;
   const cdf = new Float64Array(hist.length);
   let acc = 0;
@@ -155,7 +157,8 @@ function klDivergence(p: Float64Array, q: Float64Array): number {
 }
 
 /**
- * The thresholds of the entropy method (TensorRT's calibration, as onnxruntime's): among the
+ * The thresholds of the entropy method (TensorRT's calibration, as onnxruntime's with 2048
+ * histogram bins where onnxruntime defaults to 128): among the
  * ranges symmetric about the histogram's centre, the one whose clipped distribution p, merged
  * into `quantizedBins` bins and expanded back (q), has the least KL(p ‖ q); clamped to the
  * observed [min, max]. q spreads each merged bin's mass over its non-empty bins as floats.
@@ -269,8 +272,9 @@ export class RangeCollector {
     const out = new Map<string, [number, number]>();
     for (const [name, t] of this.tracks) {
       if (t.min === Infinity && t.max === -Infinity) continue;
-      if (!Number.isFinite(t.min) || !Number.isFinite(t.max)) throw new Error(`calibration: ${name} holds non-finite values`);
-      if (this.method === 'minmax' || !t.hist || !t.t) {
+      if (!Number.isFinite(t.min) || !Number.isFinite(t.max)) throw new UserError(`calibration: the model's value ${name} is not finite on the calibration inputs (min ${t.min}, max ${t.max})`);
+      // An empty histogram (no values in the second pass) falls back to min/max.
+      if (this.method === 'minmax' || !t.hist || !t.t || !t.hist.some((v) => v > 0)) {
         out.set(name, [t.min, t.max]);
         continue;
       }

@@ -43,7 +43,8 @@ export function activationOf(t: QuantTarget): string {
 /** The nodes of a graph that quantize, and the float nodes left out by an exclusion. */
 export interface QuantPlan {
   targets: QuantTarget[];
-  excluded: OnnxNode[];
+  /** Nodes `exclude` kept float, with their weight initializer's name. */
+  excluded: Array<{ node: OnnxNode; weight: string }>;
   /** Activation tensors whose ranges a static quantization needs (targets' inputs and outputs). */
   activations: string[];
 }
@@ -77,13 +78,16 @@ function matMulBias(model: OnnxModelObject, node: OnnxNode, inits: ReadonlyMap<s
 export function planQuantization(model: OnnxModelObject, opts: QuantPlanOptions = {}): QuantPlan {
   const inits = new Map(model.graph.initializer.map((t) => [t.name, t]));
   const targets: QuantTarget[] = [];
-  const excluded: OnnxNode[] = [];
+  const excluded: QuantPlan['excluded'] = [];
+  // Graph outputs, and the values an Identity passes to one (how the exporter names its outputs).
+  const outputs = new Set(model.graph.output.map((o) => o.name));
+  for (const n of model.graph.node) if (n.opType === 'Identity' && outputs.has(n.output[0])) outputs.add(n.input[0]);
   for (const node of model.graph.node) {
     if ((node.domain ?? '') !== '') continue;
     const left = inits.get(node.input[0]);
     if (node.opType === 'MatMul' && opts.mode !== 'dynamic' && left?.dataType === DT.FLOAT && left.dims.length === 2 && !inits.has(node.input[1])) {
       // W · x (the head's decomposed resize-and-convolve): the integer product with float output.
-      if (excludedBy(node, left.name, opts.exclude ?? [])) excluded.push(node);
+      if (excludedBy(node, left.name, opts.exclude ?? [])) excluded.push({ node, weight: left.name });
       else targets.push({ node, weight: left, axis: 0, bias: null, weightLeft: true });
       continue;
     }
@@ -112,8 +116,10 @@ export function planQuantization(model: OnnxModelObject, opts: QuantPlanOptions 
     } else {
       continue;
     }
+    // A layer that writes a graph output (a classifier's logits) stays float: its output keeps full precision.
+    if (outputs.has(node.output[0])) continue;
     if (excludedBy(node, w.name, opts.exclude ?? [])) {
-      excluded.push(node);
+      excluded.push({ node, weight: w.name });
       continue;
     }
     const target: QuantTarget = { node, weight: w, axis, bias };
@@ -218,6 +224,7 @@ export function applyStatic(model: OnnxModelObject, plan: QuantPlan, ranges: Rea
   const before = new Map<OnnxNode, OnnxNode[]>();
   const replace = new Map<OnnxNode, OnnxNode[]>();
   const after = new Map<OnnxNode, OnnxNode[]>();
+  const weightInits = new Map<string, { q: string; scale: string; zp: string; dq?: string }>();
   const push = (m: Map<OnnxNode, OnnxNode[]>, n: OnnxNode, ...added: OnnxNode[]) => m.set(n, [...(m.get(n) ?? []), ...added]);
   /** Quantizes `tensor` (read from `source`) once; its nodes go where `emit` puts them. */
   const quantize = (tensor: string, source: string, emit: (n: OnnxNode) => void): Quantized => {
@@ -268,10 +275,19 @@ export function applyStatic(model: OnnxModelObject, plan: QuantPlan, ranges: Rea
     const w = qweight(t);
     const perChannel = w.axis !== null;
     const nScales = [w.scales.length];
+    // One set of int8 initializers per weight, however many nodes read it (an RPN head on each level).
+    const key = `${t.weight.name}:${t.axis}`;
+    let inits = weightInits.get(key);
+    if (!inits) {
+      inits = {
+        q: ed.init(`${t.weight.name}__int8`, t.weight.dims, w.data),
+        scale: ed.init(`${t.weight.name}__scale`, perChannel ? nScales : [], w.scales),
+        zp: ed.init(`${t.weight.name}__zero_point`, perChannel ? nScales : [], new Int8Array(w.scales.length)),
+      };
+      weightInits.set(key, inits);
+    }
+    const { q: wq, scale: ws, zp: wz } = inits;
     if (t.node.opType === 'MatMul') {
-      const wq = ed.init(`${t.weight.name}__int8`, t.weight.dims, w.data);
-      const ws = ed.init(`${t.weight.name}__scale`, perChannel ? nScales : [], w.scales);
-      const wz = ed.init(`${t.weight.name}__zero_point`, perChannel ? nScales : [], new Int8Array(w.scales.length));
       const inputs = [xq.q, wq, xq.scale, ws, xq.zp, wz];
       if (t.bias) inputs.push(t.bias.name);
       const out = t.biasAdd ? t.biasAdd.output[0] : t.node.output[0];
@@ -280,12 +296,11 @@ export function applyStatic(model: OnnxModelObject, plan: QuantPlan, ranges: Rea
       continue;
     }
     t.node.input[0] = dequantize(xq, x, ed.fresh(`${x}__dequantized`), emit);
-    const wq = ed.init(`${t.weight.name}__int8`, t.weight.dims, w.data);
-    const ws = ed.init(`${t.weight.name}__scale`, perChannel ? nScales : [], w.scales);
-    const wz = ed.init(`${t.weight.name}__zero_point`, perChannel ? nScales : [], new Int8Array(w.scales.length));
-    const wOut = ed.fresh(`${t.weight.name}__dequantized`);
-    emit({ opType: 'DequantizeLinear', input: [wq, ws, wz], output: [wOut], name: ed.fresh(`${t.weight.name}__DequantizeLinear`), attribute: perChannel ? [attr('axis', w.axis!)] : [] });
-    t.node.input[1] = wOut;
+    if (!inits.dq) {
+      inits.dq = ed.fresh(`${t.weight.name}__dequantized`);
+      emit({ opType: 'DequantizeLinear', input: [wq, ws, wz], output: [inits.dq], name: ed.fresh(`${t.weight.name}__DequantizeLinear`), attribute: perChannel ? [attr('axis', w.axis!)] : [] });
+    }
+    t.node.input[1] = inits.dq;
     if (t.bias) {
       const b = quantizeBias(tensorFloats(t.bias), xq.scaleValue, w.scales);
       const bq = ed.init(`${t.bias.name}__int32`, t.bias.dims, b.data);
