@@ -113,11 +113,6 @@ export function attrInt(node: OnnxNode, name: string, fallback: number): number 
   return a?.i ?? fallback;
 }
 
-/** A node's integer-list attribute, or undefined. */
-export function attrInts(node: OnnxNode, name: string): number[] | undefined {
-  return node.attribute?.find((x) => x.name === name)?.ints;
-}
-
 /** Adds `value` as a float graph output of unknown shape (for taps on intermediate values). */
 export function floatOutput(name: string): OnnxValue {
   return { name, type: { tensorType: { elemType: DT.FLOAT } } };
