@@ -57,11 +57,14 @@ export interface Job { img: RgbImage; query: Query }
 
 /** A request that waited or ran past its time. */
 class TimedOut extends Error {}
+/** The client closed its connection before the answer. */
+class ClientGone extends Error {}
 
 /** HTTP status and Retry-After for an error. */
 function statusOf(err: unknown): { status: number; retryAfter?: number } {
   if (err instanceof QueueFull) return { status: 429, retryAfter: 1 };
   if (err instanceof TimedOut) return { status: 503, retryAfter: 1 };
+  if (err instanceof ClientGone) return { status: 499 };
   if (err instanceof LimitExceeded) return { status: 413 };
   if (err instanceof UnsupportedImageFormat) return { status: 415 };
   if (err instanceof UserError) return { status: 422 };
@@ -238,6 +241,13 @@ export async function buildApp(opts: ServeOptions): Promise<ServeApp> {
     // The time limit runs from the request's arrival.
     const ac = new AbortController();
     const timer = setTimeout(() => ac.abort(new TimedOut(`timed out after ${timeoutMs} ms`)), Math.max(0, timeoutMs - reply.elapsedTime));
+    // A client that goes away withdraws its image if it is still waiting for a batch.
+    const gone = () => {
+      if (reply.raw.writableFinished) return;
+      metrics.disconnects.inc();
+      ac.abort(new ClientGone('client disconnected'));
+    };
+    reply.raw.once('close', gone);
     try {
       const bytes = await bodyBytes(req);
       const img = await readRgb(bytes, 'request body');
@@ -260,6 +270,7 @@ export async function buildApp(opts: ServeOptions): Promise<ServeApp> {
       return toJson(opts.endpoint, result);
     } finally {
       clearTimeout(timer);
+      reply.raw.off('close', gone);
     }
   });
 

@@ -12,6 +12,8 @@ export interface ServeMetrics {
   readonly batchSize: Histogram;
   /** Images waiting for a run. */
   readonly queueDepth: Gauge;
+  /** Requests whose client disconnected before the answer. */
+  readonly disconnects: Counter;
 }
 
 /** Fresh metrics in a new registry, with the process's default metrics (CPU, memory, event loop). */
@@ -26,6 +28,7 @@ export function createMetrics(): ServeMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     }),
     batchSize: new Histogram({ name: 'convnext_batch_size', help: 'Images per engine run', buckets: [1, 2, 4, 8, 16, 32, 64], registers: [registry] }),
+    disconnects: new Counter({ name: 'convnext_client_disconnects_total', help: 'Requests whose client went away before the answer (an image still waiting is withdrawn from its batch)', registers: [registry] }),
     queueDepth: new Gauge({ name: 'convnext_queue_depth', help: 'Images waiting for an engine run', registers: [registry] }),
   };
 }

@@ -5,6 +5,7 @@
  * and the CLI's SIGTERM drain.
  */
 import { spawn } from 'node:child_process';
+import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -171,6 +172,31 @@ describe('batching, back-pressure and bad input', () => {
       if (r.status === 200) expect(body.instances).toEqual(JSON.parse(JSON.stringify(await det(cases[i][0] as Uint8Array, { mask: false }))));
       else expect(body.error!.split('\n')).toHaveLength(1);
     }
+  });
+});
+
+describe('a client that disconnects', () => {
+  it('withdraws its waiting image: the batch runs without it, and the disconnect is counted', async () => {
+    const s = await serve('detect', det as Pipeline<Task>, { maxDelayMs: 600 });
+    const { port } = new URL(s.url);
+    // A request whose client goes away 150 ms in, while its image waits for the 600 ms window.
+    await new Promise<void>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, path: '/v1/detect', method: 'POST', headers: { 'content-type': 'image/png' } });
+      req.on('error', () => resolve());
+      req.end(IMAGES[0]);
+      setTimeout(() => {
+        req.destroy();
+        resolve();
+      }, 150);
+    });
+    await new Promise((r) => setTimeout(r, 100));
+    const r = await post(`${s.url}/v1/detect?mask=false`, IMAGES[1]);
+    expect(r.status).toBe(200);
+    const m = await (await fetch(`${s.url}/metrics`)).text();
+    expect(Number(/convnext_client_disconnects_total (\d+)/.exec(m)?.[1])).toBe(1);
+    // One engine run of one image: the withdrawn image never ran.
+    expect(Number(/convnext_batch_size_count (\d+)/.exec(m)?.[1])).toBe(1);
+    expect(Number(/convnext_batch_size_sum (\d+)/.exec(m)?.[1])).toBe(1);
   });
 });
 
