@@ -185,7 +185,7 @@ export async function quantize(o: QuantizeOptions = {}): Promise<QuantizeResult>
   const build = (runner: Runner): Promise<TaskRunner<Task>> => taskRunner(task, {
     config: cfg, onnx: { ...src.described, bytes: src.bytes }, runner, engine: 'ort', engineOptions: { threads: o.threads }, origin: src.origin,
   } satisfies Build);
-  const { bytes, quantized, excluded, uncalibrated } = await quantizeGraph(src.bytes, { mode, method, perChannel, exclude, threads: o.threads }, async (tap, pass) => {
+  const { bytes, quantized, excluded, uncalibrated } = await quantizeGraph(src.bytes, { mode, method, perChannel, reduceRange: o.reduceRange, exclude, threads: o.threads }, async (tap, pass) => {
     // The task runner over the tap: calibration sees exactly the task's pre-processing.
     const r = await build({ run: (x, t) => tap.run(x, t), dispose: () => undefined });
     try {

@@ -48,6 +48,8 @@ export interface QuantizeSpec {
   method?: 'minmax' | 'percentile' | 'entropy';
   /** One weight scale per output channel (default true) or per tensor. */
   perChannel?: boolean;
+  /** 7-bit weights (±64): for CPUs without VNNI, whose u8s8 kernels can saturate otherwise (default false). */
+  reduceRange?: boolean;
   /** Nodes whose node name or weight name matches one of these stay float. */
   exclude?: ReadonlyArray<string | RegExp>;
   /** Calibration images (static mode: required), also the images of the accuracy report. */

@@ -74,15 +74,16 @@ describe('convnext quantize', () => {
     expect(Math.abs(a.segm.stats.AP - b.segm.stats.AP)).toBeLessThanOrEqual(0.05);
   }, 120_000);
 
-  it('classifier, dynamic, JSON report: top-1 agreement and integer matmuls', async () => {
+  it('classifier, dynamic with reduced range, JSON report: top-1 agreement and integer matmuls', async () => {
     const out = join(tmp, 'cls.int8.onnx');
-    const q = await runCli(['quantize', '-c', 'test_convnext-t-narrow_cls10', '-w', join(ASSETS, 'convnext-t-narrow_cls10.safetensors'), '--mode', 'dynamic', '--synth', '3', '--json', '-o', out]);
+    const q = await runCli(['quantize', '-c', 'test_convnext-t-narrow_cls10', '-w', join(ASSETS, 'convnext-t-narrow_cls10.safetensors'), '--mode', 'dynamic', '--reduce-range', '--synth', '3', '--json', '-o', out]);
     expect(q.code, q.stderr).toBe(0);
     const r = JSON.parse(q.stdout) as { mode: string; kernels: { integer: Record<string, number> }; agreement: { measure: string; value: number }; cosine: Record<string, { min: number }> };
     expect(r.mode).toBe('dynamic');
     expect(r.kernels.integer.DynamicQuantizeMatMul).toBeGreaterThan(0);
     expect(r.agreement.measure).toBe('top-1 label agreement');
     expect(r.cosine.logits.min).toBeGreaterThan(0.98);
+    expect(JSON.parse(metadataOf(decodeModel(readFileSync(out)))['convnext.quantization'])).toMatchObject({ mode: 'dynamic', reduce_range: true });
   }, 60_000);
 
   it('bench --int8 times the quantized graph beside the float one', async () => {

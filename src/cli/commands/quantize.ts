@@ -26,6 +26,7 @@ interface QuantizeFlags {
   mode: 'static' | 'dynamic';
   method?: CalibrationMethod;
   perChannel: boolean;
+  reduceRange?: boolean;
   exclude?: string[];
   size?: string;
   dynamic?: boolean;
@@ -99,6 +100,7 @@ export function register(program: Command): void {
     .addOption(new Option('--method <method>', 'static: how ranges are chosen from the calibration data (default minmax)').choices([...CALIBRATION_METHODS]))
     .option('--per-channel', 'one weight scale per output channel (the default)', true)
     .option('--no-per-channel', 'one weight scale per tensor')
+    .option('--reduce-range', '7-bit weights (±64), for CPUs without VNNI whose u8s8 kernels can saturate otherwise')
     .option('--exclude <pattern>', 'keep nodes float whose node or weight name matches this regular expression (repeatable)', collect)
     .addOption(new Option('--size <HxW>', 'fixed input size of a graph built from --config (default: classifiers their crop, others dynamic)').conflicts('dynamic'))
     .option('--dynamic', 'dynamic batch, height and width (the default for dense models)')
@@ -116,7 +118,7 @@ export function register(program: Command): void {
       const labels = { calibrate: 'calibrating', histogram: 'histograms', compare: 'comparing with float' } as const;
       const { bytes, report } = await quantize({
         config: f.config, set: f.set, weights: f.weights, model: f.model,
-        mode: f.mode, method: f.method, perChannel: f.perChannel, exclude: f.exclude, calibration,
+        mode: f.mode, method: f.method, perChannel: f.perChannel, reduceRange: f.reduceRange, exclude: f.exclude, calibration,
         size: f.dynamic ? 'dynamic' : f.size ? parseSize(f.size) : undefined, threads: f.threads,
         onProgress: (stage, done, total) => {
           let bar = bars.get(stage);

@@ -60,6 +60,14 @@ describe('scale and zero point (hand-worked)', () => {
     expect(Array.from(u8.data)).toEqual([255, 64, 255, 192]);
   });
 
+  it('reduce range: 7-bit levels ±64 (hand-worked)', () => {
+    const w = Float32Array.of(1, -0.5, 0.25, 0.125);
+    const pc = quantizeWeight(w, [2, 2], 0, 'int8', true);
+    expect(Array.from(pc.scales)).toEqual([Math.fround(1 / 64), Math.fround(0.25 / 64)]);
+    expect(Array.from(pc.data)).toEqual([64, -32, 64, 32]);
+    expect(Array.from(quantizeWeight(w, [2, 2], 0, 'uint8', true).data)).toEqual([192, 96, 192, 160]);
+  });
+
   it('an int32 bias has scale input × weight scale: 0.5 / (0.1 · 0.02) = 250', () => {
     const b = quantizeBias(Float32Array.of(0.5), 0.1, Float32Array.of(0.02));
     expect(b.scales[0]).toBe(Math.fround(0.1 * Math.fround(0.02)));

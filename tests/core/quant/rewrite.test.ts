@@ -92,6 +92,20 @@ describe('static int8 (QDQ)', () => {
     }
   });
 
+  it('reduce range: every int8 weight lies in [-64, 64]; cosine ≥ 0.98', async () => {
+    const q = await quantized({ reduceRange: true });
+    const m = decodeModel(q.bytes);
+    const weights = m.graph.initializer.filter((t) => t.dataType === DT.INT8 && t.dims.length > 1);
+    expect(weights.length).toBeGreaterThan(0);
+    for (const t of weights) {
+      const v = new Int8Array(t.rawData!.buffer, t.rawData!.byteOffset, t.rawData!.byteLength);
+      expect(Math.max(...v.map(Math.abs))).toBeLessThanOrEqual(64);
+    }
+    const c = cosineSimilarity(reference.logits.data, (await run(q.bytes, input)).logits.data);
+    console.log(`static reduce-range logits cosine ${c.toFixed(5)}`);
+    expect(c).toBeGreaterThanOrEqual(0.98);
+  });
+
   it('excluded nodes stay float', async () => {
     const q = await quantized({ exclude: [/dwconv/] });
     const dw = planQuantization(decodeModel(fp32)).targets.filter((t) => /dwconv/.test(t.weight.name)).length;

@@ -15,6 +15,8 @@ export interface GraphQuantOptions {
   mode: 'static' | 'dynamic';
   method: CalibrationMethod;
   perChannel: boolean;
+  /** 7-bit weights (±64), for CPUs without VNNI (onnxruntime's reduce_range). */
+  reduceRange?: boolean;
   /** Nodes (by node or weight name) that stay float. */
   exclude?: readonly RegExp[];
   histogram?: HistogramOptions;
@@ -60,14 +62,14 @@ export async function quantizeGraph(fp32: Uint8Array, o: GraphQuantOptions, feed
     uncalibrated = plan.targets.filter((t) => !seen(t)).map((t) => t.weight.name);
     plan = { ...plan, targets: plan.targets.filter(seen) };
     if (plan.targets.length === 0) throw new UserError('calibration never computed the values of any quantizable node');
-    applyStatic(model, plan, ranges, { perChannel: o.perChannel });
+    applyStatic(model, plan, ranges, { perChannel: o.perChannel, reduceRange: o.reduceRange });
   } else {
-    applyDynamic(model, plan, { perChannel: o.perChannel });
+    applyDynamic(model, plan, { perChannel: o.perChannel, reduceRange: o.reduceRange });
   }
   const excluded = plan.excluded.map((e) => e.weight);
   setMetadata(model, {
     'convnext.quantization': JSON.stringify({
-      mode: o.mode, method: o.mode === 'static' ? o.method : null, per_channel: o.perChannel, activations: 'uint8', weights: 'int8', quantized: plan.targets.length, excluded, uncalibrated,
+      mode: o.mode, method: o.mode === 'static' ? o.method : null, per_channel: o.perChannel, reduce_range: o.reduceRange ?? false, activations: 'uint8', weights: o.reduceRange ? 'int8 (7-bit levels)' : 'int8', quantized: plan.targets.length, excluded, uncalibrated,
     }),
     'convnext.weights_dtype': 'int8',
   });

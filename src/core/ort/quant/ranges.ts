@@ -67,9 +67,11 @@ export interface QuantizedWeight {
 /**
  * Quantizes `w` (dims `dims`) symmetrically: per channel along `axis` (null: one scale). int8:
  * values in [-127, 127], zero point 0; uint8: [1, 255], zero point 128 (for kernels that take
- * unsigned weights with one zero point, such as onnxruntime's ConvInteger).
+ * unsigned weights with one zero point, such as onnxruntime's ConvInteger). `reduceRange`: 7-bit
+ * levels, ±64 (onnxruntime's reduce_range), so that u8s8 kernels without VNNI cannot saturate
+ * their 16-bit intermediate sums.
  */
-export function quantizeWeight(w: Float32Array, dims: readonly number[], axis: number | null, type: 'int8' | 'uint8' = 'int8'): QuantizedWeight {
+export function quantizeWeight(w: Float32Array, dims: readonly number[], axis: number | null, type: 'int8' | 'uint8' = 'int8', reduceRange = false): QuantizedWeight {
   const channels = axis === null ? 1 : dims[axis];
   const inner = axis === null ? w.length : dims.slice(axis + 1).reduce((a, b) => a * b, 1);
   const chanOf = (i: number) => (axis === null ? 0 : Math.floor(i / inner) % channels);
@@ -79,13 +81,11 @@ export function quantizeWeight(w: Float32Array, dims: readonly number[], axis: n
     const a = Math.abs(w[i]);
     if (a > absmax[c]) absmax[c] = a;
   }
-  const [qmin, qmax, zp] = type === 'int8' ? [-127, 127, 0] : [0, 255, 128];
-  const params = Array.from(absmax, (m) => {
-    const p = computeQParams(-m, m, qmin === 0 ? -127 : qmin, qmin === 0 ? 127 : qmax, true);
-    return { scale: p.scale, zeroPoint: zp };
-  });
+  const half = reduceRange ? 64 : 127;
+  const zp = type === 'int8' ? 0 : 128;
+  const params = Array.from(absmax, (m) => ({ scale: computeQParams(-m, m, -half, half, true).scale, zeroPoint: zp }));
   const data = type === 'int8' ? new Int8Array(w.length) : new Uint8Array(w.length);
-  for (let i = 0; i < w.length; i++) data[i] = quantizeValue(w[i], params[chanOf(i)], qmin === 0 ? 1 : qmin, qmax);
+  for (let i = 0; i < w.length; i++) data[i] = quantizeValue(w[i], params[chanOf(i)], zp - half, zp + half);
   return { data, scales: Float32Array.from(params, (p) => p.scale), zeroPoint: zp, axis };
 }
 

@@ -138,6 +138,8 @@ export function planQuantization(model: OnnxModelObject, opts: QuantPlanOptions 
 export interface WeightOptions {
   /** One scale per output channel (true) or per tensor. */
   perChannel: boolean;
+  /** 7-bit weights (±64), for CPUs without VNNI. */
+  reduceRange?: boolean;
 }
 
 /** onnxruntime's contrib operator domain (MatMulIntegerToFloat, DynamicQuantizeMatMul). */
@@ -187,7 +189,7 @@ function weightCache(opts: WeightOptions, type: 'int8' | 'uint8') {
   return (t: QuantTarget): QuantizedWeight => {
     const key = `${t.weight.name}:${t.axis}`;
     let q = cache.get(key);
-    if (!q) cache.set(key, (q = quantizeWeight(tensorFloats(t.weight), t.weight.dims, opts.perChannel ? t.axis : null, type)));
+    if (!q) cache.set(key, (q = quantizeWeight(tensorFloats(t.weight), t.weight.dims, opts.perChannel ? t.axis : null, type, opts.reduceRange)));
     return q;
   };
 }
@@ -264,7 +266,7 @@ export function applyStatic(model: OnnxModelObject, plan: QuantPlan, ranges: Rea
     const xq = quantize(x, x, emit);
     if (t.weightLeft) {
       // onnxruntime's kernel takes an unsigned A with a signed or unsigned B: uint8 weights around 128, one scale.
-      const w = quantizeWeight(tensorFloats(t.weight), t.weight.dims, null, 'uint8');
+      const w = quantizeWeight(tensorFloats(t.weight), t.weight.dims, null, 'uint8', opts.reduceRange);
       const wq = ed.init(`${t.weight.name}__uint8`, t.weight.dims, w.data);
       const ws = ed.init(`${t.weight.name}__scale`, [], w.scales);
       const wz = ed.init(`${t.weight.name}__zero_point`, [], Uint8Array.of(w.zeroPoint));
