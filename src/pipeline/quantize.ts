@@ -4,6 +4,7 @@
  * rewritten to integer kernels, and compared with the float model on the same images.
  */
 import { cosineSimilarity } from '../core/similarity.js';
+import { bboxIou } from '../io/coco/rle.js';
 import type { Runner } from '../core/engine.js';
 import { UserError } from '../core/errors.js';
 import type { HostTensor } from '../core/host-tensor.js';
@@ -119,14 +120,8 @@ class Recording implements Runner {
 }
 
 
-function boxIou(a: DetectedObject['box'], b: DetectedObject['box']): number {
-  const iw = Math.max(0, Math.min(a.xmax, b.xmax) - Math.max(a.xmin, b.xmin));
-  const ih = Math.max(0, Math.min(a.ymax, b.ymax) - Math.max(a.ymin, b.ymin));
-  const inter = iw * ih;
-  const area = (x: DetectedObject['box']) => (x.xmax - x.xmin) * (x.ymax - x.ymin);
-  const union = area(a) + area(b) - inter;
-  return union > 0 ? inter / union : 0;
-}
+/** A box as COCO's [x, y, width, height]. */
+const xywh = (b: DetectedObject['box']): number[] => [b.xmin, b.ymin, b.xmax - b.xmin, b.ymax - b.ymin];
 
 /** Counts of one image's task agreement: [agreeing, total]. */
 function agree(task: Task, ref: unknown, got: unknown): [number, number] {
@@ -141,20 +136,21 @@ function agree(task: Task, ref: unknown, got: unknown): [number, number] {
     return [same, r.labels.length];
   }
   if (task === 'object-detection') {
-    const [r, g] = [ref as DetectedObject[], [...(got as DetectedObject[])]];
+    const [r, g] = [ref as DetectedObject[], got as DetectedObject[]];
+    const iou = bboxIou(r.map((d) => xywh(d.box)), g.map((d) => xywh(d.box)), g.map(() => false));
+    const used = new Set<number>();
     let matched = 0;
-    for (const d of r) {
+    r.forEach((d, i) => {
       let best = -1;
       let bestIou = 0.5;
-      g.forEach((c, i) => {
-        const iou = c.labelId === d.labelId ? boxIou(c.box, d.box) : 0;
-        if (iou >= bestIou) [best, bestIou] = [i, iou];
+      g.forEach((c, j) => {
+        if (!used.has(j) && c.labelId === d.labelId && iou[i][j] >= bestIou) [best, bestIou] = [j, iou[i][j]];
       });
       if (best >= 0) {
         matched++;
-        g.splice(best, 1);
+        used.add(best);
       }
-    }
+    });
     return [matched, r.length];
   }
   return [0, 0];
