@@ -3,7 +3,8 @@
  * collects them and binds resolution to them (library code takes a catalogue as a parameter).
  */
 import type { ModelConfig, ModelConfigInput } from '../src/config/models.js';
-import { catalogNames, resolveFrom } from '../src/config/resolve.js';
+import { catalogNames } from '../src/config/resolve.js';
+import { resolveFrom } from '../src/config/config-file.js';
 import { type RecipeCatalog, resolveRecipeFrom, type TrainRecipe } from '../src/train/config.js';
 import { classificationConfigs } from './classification.js';
 import { detectionConfigs, detectionTestConfigs } from './detection.js';

@@ -24,7 +24,8 @@ export { initBackend, type BackendChoice } from './core/tfjs/backend.js';
 export { buildOnnx, type BuildOptions } from './core/ort/build.js';
 
 export { modelConfigSchema, type ModelConfig, type ModelConfigInput } from './config/models.js';
-export { validateConfig, resolveFrom, type ConfigCatalog } from './config/resolve.js';
+export { validateConfig, type ConfigCatalog } from './config/resolve.js';
+export { resolveFrom } from './config/config-file.js';
 export { resolveConfig, configNames, NAMED_CONFIGS } from '../configs/index.js';
 export { CONVNEXT_V1, CONVNEXT_V2 } from './backbones/variants.js';
 export { ConvNeXt } from './backbones/convnext.js';
@@ -36,6 +37,8 @@ export { Segmentor, segmentorNetwork } from './tasks/segmentation/segmentor.js';
 export { SegmentorPredictor, type SegPrediction } from './tasks/segmentation/segmentor-predict.js';
 export { Detector } from './tasks/detection/detector.js';
 export { DetectorPredictor, toCocoResults, type DetectionResult, type Instance } from './tasks/detection/detector-predict.js';
+export { createDetectorPredictor } from './tasks/detection/detector-engine.js';
+export { createSegmentorPredictor } from './tasks/segmentation/segmentor-engine.js';
 
 export { loadWeights, type LoadedWeights } from './io/load-weights.js';
 export { readSafetensors, writeSafetensors } from './io/safetensors.js';

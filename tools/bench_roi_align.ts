@@ -21,7 +21,7 @@ import { initWeights } from '../src/core/weights.js';
 import type { DetectorConfig } from '../src/config/detector.js';
 import { resolveConfig } from '../configs/index.js';
 import { Detector } from '../src/tasks/detection/detector.js';
-import { createDetectorRunner } from '../src/tasks/detection/detector-runner.js';
+import { createDetectorRunner } from '../src/tasks/detection/detector-engine.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {

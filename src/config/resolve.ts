@@ -1,10 +1,8 @@
 /**
- * Named configs → validated configs: lookup in a catalogue of named configs, `--set` overrides,
- * zod validation with readable paths. The catalogue is passed in (the shipped one is
- * configs/index.ts's, which also binds these functions to it), so library code never imports
- * named configs.
+ * Configs → validated configs: `--set` overrides, zod validation with readable paths, and the
+ * names of a catalogue. No file access, so it runs in browsers too; config-file.ts reads JSON
+ * files and resolves names.
  */
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../core/errors.js';
 import { type ModelConfig, type ModelConfigInput, modelConfigSchema } from './models.js';
@@ -71,36 +69,9 @@ export function assertSafeKeys(value: unknown, origin: string, path: string[] = 
   }
 }
 
-/** The parsed contents of a JSON config file (a model config, or a training recipe with its `model`). */
-export function readConfigFile(name: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(readFileSync(name, 'utf8'));
-  } catch (e) {
-    throw new UserError(`config file ${name}: ${(e as Error).message}`);
-  }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new UserError(`config file ${name}: expected a JSON object`);
-  assertSafeKeys(v, `config file ${name}`);
-  return v as Record<string, unknown>;
-}
-
 /** Whether a raw config is a training recipe (a `model` object, no `type`), as a training run saves it. */
 export function isRecipeLike(raw: Record<string, unknown>): boolean {
   return raw.type === undefined && typeof raw.model === 'object' && raw.model !== null;
-}
-
-/**
- * The raw (unvalidated) config of a name in `catalog`, or of a JSON file path. A training run's
- * saved config.json (a recipe) gives its model.
- */
-export function rawConfig(catalog: ConfigCatalog, name: string): ModelConfigInput {
-  if (name.endsWith('.json')) {
-    const raw = readConfigFile(name);
-    return (isRecipeLike(raw) ? raw.model : raw) as ModelConfigInput;
-  }
-  const c = Object.hasOwn(catalog, name) ? catalog[name] : undefined;
-  if (!c) throw new UserError(`unknown config '${name}' (did you mean ${closeNames(catalogNames(catalog), name).join(', ')}? 'convnext configs' lists all)`);
-  return structuredClone(c);
 }
 
 function parseValue(v: string): unknown {
@@ -150,11 +121,4 @@ export function validateConfig(raw: unknown, origin: string): ModelConfig {
   const r = modelConfigSchema.safeParse(raw);
   if (!r.success) throw new UserError(`config ${origin}: ${formatIssues(r.error)}`);
   return r.data;
-}
-
-/** Resolves a config of `catalog` (or a JSON file) with `--set` overrides into a validated config. */
-export function resolveFrom(catalog: ConfigCatalog, name: string, overrides: readonly string[] = []): ModelConfig {
-  const raw = rawConfig(catalog, name) as Record<string, unknown>;
-  for (const o of overrides) applyOverride(raw, o);
-  return validateConfig(raw, overrides.length ? `${name} (with --set ${overrides.join(' ')})` : name);
 }

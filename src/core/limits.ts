@@ -80,7 +80,7 @@ let current: Limits | null = null;
 
 /** The limits in force: the defaults, then `CONVNEXT_LIMITS`, then {@link setLimits}. */
 export function limits(): Readonly<Limits> {
-  if (!current) current = { ...DEFAULT_LIMITS, ...parseEnv(globalThis.process?.env?.CONVNEXT_LIMITS) };
+  if (!current) current = { ...DEFAULT_LIMITS, ...parseEnv((globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env?.CONVNEXT_LIMITS) };
   return current;
 }
 

@@ -6,26 +6,26 @@
 import { createRunner, type EngineName, type EngineOptions, type Runner } from '../core/engine.js';
 import type { Network } from '../core/model.js';
 import { OrtModelRunner } from '../core/ort/runner.js';
-import { exportedDetectorRunner } from '../tasks/detection/detector-runner.js';
+import { exportedDetectorPredictor } from '../tasks/exported-model.js';
 import { UserError } from '../core/errors.js';
 import type { HostTensor } from '../core/host-tensor.js';
 import { isDetectorConfig } from '../config/detector.js';
 import type { ModelConfig } from '../config/models.js';
 import { toTensor, type RgbImage } from '../image/rgb.js';
-import { compressRle } from '../io/coco/rle.js';
 import { classificationInput } from '../io/image.js';
 import { Classifier } from '../tasks/classification/classifier.js';
 import { topK } from '../tasks/classification/topk.js';
 import { Detector } from '../tasks/detection/detector.js';
-import { DetectorPredictor, regionToRle } from '../tasks/detection/detector-predict.js';
 import { DEFAULT_SCORE_THR } from '../tasks/detection/detector-json.js';
 import { featureModel } from '../tasks/features.js';
 import { Segmentor } from '../tasks/segmentation/segmentor.js';
-import { classShares } from '../tasks/segmentation/segmentor-output.js';
+import { detectedObjects, semanticSegmentation } from '../tasks/results.js';
 import { type SegPrediction, SegmentorPredictor } from '../tasks/segmentation/segmentor-predict.js';
 import { loadBound } from './models.js';
 import type { OnnxModel } from '../tasks/onnx-model.js';
 import type { ClassScore, SemanticSegmentation, Task, TaskTypes } from './types.js';
+import { createSegmentorPredictor } from '../tasks/segmentation/segmentor-engine.js';
+import { createDetectorPredictor } from '../tasks/detection/detector-engine.js';
 
 /** A task's model on an engine: one image → its result. */
 export interface TaskRunner<K extends Task> {
@@ -80,19 +80,12 @@ async function detection(task: 'object-detection' | 'instance-segmentation', b: 
   if (!isDetectorConfig(b.config)) wrongType(task, b, 'detector (mask_rcnn, cascade_mask_rcnn)');
   const det = new Detector(b.config);
   const predictor = b.onnx
-    ? DetectorPredictor.fromRunner(det, exportedDetectorRunner(await runnerOf(task, b, det.runnerNetwork()), b.onnx.info.inputs.some((i) => i.name === 'image_size')))
-    : await DetectorPredictor.create(det, await loadBound(det.scope.registry, weightsOf(b)), b.engine, b.engineOptions);
+    ? exportedDetectorPredictor(det, b.onnx, await runnerOf(task, b, det.runnerNetwork()))
+    : await createDetectorPredictor(det, await loadBound(det.scope.registry, weightsOf(b)), b.engine, b.engineOptions);
   return {
     classNames: det.classNames,
     async run(img, o) {
-      const r = await predictor.predict(img, { scoreThr: o.threshold ?? DEFAULT_SCORE_THR, nms: o.nms });
-      return r.instances.map((ins) => ({
-        label: ins.className,
-        labelId: ins.label,
-        score: ins.score,
-        box: { xmin: ins.box[0], ymin: ins.box[1], xmax: ins.box[2], ymax: ins.box[3] },
-        ...(o.mask === false ? {} : { mask: compressRle(regionToRle(ins.mask, r.height, r.width)) }),
-      }));
+      return detectedObjects(await predictor.predict(img, { scoreThr: o.threshold ?? DEFAULT_SCORE_THR, nms: o.nms }), o);
     },
     dispose: () => predictor.dispose(),
   };
@@ -105,11 +98,8 @@ async function segmentation(b: Build): Promise<TaskRunner<'image-segmentation'>>
   // An exported segmentor returns logits at the input size: the predictor's resize to the input
   // size (mmseg's first resize) is then already done in the graph.
   const predictor = b.onnx ? new SegmentorPredictor(model, await runnerOf('image-segmentation', b, model.network()))
-    : await SegmentorPredictor.create(model, await loadBound(model.scope.registry, weightsOf(b)), b.engine, b.engineOptions);
-  const toResult = (pred: SegPrediction): SemanticSegmentation => {
-    const classes = classShares(pred.labels, model.classNames).map((c) => ({ label: c.name, labelId: c.index, pixels: c.pixels, share: c.fraction }));
-    return { width: pred.labels.width, height: pred.labels.height, labels: Uint16Array.from(pred.labels.data), classes };
-  };
+    : await createSegmentorPredictor(model, await loadBound(model.scope.registry, weightsOf(b)), b.engine, b.engineOptions);
+  const toResult = (pred: SegPrediction): SemanticSegmentation => semanticSegmentation(pred, model.classNames);
   return {
     classNames: model.classNames,
     async run(img, o) {

@@ -4,6 +4,9 @@ import type { BackendChoice } from '../core/tfjs/backend.js';
 import type { EngineName } from '../core/engine.js';
 import type { ModelConfigInput } from '../config/models.js';
 import type { RgbImage } from '../image/rgb.js';
+import type { DetectedObject, DetectionOptions, SegmentationOptions, SemanticSegmentation } from '../tasks/results.js';
+
+export type { Box, ClassShare, DetectedObject, DetectionOptions, RleMask, SegmentationOptions, SemanticSegmentation } from '../tasks/results.js';
 
 /** The tasks `pipeline()` builds. */
 export type Task = 'object-detection' | 'instance-segmentation' | 'image-segmentation' | 'image-classification' | 'image-feature-extraction';
@@ -54,66 +57,6 @@ export interface QuantizeSpec {
   exclude?: ReadonlyArray<string | RegExp>;
   /** Calibration images (static mode: required), also the images of the accuracy report. */
   calibration?: readonly ImageInput[];
-}
-
-/** A box in original-image pixels. */
-export interface Box {
-  xmin: number;
-  ymin: number;
-  xmax: number;
-  ymax: number;
-}
-
-/** A binary mask at the original image size, as COCO's compressed RLE (pycocotools' `counts` string). */
-export interface RleMask {
-  /** [height, width]. */
-  size: [number, number];
-  counts: string;
-}
-
-/** One detected instance. */
-export interface DetectedObject {
-  label: string;
-  /** 0-based class index. */
-  labelId: number;
-  score: number;
-  box: Box;
-  /** The instance mask (absent with `{ mask: false }`). */
-  mask?: RleMask;
-}
-
-export interface DetectionOptions {
-  /** Keep instances scoring at least this (default 0.3, as `convnext detect`). */
-  threshold?: number;
-  /** Encode each instance's mask (default true). */
-  mask?: boolean;
-  /** 'agnostic': also suppress overlapping instances of other classes (default 'class': the model's NMS only). */
-  nms?: 'class' | 'agnostic';
-}
-
-/** A class present in a label map. */
-export interface ClassShare {
-  label: string;
-  labelId: number;
-  pixels: number;
-  /** Fraction of the image's pixels. */
-  share: number;
-}
-
-/** A semantic segmentation: a class index per pixel and the classes present, most pixels first. */
-export interface SemanticSegmentation {
-  width: number;
-  height: number;
-  /** Class index per pixel, row-major, width × height. */
-  labels: Uint16Array;
-  classes: ClassShare[];
-}
-
-export interface SegmentationOptions {
-  /** Whole image or sliding window (default: the config's `test.mode`). */
-  mode?: 'whole' | 'slide';
-  /** Flip and multi-scale test-time augmentation (the config's `tta` scales). */
-  tta?: boolean;
 }
 
 /** One class of a classification, by probability. */

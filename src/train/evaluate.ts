@@ -14,11 +14,12 @@ import { STAT_NAMES } from '../eval/coco/format.js';
 import type { CocoDataset, CocoResult } from '../io/coco/types.js';
 import { readRgb } from '../io/image.js';
 import { classCategoryIds } from '../data/coco-train.js';
-import { DetectorPredictor, toCocoResults } from '../tasks/detection/detector-predict.js';
+import { toCocoResults } from '../tasks/detection/detector-predict.js';
 import { Segmentor } from '../tasks/segmentation/segmentor.js';
 import { evaluateSegmentation } from '../tasks/segmentation/segmentor-eval.js';
 import { listSegSamples } from '../io/seg-dataset.js';
-import { SegmentorPredictor } from '../tasks/segmentation/segmentor-predict.js';
+import { createSegmentorPredictor } from '../tasks/segmentation/segmentor-engine.js';
+import { createDetectorPredictor } from '../tasks/detection/detector-engine.js';
 
 /** Metrics by name (COCO: bbox_AP, bbox_AP50, …, segm_AP, …; segmentation: mIoU, aAcc, mAcc), fractions. */
 export type Metrics = Record<string, number>;
@@ -31,7 +32,7 @@ export interface DetDataPaths {
 
 /** Runs a detector over a COCO dataset and returns its COCO results. */
 export async function predictDetections(cfg: DetectorConfig, weights: WeightMap, gt: CocoDataset, imageDir: string, engine: EngineName, opts: EngineOptions & { limit?: number; onProgress?: (done: number) => void } = {}): Promise<{ results: CocoResult[]; imgIds: number[] }> {
-  const predictor = await DetectorPredictor.create(cfg, weights, engine, opts);
+  const predictor = await createDetectorPredictor(cfg, weights, engine, opts);
   const categoryIds = classCategoryIds(predictor.detector.classNames, gt);
   const images = gt.images.slice(0, opts.limit ?? gt.images.length);
   const results: CocoResult[] = [];
@@ -63,7 +64,7 @@ export async function evaluateDetector(cfg: DetectorConfig, weights: WeightMap, 
 /** mIoU, aAcc and mAcc of a segmentor on a held-out folder (images/, annotations/). */
 export async function evaluateSegmentor(cfg: SegmentorConfig, weights: WeightMap, root: string, engine: EngineName, opts: EngineOptions & { limit?: number } = {}): Promise<Metrics> {
   const samples = listSegSamples(root).slice(0, opts.limit);
-  const predictor = await SegmentorPredictor.create(new Segmentor(cfg), weights, engine, opts);
+  const predictor = await createSegmentorPredictor(new Segmentor(cfg), weights, engine, opts);
   try {
     const r = await evaluateSegmentation(predictor, samples);
     return { mIoU: r.mIoU, aAcc: r.aAcc, mAcc: r.mAcc };

@@ -18,9 +18,10 @@ import { initWeights } from '../../src/core/weights.js';
 import type { HostTensor } from '../../src/core/host-tensor.js';
 import { NECKS } from '../../src/necks/index.js';
 import { Detector } from '../../src/tasks/detection/detector.js';
-import { createDetectorRunner, type DetectorRunner, type RawDetections } from '../../src/tasks/detection/detector-runner.js';
+import { type DetectorRunner, type RawDetections } from '../../src/tasks/detection/detector-runner.js';
 import { toyNeckEntry } from './toy-neck.js';
 import { maxDiff } from '../heads/det-harness.js';
+import { createDetectorRunner } from '../../src/tasks/detection/detector-engine.js';
 
 const TOY = ['neck={"type":"toy_proj","out_channels":24,"extra":1}'];
 const runners: DetectorRunner[] = [];

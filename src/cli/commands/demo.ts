@@ -22,17 +22,18 @@ import { writeSafetensors } from '../../io/safetensors.js';
 import { Classifier } from '../../tasks/classification/classifier.js';
 import { Detector } from '../../tasks/detection/detector.js';
 import { renderOverlay } from '../../tasks/detection/detector-overlay.js';
-import { DetectorPredictor } from '../../tasks/detection/detector-predict.js';
 import { DEFAULT_SCORE_THR, imageDetections } from '../../tasks/detection/detector-json.js';
 import { featureModel } from '../../tasks/features.js';
 import { Segmentor } from '../../tasks/segmentation/segmentor.js';
-import { classShares, labelPng, overlayPng } from '../../tasks/segmentation/segmentor-output.js';
-import { SegmentorPredictor } from '../../tasks/segmentation/segmentor-predict.js';
+import { classShares } from '../../tasks/segmentation/segmentor-classes.js';
+import { labelPng, overlayPng } from '../../tasks/segmentation/segmentor-output.js';
 import { topK } from '../../tasks/classification/topk.js';
 import { weightsFor } from '../common.js';
 import { imageFiles, outputStems } from '../../io/image-files.js';
 import { DESCRIPTIONS } from './descriptions.js';
 import { writeDemoReport } from '../demo-report.js';
+import { createSegmentorPredictor } from '../../tasks/segmentation/segmentor-engine.js';
+import { createDetectorPredictor } from '../../tasks/detection/detector-engine.js';
 
 const ASSETS = assetPath('demo');
 const DET = { config: 'demo_mask-rcnn_convnext-synth', weights: 'mask-rcnn_convnext-synth.safetensors' };
@@ -91,7 +92,7 @@ async function detection(files: readonly string[], f: DemoFlags): Promise<unknow
   const cfg = resolveConfig(DET.config);
   if (cfg.type !== 'mask_rcnn') throw new Error(`${DET.config} must be a detector`);
   const weights = await weightsFor(new Detector(cfg).scope.registry, join(ASSETS, DET.weights), { quiet: true });
-  const predictor = await DetectorPredictor.create(cfg, weights, f.engine, { log: (l) => console.log(l) });
+  const predictor = await createDetectorPredictor(cfg, weights, f.engine, { log: (l) => console.log(l) });
   return perImage(files, join(f.out, 'detect'), predictor, async (file, img, stem, i) => {
     const r = await predictor.predict(img, { scoreThr: f.scoreThr });
     const { instances } = imageDetections(file, r, i + 1, { cocoClasses: false });
@@ -107,7 +108,7 @@ async function segmentation(files: readonly string[], f: DemoFlags): Promise<unk
   if (cfg.type !== 'segmentor') throw new Error(`${SEG.config} must be a segmentor`);
   const model = new Segmentor(cfg);
   const weights = await weightsFor(model.scope.registry, join(ASSETS, SEG.weights), { quiet: true });
-  const predictor = await SegmentorPredictor.create(model, weights, f.engine);
+  const predictor = await createSegmentorPredictor(model, weights, f.engine);
   return perImage(files, join(f.out, 'segment'), predictor, async (file, img, stem) => {
     const pred = await predictor.predict(img, { tta: true });
     const classes = classShares(pred.labels, model.classNames);

@@ -15,6 +15,7 @@ export const DESCRIPTIONS = {
   eval: 'evaluate a model on a dataset: COCO bbox/segm for Mask R-CNN, mIoU for segmentors',
   synth: 'write a deterministic synthetic dataset of shapes: COCO JSON (det) or label maps (seg)',
   serve: 'serve a model over HTTP (POST /v1/detect, /v1/segment, /v1/classify or /v1/features) with dynamic batching, health, readiness and Prometheus metrics',
+  web: 'write a static web page that runs the demo (or given exported) detector and segmentor in the browser with onnxruntime-web; --serve serves it locally',
   train: 'train or fine-tune a Mask R-CNN or UPerNet model (tfjs engine) with checkpoints, logs and evaluation',
 } as const;
 

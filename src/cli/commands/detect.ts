@@ -23,6 +23,7 @@ import { OrtModelRunner } from '../../core/ort/runner.js';
 import { exportedDetectorRunner } from '../../tasks/detection/detector-runner.js';
 import { progress } from '../progress.js';
 import { DESCRIPTIONS } from './descriptions.js';
+import { createDetectorPredictor } from '../../tasks/detection/detector-engine.js';
 
 
 interface DetectFlags extends ModelFlags {
@@ -64,7 +65,7 @@ export function register(program: Command): void {
       mkdirSync(f.out, { recursive: true });
       const predictor = onnx
         ? DetectorPredictor.fromRunner(det, exportedDetectorRunner(await OrtModelRunner.create(onnx.bytes, { threads: f.threads }), onnx.info.inputs.some((i) => i.name === 'image_size')))
-        : await DetectorPredictor.create(det, await weightsFor(det.scope.registry, f.weights), f.engine, engineOptions(f));
+        : await createDetectorPredictor(det, await weightsFor(det.scope.registry, f.weights), f.engine, engineOptions(f));
       const bar = files.length > 1 ? progress('detect', files.length, { unit: 'images' }) : null;
       const all: CocoResult[] = [];
       const images: Array<{ id: number; file_name: string; width: number; height: number }> = [];

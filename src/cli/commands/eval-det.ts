@@ -21,6 +21,7 @@ import { exportedDetectorRunner } from '../../tasks/detection/detector-runner.js
 import type { OnnxModel } from '../../tasks/onnx-model.js';
 import { configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
+import { createDetectorPredictor } from '../../tasks/detection/detector-engine.js';
 
 export interface EvalDetFlags extends ModelFlags {
   data: string;
@@ -54,7 +55,7 @@ async function predictAll(f: EvalDetFlags, cfg: DetectorConfig, gt: CocoDataset)
   const images = gt.images.slice(0, f.limit ?? gt.images.length);
   const predictor = f.onnx
     ? DetectorPredictor.fromRunner(det, exportedDetectorRunner(await OrtModelRunner.create(f.onnx.bytes, { threads: f.threads }), f.onnx.info.inputs.some((i) => i.name === 'image_size')))
-    : await DetectorPredictor.create(det, await weightsFor(det.scope.registry, f.weights), f.engine, engineOptions(f));
+    : await createDetectorPredictor(det, await weightsFor(det.scope.registry, f.weights), f.engine, engineOptions(f));
   const bar = progress('eval', images.length, { unit: 'images' });
   const results: CocoResult[] = [];
   try {

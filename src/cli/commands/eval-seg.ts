@@ -15,6 +15,7 @@ import { SegmentorPredictor } from '../../tasks/segmentation/segmentor-predict.j
 import { engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
 import { segmentorConfig } from './segment.js';
+import { createSegmentorPredictor } from '../../tasks/segmentation/segmentor-engine.js';
 
 export interface EvalSegFlags extends ModelFlags {
   data: string;
@@ -35,7 +36,7 @@ export async function evalSegmentation(f: EvalSegFlags): Promise<Record<string, 
   // An exported segmentor returns logits at its input size (the predictor's first resize is in the graph).
   const predictor = f.onnx
     ? new SegmentorPredictor(model, await OrtModelRunner.create(f.onnx.bytes, { threads: f.threads }))
-    : await SegmentorPredictor.create(model, await weightsFor(model.scope.registry, f.weights), f.engine, engineOptions(f));
+    : await createSegmentorPredictor(model, await weightsFor(model.scope.registry, f.weights), f.engine, engineOptions(f));
   const mode = f.mode ?? cfg.test.mode;
   const bar = progress('eval', samples.length, { unit: 'images' });
   let result;

@@ -27,6 +27,7 @@ export const COMMANDS: ReadonlyArray<{ names: readonly CommandName[]; load: Load
   { names: ['synth'], load: () => import('./synth.js') },
   { names: ['train'], load: () => import('./train.js') },
   { names: ['serve'], load: () => import('./serve.js') },
+  { names: ['web'], load: () => import('./web.js') },
 ];
 
 /**

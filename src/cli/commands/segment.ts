@@ -12,13 +12,15 @@ import type { SegmentorConfig } from '../../config/segmentor.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readRgb } from '../../io/image.js';
 import { Segmentor } from '../../tasks/segmentation/segmentor.js';
-import { classShares, labelPng, overlayPng } from '../../tasks/segmentation/segmentor-output.js';
+import { classShares } from '../../tasks/segmentation/segmentor-classes.js';
+import { labelPng, overlayPng } from '../../tasks/segmentation/segmentor-output.js';
 import { SegmentorPredictor } from '../../tasks/segmentation/segmentor-predict.js';
 import { addModelOptions, checkModelFlags, configFromFlags, engineOptions, type ModelFlags, readModelFile, weightsFor } from '../common.js';
 import { OrtModelRunner } from '../../core/ort/runner.js';
 import { progress } from '../progress.js';
 import { imageFiles, outputStems } from '../../io/image-files.js';
 import { DESCRIPTIONS } from './descriptions.js';
+import { createSegmentorPredictor } from '../../tasks/segmentation/segmentor-engine.js';
 
 export interface SegmentFlags extends ModelFlags {
   image: string[];
@@ -53,7 +55,7 @@ export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: stri
   mkdirSync(f.out, { recursive: true });
   // An exported segmentor's logits are at the input size (the predictor's first resize, done in the graph).
   const predictor = onnx ? new SegmentorPredictor(model, await OrtModelRunner.create(onnx.bytes, { threads: f.threads }))
-    : await SegmentorPredictor.create(model, await weightsFor(model.scope.registry, f.weights), f.engine, engineOptions(f));
+    : await createSegmentorPredictor(model, await weightsFor(model.scope.registry, f.weights), f.engine, engineOptions(f));
   const mode = f.mode ?? cfg.test.mode;
   const bar = files.length > 1 ? progress('segment', files.length, { unit: 'images' }) : null;
   const failed: Array<{ file: string; error: string }> = [];

@@ -2,12 +2,13 @@
  * Detection preprocessing: keep-ratio resize into (long, short) as mmcv's `rescale_size` (new
  * side = int(side · scale + 0.5)) or torchvision's GeneralizedRCNNTransform (floor, float32
  * scale), normalisation on the 0–255 scale, zero padding at the bottom and right to a multiple
- * of `size_divisor`. Pixels are resized by sharp (bilinear), not by OpenCV or
- * `F.interpolate`, so resized inputs differ from the Python tools' by interpolation detail.
+ * of `size_divisor`. Pixels are resized bilinearly with OpenCV's INTER_LINEAR sampling rule
+ * (mmcv's `imresize`), in plain TypeScript so that Node and browsers feed the network the same
+ * input.
  */
 import type { HostTensor } from '../../core/host-tensor.js';
 import { resizedSize } from '../../image/sizes.js';
-import { resizeRgb } from '../../io/image.js';
+import { resizeRgbBilinear } from '../../image/resize.js';
 import { type RgbImage, toTensor } from '../../image/rgb.js';
 
 /** The input settings a detector reads. */
@@ -31,9 +32,9 @@ export interface DetInput {
 }
 
 /** Preprocesses decoded RGB pixels for a detector. */
-export async function detectionInput(img: RgbImage, o: DetInputOptions): Promise<DetInput> {
+export function detectionInput(img: RgbImage, o: DetInputOptions): DetInput {
   const [h, w] = resizedSize(img.height, img.width, o.scale, o.rounding);
-  const resized = await resizeRgb(img, w, h);
+  const resized = resizeRgbBilinear(img, w, h);
   return { tensor: toTensor(resized, o.mean, o.std, o.sizeDivisor), size: [h, w], original: [img.height, img.width] };
 }
 

@@ -8,64 +8,9 @@ import sharp from 'sharp';
 import type { RgbImage } from '../../image/rgb.js';
 import type { DetectionResult } from './detector-predict.js';
 import { escapeXml } from '../../image/xml.js';
-
-type Rgb = readonly [number, number, number];
-
-/** Long side of an overlay at least this (smaller images are upscaled). */
-export const OVERLAY_MIN_SIDE = 512;
-
-/** A well-spread colour per class (golden-angle hues, full saturation). */
-export function classColor(label: number): Rgb {
-  const h = (label * 137.508) % 360;
-  const x = 1 - Math.abs(((h / 60) % 2) - 1);
-  const [r, g, b] = h < 60 ? [1, x, 0] : h < 120 ? [x, 1, 0] : h < 180 ? [0, 1, x] : h < 240 ? [0, x, 1] : h < 300 ? [x, 0, 1] : [1, 0, x];
-  return [Math.round(r * 230 + 25), Math.round(g * 230 + 25), Math.round(b * 230 + 25)];
-}
-
+import { classColor, overlayLayout, type Rgb } from './detector-overlay-layout.js';
 
 const hex = (c: Rgb) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
-
-/** A rectangle in overlay pixels. */
-export interface Rect {
-  x: number;
-  y: number;
-  w: number;
-  h: number;
-}
-
-const overlaps = (a: Rect, b: Rect) => a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
-
-/**
- * Places one label per box (in the given order, best first): above the box, else inside its top,
- * else below it, else stepping down through the image; always inside the W × H image and clear of
- * the labels already placed where any free spot exists.
- */
-export function placeLabels(boxes: ReadonlyArray<readonly [number, number, number, number]>, sizes: ReadonlyArray<readonly [number, number]>, W: number, H: number): Rect[] {
-  const placed: Rect[] = [];
-  boxes.forEach(([x1, y1, , y2], k) => {
-    const [w, h] = [Math.min(sizes[k][0], W), Math.min(sizes[k][1], H)];
-    const clampX = (x: number) => Math.min(Math.max(0, x), W - w);
-    const clampY = (y: number) => Math.min(Math.max(0, y), H - h);
-    const x = clampX(x1);
-    const candidates: Rect[] = [y1 - h, y1, y2].map((y) => ({ x, y: clampY(y), w, h }));
-    for (let y = 0; y + h <= H; y += Math.max(1, Math.round(h / 2))) candidates.push({ x, y, w, h });
-    for (let y = 0; y + h <= H; y += Math.max(1, Math.round(h / 2))) for (let cx = 0; cx + w <= W; cx += Math.max(1, Math.round(w / 4))) candidates.push({ x: cx, y, w, h });
-    placed.push(candidates.find((c) => placed.every((p) => !overlaps(c, p))) ?? candidates[0]);
-  });
-  return placed;
-}
-
-/** The geometry of an overlay: its scale, size and each instance's label rectangle (instances in result order). */
-export function overlayLayout(result: DetectionResult): { scale: number; width: number; height: number; font: number; labels: Rect[]; texts: string[] } {
-  const scale = Math.max(1, OVERLAY_MIN_SIDE / Math.max(result.width, result.height));
-  const width = Math.round(result.width * scale);
-  const height = Math.round(result.height * scale);
-  const font = Math.max(12, Math.round(Math.min(width, height) / 40));
-  const texts = result.instances.map((ins) => `${ins.className} ${ins.score.toFixed(2)}`);
-  const sizes = texts.map((t) => [Math.ceil(t.length * font * 0.6 + 6), font + 4] as const);
-  const boxes = result.instances.map((ins) => ins.box.map((v) => v * scale) as unknown as readonly [number, number, number, number]);
-  return { scale, width, height, font, labels: placeLabels(boxes, sizes, width, height), texts };
-}
 
 /** Draws `result` over `img` (same size as the result); returns PNG bytes. */
 export async function renderOverlay(img: RgbImage, result: DetectionResult, opts: { alpha?: number } = {}): Promise<Buffer> {

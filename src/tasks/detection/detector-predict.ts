@@ -3,9 +3,6 @@
  * class names, binary masks pasted at the original size), and their COCO result form (xywh boxes,
  * compressed RLE masks as pycocotools encodes them).
  */
-import type { EngineName, EngineOptions } from '../../core/engine.js';
-import type { WeightMap } from '../../core/weights.js';
-import type { DetectorConfig } from '../../config/detector.js';
 import { compressRle, type Rle } from '../../io/coco/rle.js';
 import type { CocoResult } from '../../io/coco/types.js';
 import type { RgbImage } from '../../image/rgb.js';
@@ -13,8 +10,8 @@ import { batchedNmsHost } from '../../core/det/nms.js';
 import { COCO_CATEGORY_IDS } from './detector-classes.js';
 import { type DetInput, detectionInput, rescaleBox } from './detector-input.js';
 import { type MaskRegion, pasteMask } from './detector-paste.js';
-import { createDetectorRunner, type DetectorRunner, type RawDetections } from './detector-runner.js';
-import { Detector } from './detector.js';
+import type { DetectorRunner, RawDetections } from './detector-runner.js';
+import type { Detector } from './detector.js';
 
 /** One detected instance. */
 export interface Instance {
@@ -58,12 +55,6 @@ function keptDetections(dets: Float32Array, n: number, o: PredictOptions, iouThr
 export class DetectorPredictor {
   private constructor(readonly detector: Detector, readonly runner: DetectorRunner) {}
 
-  /** Builds the detector of `cfg` with bound `weights` on `engine`. */
-  static async create(model: DetectorConfig | Detector, weights: WeightMap, engine: EngineName, opts: EngineOptions = {}): Promise<DetectorPredictor> {
-    const det = model instanceof Detector ? model : new Detector(model);
-    return new DetectorPredictor(det, await createDetectorRunner(engine, det, weights, opts));
-  }
-
   /** A predictor over an existing detector runner (for example an exported ONNX model's, see `exportedDetectorRunner`). */
   static fromRunner(det: Detector, runner: DetectorRunner): DetectorPredictor {
     return new DetectorPredictor(det, runner);
@@ -72,7 +63,7 @@ export class DetectorPredictor {
   /** Detects instances in decoded RGB pixels. */
   async predict(img: RgbImage, opts: PredictOptions = {}): Promise<DetectionResult> {
     const v = this.detector.conventions;
-    const input = await detectionInput(img, { mean: this.detector.config.input.mean, std: this.detector.config.input.std, ...v.input });
+    const input = detectionInput(img, { mean: this.detector.config.input.mean, std: this.detector.config.input.std, ...v.input });
     const raw = await this.runner.run(input.tensor, input.size);
     return this.decode(raw, input, opts);
   }

@@ -4,11 +4,8 @@
  * and three outputs: `dets` [D, 6] (x1, y1, x2, y2, score, label), `masks` [D, 1, 28, 28]
  * (probabilities of each detection's class) and `proposals` [P, 5]. Height and width are dynamic.
  */
-import { createRunner, type EngineName, type EngineOptions, type Runner } from '../../core/engine.js';
+import type { Runner } from '../../core/runner.js';
 import type { HostTensor } from '../../core/host-tensor.js';
-import { buildOnnx } from '../../core/ort/build.js';
-import type { WeightMap } from '../../core/weights.js';
-import type { Detector } from './detector.js';
 
 /** Host outputs of one image (see the module comment for layouts). */
 export interface RawDetections {
@@ -40,28 +37,11 @@ export function exportedDetectorRunner(runner: Runner, hasImageSize: boolean): D
   };
 }
 
-/** Serialised ONNX graph of the whole detector (opset 17, dynamic H and W). */
-export function buildDetectorOnnx(det: Detector, weights: WeightMap, opts: { size?: readonly [number, number] } = {}): Uint8Array {
-  return buildOnnx(det.runnerNetwork(), weights, { size: opts.size, name: det.config.type });
-}
-
-function checkInput(image: HostTensor, imageSize: readonly [number, number]): void {
+/** Refuses anything but one image whose valid size lies inside the input. */
+export function checkInput(image: HostTensor, imageSize: readonly [number, number]): void {
   const [n, , h, w] = image.shape;
   if (image.shape.length !== 4 || n !== 1) throw new Error(`detector: expected one image [1, C, H, W], got [${image.shape.join(', ')}]`);
   if (!(imageSize[0] >= 1 && imageSize[1] >= 1 && imageSize[0] <= h && imageSize[1] <= w)) {
     throw new Error(`detector: image size ${imageSize.join('×')} outside the input ${h}×${w}`);
   }
-}
-
-/** Prepares the detector with `weights` on the named engine (through the engines' generic runners). */
-export async function createDetectorRunner(engine: EngineName, det: Detector, weights: WeightMap, opts: EngineOptions = {}): Promise<DetectorRunner> {
-  const runner: Runner = await createRunner(engine, det.runnerNetwork(), weights, { ...opts, graphName: det.config.type });
-  return {
-    async run(image, imageSize) {
-      checkInput(image, imageSize);
-      const out = await runner.run(image, { image_size: { shape: [2], data: Float32Array.from(imageSize) } });
-      return { dets: out.dets, masks: out.masks, proposals: out.proposals };
-    },
-    dispose: () => runner.dispose(),
-  };
 }

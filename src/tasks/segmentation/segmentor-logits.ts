@@ -5,6 +5,7 @@
  * the softmax averaging of test-time augmentation. Logits are [C, H, W] planes (batch 1).
  */
 import type { HostTensor } from '../../core/host-tensor.js';
+import { type AxisWeights, axisWeights } from '../../image/resize.js';
 
 /** Per-class score planes of one image: `data` is C × height × width, row-major. */
 export interface ScoreMap {
@@ -138,33 +139,6 @@ export function addResized(dst: Float32Array, h: number, w: number, win: Window,
       for (let x = 0; x < cw; x++) dst[d + x] += row[x];
     }
   }
-}
-
-/** Source indices and weights of PyTorch's bilinear resize (align_corners=False) along one axis. */
-export interface AxisWeights {
-  i0: Int32Array;
-  i1: Int32Array;
-  w0: Float64Array;
-  w1: Float64Array;
-}
-
-/** src = (dst + 0.5) · in/out − 0.5, clamped at 0; neighbour clamped at the last index. */
-export function axisWeights(inLen: number, outLen: number): AxisWeights {
-  const i0 = new Int32Array(outLen);
-  const i1 = new Int32Array(outLen);
-  const w0 = new Float64Array(outLen);
-  const w1 = new Float64Array(outLen);
-  const scale = inLen / outLen;
-  for (let d = 0; d < outLen; d++) {
-    const src = Math.max(scale * (d + 0.5) - 0.5, 0);
-    const a = Math.floor(src);
-    const l = src - a;
-    i0[d] = a;
-    i1[d] = a < inLen - 1 ? a + 1 : a;
-    w0[d] = 1 - l;
-    w1[d] = l;
-  }
-  return { i0, i1, w0, w1 };
 }
 
 /** One output row of one channel of the bilinear resize, written to `out` (length W). */

@@ -9,14 +9,14 @@ import type { Labels } from './segmentor-logits.js';
 import { encodeLabelPng } from '../../io/label-png.js';
 import type { Rgb } from './segmentor.js';
 import { escapeXml } from '../../image/xml.js';
+import { classShares, SEG_OVERLAY_MIN_SIDE } from './segmentor-classes.js';
+
 
 /** The label map as a grayscale PNG (8-bit up to 256 classes, else 16-bit). */
 export function labelPng(labels: Labels): Buffer {
   return encodeLabelPng(labels);
 }
 
-/** Long side of an overlay's picture at least this (smaller images are upscaled, labels by nearest neighbour). */
-export const SEG_OVERLAY_MIN_SIDE = 512;
 
 
 /**
@@ -60,23 +60,4 @@ export async function overlayPng(img: RgbImage, labels: Labels, palette: readonl
   const more = shares.length > rows ? `<text x="${W + font}" y="${font + rows * row + font}" font-family="sans-serif" font-size="${font}" fill="#555">+${shares.length - rows} more</text>` : '';
   const svg = Buffer.from(`<svg width="${W + panel}" height="${H}" xmlns="http://www.w3.org/2000/svg">${items.join('')}${more}</svg>`);
   return picture.extend({ right: panel, background: { r: 255, g: 255, b: 255 } }).composite([{ input: svg, top: 0, left: 0 }]).png().toBuffer();
-}
-
-/** One class present in a label map. */
-export interface ClassShare {
-  index: number;
-  name: string;
-  pixels: number;
-  /** pixels / all pixels. */
-  fraction: number;
-}
-
-/** Classes present in the label map, most pixels first. */
-export function classShares(labels: Labels, classNames: readonly string[]): ClassShare[] {
-  const counts = new Map<number, number>();
-  for (const v of labels.data) counts.set(v, (counts.get(v) ?? 0) + 1);
-  const total = labels.data.length;
-  return [...counts.entries()]
-    .sort((a, b) => b[1] - a[1] || a[0] - b[0])
-    .map(([index, pixels]) => ({ index, name: classNames[index] ?? `class_${index}`, pixels, fraction: +(pixels / total).toFixed(6) }));
 }

@@ -5,14 +5,14 @@
  * softmax of every (scale, flip) pass is resized to the original size, flipped back and averaged.
  */
 import { UserError } from '../../core/errors.js';
-import { createRunner, type EngineName, type EngineOptions, type Runner } from '../../core/engine.js';
+import type { Runner } from '../../core/runner.js';
 import type { HostTensor } from '../../core/host-tensor.js';
-import type { WeightMap } from '../../core/weights.js';
 import { flipRgb, type RgbImage, toTensor } from '../../image/rgb.js';
 import {
   accumulateSoftmax, argmax, type Labels, padTensor, resizeArgmax, resizeScores, type ScoreMap, slideInference, topLeft,
 } from './segmentor-logits.js';
-import { rescaleSize, resizeRgbBilinear } from './segmentor-preprocess.js';
+import { resizeRgbBilinear } from '../../image/resize.js';
+import { rescaleSize } from './segmentor-preprocess.js';
 import type { Segmentor } from './segmentor.js';
 
 /** The smallest side ConvNeXt accepts (stride 32); smaller inputs are zero-padded, then cropped back. */
@@ -48,16 +48,6 @@ export class SegmentorPredictor {
 
   constructor(readonly model: Segmentor, readonly runner: Runner, opts: PredictorOptions = {}) {
     this.maxTtaBytes = opts.maxTtaBytes ?? 2 ** 31;
-  }
-
-  /**
-   * Builds the segmentor network on `engine` with `weights`. The network stops at the head's
-   * logits (stride 4): the upsampling to the input size happens here, on the host, fused with
-   * window stitching and the final resize, so the engine never returns C × H × W logits.
-   */
-  static async create(model: Segmentor, weights: WeightMap, engine: EngineName, engineOpts: EngineOptions = {}, opts: PredictorOptions = {}): Promise<SegmentorPredictor> {
-    const runner = await createRunner(engine, model.network({ upsample: false }), weights, engineOpts);
-    return new SegmentorPredictor(model, runner, opts);
   }
 
   /**

@@ -14,8 +14,10 @@ import { loadWeights } from '../../../src/io/load-weights.js';
 import { readRgb } from '../../../src/io/image.js';
 import { bindWeights } from '../../../src/core/weights.js';
 import { Detector } from '../../../src/tasks/detection/detector.js';
-import { DetectorPredictor, type DetectionResult } from '../../../src/tasks/detection/detector-predict.js';
-import { OVERLAY_MIN_SIDE, overlayLayout, placeLabels, type Rect, renderOverlay } from '../../../src/tasks/detection/detector-overlay.js';
+import type { DetectionResult } from '../../../src/tasks/detection/detector-predict.js';
+import { OVERLAY_MIN_SIDE, overlayLayout, placeLabels, type Rect } from '../../../src/tasks/detection/detector-overlay-layout.js';
+import { renderOverlay } from '../../../src/tasks/detection/detector-overlay.js';
+import { createDetectorPredictor } from '../../../src/tasks/detection/detector-engine.js';
 
 const ASSETS = fileURLToPath(new URL('../../../assets/demo/', import.meta.url));
 const SHAPES = join(ASSETS, 'shapes');
@@ -39,7 +41,7 @@ describe('detection overlays', () => {
     if (!isDetectorConfig(cfg)) throw new Error('expected a detector');
     const det = new Detector(cfg);
     const { weights } = bindWeights(det.scope.registry, (await loadWeights(join(ASSETS, 'mask-rcnn_convnext-synth.safetensors'))).tensors);
-    const predictor = await DetectorPredictor.create(det, weights, 'ort');
+    const predictor = await createDetectorPredictor(det, weights, 'ort');
     let labels = 0;
     for (const f of readdirSync(SHAPES).filter((n) => n.endsWith('.png'))) {
       const img = await readRgb(join(SHAPES, f));

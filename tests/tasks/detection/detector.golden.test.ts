@@ -13,11 +13,12 @@ import { bindWeights } from '../../../src/core/weights.js';
 import { resolveConfig } from '../../../configs/index.js';
 import type { DetectorConfig } from '../../../src/config/detector.js';
 import { Detector } from '../../../src/tasks/detection/detector.js';
-import { createDetectorRunner, type DetectorRunner } from '../../../src/tasks/detection/detector-runner.js';
+import { type DetectorRunner } from '../../../src/tasks/detection/detector-runner.js';
 import { pasteMask, regionToFull } from '../../../src/tasks/detection/detector-paste.js';
 import { loadWeights } from '../../../src/io/load-weights.js';
 import { FIXTURES, loadIo } from '../../helpers.js';
 import { cols, maxDiff } from '../../heads/det-harness.js';
+import { createDetectorRunner } from '../../../src/tasks/detection/detector-engine.js';
 
 const DIR = join(FIXTURES, 'det');
 const CASES = ['64x96', '75x101'];

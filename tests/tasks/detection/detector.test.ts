@@ -14,8 +14,8 @@ import { bindWeights, type WeightMap } from '../../../src/core/weights.js';
 import { resolveConfig } from '../../../configs/index.js';
 import type { DetectorConfig } from '../../../src/config/detector.js';
 import { Detector } from '../../../src/tasks/detection/detector.js';
-import { createDetectorRunner, type RawDetections } from '../../../src/tasks/detection/detector-runner.js';
-import { DetectorPredictor, regionToRle, toCocoResults } from '../../../src/tasks/detection/detector-predict.js';
+import { type RawDetections } from '../../../src/tasks/detection/detector-runner.js';
+import { regionToRle, toCocoResults } from '../../../src/tasks/detection/detector-predict.js';
 import { resizedSize } from '../../../src/image/sizes.js';
 import { regionToFull } from '../../../src/tasks/detection/detector-paste.js';
 import { encodeMask } from '../../../src/io/coco/rle.js';
@@ -23,6 +23,7 @@ import { loadWeights } from '../../../src/io/load-weights.js';
 import type { RgbImage } from '../../../src/image/rgb.js';
 import { FIXTURES, loadIo } from '../../helpers.js';
 import { maxDiff } from '../../heads/det-harness.js';
+import { createDetectorPredictor, createDetectorRunner } from '../../../src/tasks/detection/detector-engine.js';
 
 const DIR = join(FIXTURES, 'det');
 let tvWeights: Map<string, HostTensor>;
@@ -199,7 +200,7 @@ describe('bad input', () => {
     const img: RgbImage = { width: 1, height: 1, data: Uint8Array.from([200, 30, 90]) };
     const counts: number[] = [];
     for (const engine of ['ort', 'tfjs'] as const) {
-      const p = await DetectorPredictor.create(det.config, weights, engine, { backend: 'wasm' });
+      const p = await createDetectorPredictor(det.config, weights, engine, { backend: 'wasm' });
       disposers.push(() => p.dispose());
       const r = await p.predict(img);
       expect(r.width).toBe(1);
@@ -219,7 +220,7 @@ describe('bad input', () => {
     const data = new Uint8Array(4000 * 3000 * 3);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7919) % 253;
     const img: RgbImage = { width: 4000, height: 3000, data };
-    const p = await DetectorPredictor.create(det.config, weights, 'ort');
+    const p = await createDetectorPredictor(det.config, weights, 'ort');
     disposers.push(() => p.dispose());
     const r = await p.predict(img);
     expect([r.height, r.width]).toEqual([3000, 4000]);
@@ -234,7 +235,7 @@ describe('bad input', () => {
   it('an extreme aspect ratio (2 × 1500) is resized into the scale and runs', async () => {
     const { det, weights } = build('test_mask-rcnn_convnext-narrow_tv');
     const img: RgbImage = { width: 1500, height: 2, data: new Uint8Array(1500 * 2 * 3).fill(128) };
-    const p = await DetectorPredictor.create(det.config, weights, 'ort');
+    const p = await createDetectorPredictor(det.config, weights, 'ort');
     disposers.push(() => p.dispose());
     const r = await p.predict(img);
     expect([r.height, r.width]).toEqual([2, 1500]);
@@ -261,7 +262,7 @@ describe('preprocessing sizes', () => {
 describe('COCO results', () => {
   it('region RLE equals the full-mask RLE; boxes become xywh', async () => {
     const { det, weights } = build('test_mask-rcnn_convnext-narrow_tv');
-    const p = await DetectorPredictor.create(det.config, weights, 'ort');
+    const p = await createDetectorPredictor(det.config, weights, 'ort');
     disposers.push(() => p.dispose());
     const img: RgbImage = { width: 90, height: 70, data: Uint8Array.from({ length: 90 * 70 * 3 }, (_, i) => (i * 37) % 251) };
     const r = await p.predict(img);

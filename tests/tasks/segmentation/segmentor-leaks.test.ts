@@ -6,8 +6,8 @@ import { bindWeights } from '../../../src/core/weights.js';
 import { resolveConfig } from '../../../configs/index.js';
 import { loadWeights } from '../../../src/io/load-weights.js';
 import { Segmentor } from '../../../src/tasks/segmentation/segmentor.js';
-import { SegmentorPredictor } from '../../../src/tasks/segmentation/segmentor-predict.js';
 import { FIXTURES } from '../../helpers.js';
+import { createSegmentorPredictor } from '../../../src/tasks/segmentation/segmentor-engine.js';
 
 describe('segmentor on tfjs', () => {
   it('leaks no tensors', async () => {
@@ -15,7 +15,7 @@ describe('segmentor on tfjs', () => {
     if (cfg.type !== 'segmentor') throw new Error('not a segmentor');
     const model = new Segmentor(cfg);
     const { weights } = bindWeights(model.scope.registry, (await loadWeights(join(FIXTURES, 'seg', 'seg.weights.safetensors'))).tensors);
-    const pred = await SegmentorPredictor.create(model, weights, 'tfjs', { backend: 'wasm' });
+    const pred = await createSegmentorPredictor(model, weights, 'tfjs', { backend: 'wasm' });
     const img = { width: 150, height: 90, data: Uint8Array.from({ length: 150 * 90 * 3 }, (_, i) => (i * 7) & 255) };
     await pred.predict(img); // warm-up: parameter views are cached on first use
     const before = tf.memory().numTensors;

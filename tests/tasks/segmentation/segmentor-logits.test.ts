@@ -7,9 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import {
-  accumulateSoftmax, argmax, axisWeights, resizeArgmax, resizeScores, type ScoreMap, slideInference, slideWindows,
+  accumulateSoftmax, argmax, resizeArgmax, resizeScores, type ScoreMap, slideInference, slideWindows,
 } from '../../../src/tasks/segmentation/segmentor-logits.js';
-import { rescaleSize, resizeRgbBilinear } from '../../../src/tasks/segmentation/segmentor-preprocess.js';
+import { axisWeights, resizeRgbBilinear } from '../../../src/image/resize.js';
+import { rescaleSize } from '../../../src/tasks/segmentation/segmentor-preprocess.js';
 import { flipRgb } from '../../../src/image/rgb.js';
 import { decodeLabelPng, encodeLabelPng, pngChunk } from '../../../src/io/label-png.js';
 

@@ -5,7 +5,8 @@
  */
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { overlayPng, SEG_OVERLAY_MIN_SIDE } from '../../../src/tasks/segmentation/segmentor-output.js';
+import { overlayPng } from '../../../src/tasks/segmentation/segmentor-output.js';
+import { SEG_OVERLAY_MIN_SIDE } from '../../../src/tasks/segmentation/segmentor-classes.js';
 
 describe('segmentation overlay', () => {
   it('upscales to 512 px, blends class colours, and adds a legend to the right', async () => {

@@ -20,6 +20,7 @@ import { argmax, type Labels, resizeScores, type ScoreMap, topLeft } from '../..
 import { SegmentorPredictor } from '../../../src/tasks/segmentation/segmentor-predict.js';
 import { readSafetensors } from '../../../src/io/safetensors.js';
 import { compare, FIXTURES, PARITY_REL_TOL } from '../../helpers.js';
+import { createSegmentorPredictor } from '../../../src/tasks/segmentation/segmentor-engine.js';
 
 const DIR = join(FIXTURES, 'seg');
 const MIN_AGREEMENT = 0.9999;
@@ -119,7 +120,7 @@ describe.each(ENGINES)('UPerNet segmentor golden outputs on %s', (engine) => {
     const full = (await deploy.run(input)).logits;
     await deploy.dispose();
     check(`${engine} whole deploy-network logits (sampled)`, sampled(topLeft(full, 333, 517), get(t, 'sample_index')), get(t, 'expected.logits_sample'));
-    const pred = await SegmentorPredictor.create(model, w, engine, { backend: 'wasm' });
+    const pred = await createSegmentorPredictor(model, w, engine, { backend: 'wasm' });
     predictors.push(pred);
     const scores = await pred.logits(input, 'whole');
     check(`${engine} whole logits (sampled)`, sampled(scores, get(t, 'sample_index')), get(t, 'expected.logits_sample'));
@@ -129,7 +130,7 @@ describe.each(ENGINES)('UPerNet segmentor golden outputs on %s', (engine) => {
   it('slide mode (crop 128, stride 85), 333×517: stitched logits and labels', async () => {
     const { t } = await loadCase('slide');
     const { model, weights: w } = bound(segConfig('test_upernet_convnext-narrow_cls5_slide'));
-    const pred = await SegmentorPredictor.create(model, w, engine, { backend: 'wasm' });
+    const pred = await createSegmentorPredictor(model, w, engine, { backend: 'wasm' });
     predictors.push(pred);
     const scores = await pred.logits(tensorInput(333, 517));
     check(`${engine} slide logits (sampled)`, sampled(scores, get(t, 'sample_index')), get(t, 'expected.logits_sample'));
@@ -139,7 +140,7 @@ describe.each(ENGINES)('UPerNet segmentor golden outputs on %s', (engine) => {
   it('image pipeline 97×151: rescale into (256, 128), slide, resize to original; flip + multi-scale TTA', async () => {
     const { t, meta } = await loadCase('pipeline');
     const { model, weights: w } = bound(segConfig('test_upernet_convnext-narrow_cls5_slide', ['input.test_scale=[256,128]']));
-    const pred = await SegmentorPredictor.create(model, w, engine, { backend: 'wasm' });
+    const pred = await createSegmentorPredictor(model, w, engine, { backend: 'wasm' });
     predictors.push(pred);
     const img = imageInput(97, 151);
     const x = pred.prepare(img, 1, false);
