@@ -248,10 +248,12 @@ async function init(): Promise<void> {
   });
   ui.modelFile.addEventListener('change', () => {
     const f = ui.modelFile.files?.[0];
+    ui.modelFile.value = ''; // picking the same file again runs it again
     if (f) void serial(() => openModelFile(f));
   });
   ui.imageFile.addEventListener('change', () => {
     const f = ui.imageFile.files?.[0];
+    ui.imageFile.value = '';
     if (f) void serial(() => openImage(f, f.name));
   });
   ui.sample.addEventListener('change', () => {

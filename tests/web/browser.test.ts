@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import puppeteer, { type Browser, type ElementHandle, type Page } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import sharp from 'sharp';
 import { decodeRle, decompressRle } from '../../src/io/coco/rle.js';
 import { pipeline } from '../../src/pipeline/index.js';
@@ -36,27 +36,28 @@ let browser: Browser;
 let page: Page;
 const consoleErrors: string[] = [];
 
+/** Evaluates a JavaScript expression in the page (strings keep DOM types out of the Node type check). */
+const evaluate = <T>(expr: string) => page.evaluate(expr) as Promise<T>;
+const results = "document.getElementById('results')";
+
 /** Runs `action` and waits for the page's next finished run (done or error); returns its state. */
 async function nextRun(action: () => Promise<unknown>): Promise<'done' | 'error'> {
-  const before = Number(await page.$eval('#results', (e) => (e as HTMLElement).dataset.run));
+  const before = await evaluate<number>(`Number(${results}.dataset.run)`);
   await action();
-  await page.waitForFunction((n: number) => {
-    const r = document.getElementById('results') as HTMLElement;
-    return Number(r.dataset.run) > n && (r.dataset.state === 'done' || r.dataset.state === 'error');
-  }, { timeout: 120_000 }, before);
-  return (await page.$eval('#results', (e) => (e as HTMLElement).dataset.state)) as 'done' | 'error';
+  await page.waitForFunction(`Number(${results}.dataset.run) > ${before} && ['done', 'error'].includes(${results}.dataset.state)`, { timeout: 120_000 });
+  return evaluate<'done' | 'error'>(`${results}.dataset.state`);
 }
 
 async function upload(selector: string, file: string): Promise<'done' | 'error'> {
-  const input = (await page.$(selector)) as ElementHandle<HTMLInputElement>;
+  const input = (await page.$(selector)) as unknown as { uploadFile(...paths: string[]): Promise<void> };
   return nextRun(() => input.uploadFile(file));
 }
 
 async function pageJson<T>(): Promise<PageResult<T>> {
-  return JSON.parse((await page.$eval('#results', (e) => e.textContent)) ?? '') as PageResult<T>;
+  return JSON.parse(await evaluate<string>(`${results}.textContent`)) as PageResult<T>;
 }
 
-const text = (sel: string) => page.$eval(sel, (e) => e.textContent ?? '');
+const text = (sel: string) => evaluate<string>(`document.querySelector(${JSON.stringify(sel)}).textContent ?? ''`);
 
 function maskIou(a: DetectedObject['mask'], b: DetectedObject['mask']): number {
   const ma = decodeRle(decompressRle(a!));
@@ -82,7 +83,7 @@ beforeAll(async () => {
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
-  page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${e.message}`));
+  page.on('pageerror', (e) => consoleErrors.push(`uncaught: ${(e as Error).message}`));
   await page.goto(server.url);
   await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
 }, 240_000);
@@ -99,8 +100,8 @@ describe('convnext web in headless Chromium', () => {
     for (const m of site.models) expect(readFileSync(join(dir, m.file)).length).toBe(m.bytes);
     expect(readdirSync(join(dir, 'ort')).sort()).toEqual(['ort-wasm-simd-threaded.mjs', 'ort-wasm-simd-threaded.wasm', 'ort.wasm.min.mjs']);
     expect(site.samples).toHaveLength(4);
-    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
-    const threads = Math.min(4, await page.evaluate(() => navigator.hardwareConcurrency));
+    expect(await page.evaluate('crossOriginIsolated')).toBe(true);
+    const threads = Math.min(4, (await page.evaluate('navigator.hardwareConcurrency')) as number);
     expect(await text('#engine')).toContain(`wasm, ${threads} thread`);
     expect(await text('#message')).toBe('');
   });
@@ -123,7 +124,7 @@ describe('convnext web in headless Chromium', () => {
         expect(maskIou(o.mask, n.mask), `${file} #${i} mask IoU`).toBeGreaterThanOrEqual(0.99);
       });
       // The canvas shows the picture at ≥ 512 px; the legend lists the classes found.
-      expect(await page.$eval('#canvas', (c) => Math.max((c as HTMLCanvasElement).width, (c as HTMLCanvasElement).height))).toBeGreaterThanOrEqual(512);
+      expect(await page.evaluate('Math.max(canvas.width, canvas.height)')).toBeGreaterThanOrEqual(512);
       for (const o of node) expect(await text('#legend')).toContain(o.label);
       expect(await text('#times')).toMatch(/inference\s*[\d.]+ ms/);
     }
@@ -144,6 +145,27 @@ describe('convnext web in headless Chromium', () => {
       expect(same / node.labels.length, file).toBeGreaterThanOrEqual(0.999);
       expect(web.result.classes.map((c) => c.label).sort()).toEqual(node.classes.map((c) => c.label).sort());
       for (const c of node.classes) expect(await text('#legend')).toContain(c.label);
+    }
+  });
+
+  it('fp16 and int8 (dynamic) exports picked as files run in the page and agree with the Node pipeline on the same files', async () => {
+    const weights = new URL('../../assets/demo/upernet_convnext-synth.safetensors', import.meta.url).pathname;
+    const variants = [
+      { file: join(dir, 'seg.fp16.onnx'), args: ['export', '-c', 'demo_upernet_convnext-synth', '-w', weights, '--dynamic', '--weights-dtype', 'float16'] },
+      { file: join(dir, 'seg.int8.onnx'), args: ['quantize', '-c', 'demo_upernet_convnext-synth', '-w', weights, '--mode', 'dynamic'] },
+    ];
+    const sample = join(SAMPLES, 'shapes_1.png');
+    for (const v of variants) {
+      const r = await runCli([...v.args, '-o', v.file]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(await upload('#model-file', v.file)).toBe('done'); // runs the current image
+      expect(await upload('#image-file', sample)).toBe('done');
+      const web = await pageJson<{ labels: number[] }>();
+      await using segment = await pipeline('image-segmentation', { model: v.file });
+      const node = await segment(sample);
+      let same = 0;
+      for (let i = 0; i < node.labels.length; i++) same += web.result.labels[i] === node.labels[i] ? 1 : 0;
+      expect(same / node.labels.length, v.file).toBeGreaterThanOrEqual(0.999);
     }
   });
 

@@ -8,7 +8,7 @@ import { type Command, Option } from 'commander';
 import { copyFile, mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { isDetectorConfig } from '../../config/detector.js';
 import { assetPath, packageRoot } from '../../io/assets.js';
@@ -114,14 +114,14 @@ export async function writeSite(dir: string, f: Pick<WebFlags, 'model' | 'weight
  */
 export async function serveSite(dir: string, host: string, port: number): Promise<{ url: string; close(): Promise<void> }> {
   const [{ default: Fastify }, { default: fastifyStatic }] = await Promise.all([import('fastify'), import('@fastify/static')]);
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   app.addHook('onSend', async (_req, reply) => {
     reply.header('Cross-Origin-Opener-Policy', 'same-origin');
     reply.header('Cross-Origin-Embedder-Policy', 'require-corp');
     reply.header('Cross-Origin-Resource-Policy', 'same-origin');
     reply.header('Cache-Control', 'no-cache');
   });
-  await app.register(fastifyStatic, { root: dir, index: ['index.html'] });
+  await app.register(fastifyStatic, { root: resolve(dir), index: ['index.html'] });
   const address = await app.listen({ host, port });
   return { url: `${address}/`, close: () => app.close() };
 }
@@ -152,8 +152,8 @@ export function register(program: Command): void {
       }
       const server = await serveSite(f.out, f.host, f.port);
       console.error(`serving ${server.url} (cross-origin isolated; Ctrl-C stops)`);
-      await new Promise<void>((resolve) => {
-        const stop = () => void server.close().then(resolve);
+      await new Promise<void>((done) => {
+        const stop = () => void server.close().then(done);
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
       });
