@@ -4,10 +4,10 @@
  * placed by the shared layout; segmentations as palette colours blended into the image.
  */
 import type { RgbImage } from '../image/rgb.js';
-import { classColor, overlayLayout, type Rgb } from '../tasks/detection/detector-overlay-layout.js';
+import { classColor, overlayLayout, paintMasks, type Rgb } from '../tasks/detection/detector-overlay-layout.js';
 import type { DetectionResult } from '../tasks/detection/detector-predict.js';
 import type { Labels } from '../tasks/segmentation/segmentor-logits.js';
-import { SEG_OVERLAY_MIN_SIDE } from '../tasks/segmentation/segmentor-classes.js';
+import { blendLabels, SEG_OVERLAY_MIN_SIDE } from '../tasks/segmentation/segmentor-classes.js';
 
 const css = (c: Rgb, a = 1) => `rgba(${c[0]},${c[1]},${c[2]},${a})`;
 
@@ -46,33 +46,13 @@ export function drawDetections(canvas: HTMLCanvasElement, img: RgbImage, result:
   const { width: W, height: H, scale: s } = L;
   const ctx = context(canvas, W, H);
   drawScaled(ctx, img, W, H);
-  const order = result.instances.map((_, k) => k).reverse();
   const px = ctx.getImageData(0, 0, W, H);
-  for (const k of order) {
-    const ins = result.instances[k];
-    const c = classColor(ins.label);
-    const edge = c.map((v) => Math.round(v * 0.45));
-    const m = ins.mask;
-    const inside = (X: number, Y: number) => {
-      const i = Math.floor(X / s) - m.x0;
-      const j = Math.floor(Y / s) - m.y0;
-      return i >= 0 && j >= 0 && i < m.width && j < m.height && m.data[j * m.width + i] !== 0;
-    };
-    const [X0, Y0] = [Math.max(0, Math.floor(m.x0 * s)), Math.max(0, Math.floor(m.y0 * s))];
-    const [X1, Y1] = [Math.min(W, Math.ceil((m.x0 + m.width) * s)), Math.min(H, Math.ceil((m.y0 + m.height) * s))];
-    for (let Y = Y0; Y < Y1; Y++) {
-      for (let X = X0; X < X1; X++) {
-        if (!inside(X, Y)) continue;
-        const p = (Y * W + X) * 4;
-        const contour = !inside(X - 1, Y) || !inside(X + 1, Y) || !inside(X, Y - 1) || !inside(X, Y + 1);
-        for (let q = 0; q < 3; q++) px.data[p + q] = contour ? edge[q] : Math.round(px.data[p + q] * (1 - alpha) + c[q] * alpha);
-      }
-    }
-  }
+  paintMasks(px.data, 4, result, s, W, H, alpha);
   ctx.putImageData(px, 0, 0);
   ctx.lineWidth = Math.max(2, Math.round(Math.min(W, H) / 250));
   ctx.font = `${L.font}px sans-serif`;
   ctx.textBaseline = 'alphabetic';
+  const order = result.instances.map((_, k) => k).reverse();
   for (const k of order) {
     const ins = result.instances[k];
     const [x1, y1, x2, y2] = ins.box.map((v) => v * s);
@@ -95,15 +75,7 @@ export function drawLabels(canvas: HTMLCanvasElement, img: RgbImage, labels: Lab
   const ctx = context(canvas, W, H);
   drawScaled(ctx, img, W, H);
   const px = ctx.getImageData(0, 0, W, H);
-  for (let Y = 0; Y < H; Y++) {
-    const y = Math.min(img.height - 1, Math.floor(Y / scale));
-    for (let X = 0; X < W; X++) {
-      const x = Math.min(img.width - 1, Math.floor(X / scale));
-      const c = palette[labels.data[y * img.width + x]] ?? [0, 0, 0];
-      const p = 4 * (Y * W + X);
-      for (let k = 0; k < 3; k++) px.data[p + k] = Math.round(px.data[p + k] * (1 - opacity) + c[k] * opacity);
-    }
-  }
+  blendLabels(px.data, px.data, 4, labels, palette, scale, W, H, opacity);
   ctx.putImageData(px, 0, 0);
 }
 

@@ -61,3 +61,34 @@ export function overlayLayout(result: DetectionResult): { scale: number; width: 
   const boxes = result.instances.map((ins) => ins.box.map((v) => v * scale) as unknown as readonly [number, number, number, number]);
   return { scale, width, height, font, labels: placeLabels(boxes, sizes, width, height), texts };
 }
+
+/**
+ * Paints each instance's mask into `px` (the overlay picture, `channels` 3 (RGB) or 4 (RGBA) bytes
+ * per pixel, W × H = the layout's size): a translucent fill in its class colour with a contour in a
+ * darker shade, lowest score first so the best is on top. Masks are sampled at overlay resolution
+ * (nearest).
+ */
+export function paintMasks(px: Uint8Array | Uint8ClampedArray, channels: 3 | 4, result: DetectionResult, scale: number, W: number, H: number, alpha: number): void {
+  const s = scale;
+  for (let k = result.instances.length - 1; k >= 0; k--) {
+    const ins = result.instances[k];
+    const c = classColor(ins.label);
+    const edge = c.map((v) => Math.round(v * 0.45));
+    const m = ins.mask;
+    const inside = (X: number, Y: number) => {
+      const i = Math.floor(X / s) - m.x0;
+      const j = Math.floor(Y / s) - m.y0;
+      return i >= 0 && j >= 0 && i < m.width && j < m.height && m.data[j * m.width + i] !== 0;
+    };
+    const [X0, Y0] = [Math.max(0, Math.floor(m.x0 * s)), Math.max(0, Math.floor(m.y0 * s))];
+    const [X1, Y1] = [Math.min(W, Math.ceil((m.x0 + m.width) * s)), Math.min(H, Math.ceil((m.y0 + m.height) * s))];
+    for (let Y = Y0; Y < Y1; Y++) {
+      for (let X = X0; X < X1; X++) {
+        if (!inside(X, Y)) continue;
+        const p = (Y * W + X) * channels;
+        const contour = !inside(X - 1, Y) || !inside(X + 1, Y) || !inside(X, Y - 1) || !inside(X, Y + 1);
+        for (let q = 0; q < 3; q++) px[p + q] = contour ? edge[q] : Math.round(px[p + q] * (1 - alpha) + c[q] * alpha);
+      }
+    }
+  }
+}

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import type { RgbImage } from '../../image/rgb.js';
 import type { DetectionResult } from './detector-predict.js';
 import { escapeXml } from '../../image/xml.js';
-import { classColor, overlayLayout, type Rgb } from './detector-overlay-layout.js';
+import { classColor, overlayLayout, paintMasks, type Rgb } from './detector-overlay-layout.js';
 
 const hex = (c: Rgb) => `#${c.map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 
@@ -20,29 +20,8 @@ export async function renderOverlay(img: RgbImage, result: DetectionResult, opts
   const base = s === 1 ? Buffer.from(img.data)
     : await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).resize(W, H, { kernel: 'cubic' }).raw().toBuffer();
   const px = new Uint8Array(base);
-  // Masks sampled (nearest) at overlay resolution; lowest score first so the best is on top.
+  paintMasks(px, 3, result, s, W, H, alpha);
   const order = result.instances.map((_, k) => k).reverse();
-  for (const k of order) {
-    const ins = result.instances[k];
-    const c = classColor(ins.label);
-    const edge = c.map((v) => Math.round(v * 0.45)) as unknown as Rgb;
-    const m = ins.mask;
-    const inside = (X: number, Y: number) => {
-      const i = Math.floor(X / s) - m.x0;
-      const j = Math.floor(Y / s) - m.y0;
-      return i >= 0 && j >= 0 && i < m.width && j < m.height && m.data[j * m.width + i] !== 0;
-    };
-    const [X0, Y0] = [Math.max(0, Math.floor(m.x0 * s)), Math.max(0, Math.floor(m.y0 * s))];
-    const [X1, Y1] = [Math.min(W, Math.ceil((m.x0 + m.width) * s)), Math.min(H, Math.ceil((m.y0 + m.height) * s))];
-    for (let Y = Y0; Y < Y1; Y++) {
-      for (let X = X0; X < X1; X++) {
-        if (!inside(X, Y)) continue;
-        const p = (Y * W + X) * 3;
-        const contour = !inside(X - 1, Y) || !inside(X + 1, Y) || !inside(X, Y - 1) || !inside(X, Y + 1);
-        for (let q = 0; q < 3; q++) px[p + q] = contour ? edge[q] : Math.round(px[p + q] * (1 - alpha) + c[q] * alpha);
-      }
-    }
-  }
   const thick = Math.max(2, Math.round(Math.min(W, H) / 250));
   const parts: string[] = [];
   for (const k of order) {

@@ -9,7 +9,7 @@ import type { Labels } from './segmentor-logits.js';
 import { encodeLabelPng } from '../../io/label-png.js';
 import type { Rgb } from './segmentor.js';
 import { escapeXml } from '../../image/xml.js';
-import { classShares, SEG_OVERLAY_MIN_SIDE } from './segmentor-classes.js';
+import { blendLabels, classShares, SEG_OVERLAY_MIN_SIDE } from './segmentor-classes.js';
 
 
 /** The label map as a grayscale PNG (8-bit up to 256 classes, else 16-bit). */
@@ -34,15 +34,7 @@ export async function overlayPng(img: RgbImage, labels: Labels, palette: readonl
   const base = scale === 1 ? img.data
     : new Uint8Array(await sharp(img.data, { raw: { width: img.width, height: img.height, channels: 3 } }).resize(W, H, { kernel: 'cubic' }).raw().toBuffer());
   const out = Buffer.alloc(W * H * 3);
-  for (let Y = 0; Y < H; Y++) {
-    const y = Math.min(img.height - 1, Math.floor(Y / scale));
-    for (let X = 0; X < W; X++) {
-      const x = Math.min(img.width - 1, Math.floor(X / scale));
-      const c = palette[labels.data[y * img.width + x]] ?? [0, 0, 0];
-      const p = 3 * (Y * W + X);
-      for (let k = 0; k < 3; k++) out[p + k] = Math.round(base[p + k] * (1 - opacity) + c[k] * opacity);
-    }
-  }
+  blendLabels(base, out, 3, labels, palette, scale, W, H, opacity);
   const picture = sharp(out, { raw: { width: W, height: H, channels: 3 } });
   if (!classNames) return picture.png().toBuffer();
   const font = Math.max(12, Math.round(H / 32));
