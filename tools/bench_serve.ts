@@ -5,8 +5,10 @@
  *
  * Starts the CLI server as a child process per scenario and reports:
  *   1. throughput at concurrency 16 with dynamic batching (max batch 8, 5 ms) against one image
- *      per run (max batch 1), for the demo detector and the demo classifier (the classifier runs a
- *      batch in one engine call; the detector runs a batch's images one after another);
+ *      per run (max batch 1), and batched with two worker threads (`--workers 2`, one engine
+ *      thread each) against one instance, for the demo detector and the demo classifier (the
+ *      classifier runs a batch in one engine call; the detector runs a batch's images one after
+ *      another);
  *   2. p50 / p99 latency at concurrency 1, 4 and 16 (demo detector, batching on);
  *   3. errors over `--requests` requests at concurrency 16, and the server's RSS (its own
  *      Prometheus metric) after request 500 and at the end;
@@ -92,7 +94,11 @@ for (const [name, model, body, path] of [
 ] as const) {
   const n = Math.round(400 * SCALE);
   const rates: Record<string, number> = {};
-  for (const [mode, flags] of [['batched', ['--max-batch', '8', '--max-delay-ms', '5']], ['one at a time', ['--max-batch', '1', '--max-delay-ms', '0']]] as const) {
+  for (const [mode, flags] of [
+    ['batched', ['--max-batch', '8', '--max-delay-ms', '5']],
+    ['one at a time', ['--max-batch', '1', '--max-delay-ms', '0']],
+    ['batched, 2 workers', ['--max-batch', '8', '--max-delay-ms', '5', '--workers', '2']],
+  ] as const) {
     const s = await start([...model, ...flags]);
     await load(32, 16, (i) => () => shoot(`${s.url}/v1/${path}`, body(i))); // warm
     const t0 = performance.now();
@@ -102,7 +108,7 @@ for (const [name, model, body, path] of [
     console.log(`throughput ${name} ${mode}: ${rates[mode].toFixed(1)} images/s at concurrency 16 (${n} requests, ${bad} not 200)`);
     await stop(s);
   }
-  console.log(`throughput ${name}: batched / one at a time = ${(rates.batched / rates['one at a time']).toFixed(2)}`);
+  console.log(`throughput ${name}: batched / one at a time = ${(rates.batched / rates['one at a time']).toFixed(2)}; 2 worker threads / 1 = ${(rates['batched, 2 workers'] / rates.batched).toFixed(2)}`);
 }
 
 // 2–3. Latency by concurrency; errors and RSS over the long run.

@@ -36,6 +36,12 @@ export { classColor, overlayLayout } from '../tasks/detection/detector-overlay-l
 export { compressRle, decompressRle, decodeRle, encodeMask, type CompressedRle, type Rle } from '../io/coco/rle.js';
 export { cropRgb, flipRgb, toTensor, type RgbImage } from '../image/rgb.js';
 export { resizeRgbBilinear } from '../image/resize.js';
+export { batchedNmsHost } from '../core/det/nms.js';
+export { pasteMask, regionToFull, type MaskRegion } from '../tasks/detection/detector-paste.js';
+export { COCO_CLASSES, COCO_CATEGORY_IDS } from '../tasks/detection/detector-classes.js';
+export { ADE20K_CLASSES, ADE20K_PALETTE } from '../config/ade20k-classes.js';
+export { defaultPalette } from '../tasks/segmentation/segmentor.js';
+export { argmax, resizeArgmax, resizeScores, type Labels, type ScoreMap } from '../tasks/segmentation/segmentor-logits.js';
 
 /** Loads an exported detector or segmentor (ONNX bytes with convnext metadata) on `engine`; `name` is used in errors. */
 export async function loadModel(engine: WebEngine, bytes: Uint8Array, name: string): Promise<ExportedDetector | ExportedSegmentor> {

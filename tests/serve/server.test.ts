@@ -277,3 +277,41 @@ describe('convnext serve (CLI)', () => {
     expect(err).toMatch(/SIGTERM: draining[\s\S]*stopped/);
   });
 });
+
+describe('convnext serve --workers (worker threads)', () => {
+  it('a worker-thread pipeline gives what the in-process pipeline gives; a dead worker fails its calls, not the process', async () => {
+    const { workerPipeline } = await import('../../src/serve/worker-pool.js');
+    await using local = await pipeline('object-detection');
+    const remote = await workerPipeline({ task: 'object-detection', options: { threads: 1 } });
+    const img = await sharp(IMAGES[1]).removeAlpha().raw().toBuffer({ resolveWithObject: true });
+    const rgb = { width: img.info.width, height: img.info.height, data: new Uint8Array(img.data) };
+    const call = remote as unknown as (x: unknown, o?: unknown) => Promise<unknown>;
+    expect(await call(rgb, { mask: true })).toEqual(await local(rgb, { mask: true }));
+    expect(await call([rgb, rgb], { mask: false })).toEqual(await local([rgb, rgb], { mask: false }));
+    expect(remote.classNames).toEqual(local.classNames);
+    expect(remote.config).toEqual(local.config);
+    await remote.dispose();
+    await expect(call(rgb)).rejects.toThrow(/worker thread exited/);
+  });
+
+  it('--workers 2: concurrent requests get what lone requests get; SIGTERM drains and exits 0', async () => {
+    const p = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--workers', '2', '--max-batch', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const url = await new Promise<string>((resolve, reject) => {
+      p.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        const m = /on (http:\/\/[^:]+:\d+)/.exec(err);
+        if (m && err.includes('ready')) resolve(m[1]);
+      });
+      p.on('exit', () => reject(new Error(err)));
+    });
+    expect(err).toMatch(/2 workers × \d+ thread/);
+    const exited = new Promise<number | null>((resolve) => p.once('exit', (c) => resolve(c)));
+    const lone = [];
+    for (const img of IMAGES) lone.push(await (await post(`${url}/v1/detect`, img)).json());
+    const together = await Promise.all([...IMAGES, ...IMAGES].map(async (img) => (await post(`${url}/v1/detect`, img)).json()));
+    expect(together).toEqual([...lone, ...lone]);
+    p.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});

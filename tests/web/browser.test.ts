@@ -78,7 +78,7 @@ beforeAll(async () => {
   expect(r.code, r.stderr).toBe(0);
   site = JSON.parse(readFileSync(join(dir, 'site.json'), 'utf8')) as SiteManifest;
   server = await serveSite(dir, '127.0.0.1', 0);
-  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
+  browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream'] });
   page = await browser.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') consoleErrors.push(m.text());
@@ -206,6 +206,17 @@ describe('convnext web in headless Chromium', () => {
     const web = await pageJson<DetectedObject[]>();
     expect(web.image).toEqual({ name: 'big.png', width: 4096, height: 2731 });
     for (const o of web.result) expect(o.mask?.size).toEqual([2731, 4096]);
+  });
+
+  it('the camera (Chromium\'s fake capture device): a captured frame is detected', async () => {
+    await page.click('#camera');
+    await page.waitForFunction("!document.getElementById('capture').hidden && document.getElementById('video').videoWidth > 0", { timeout: 30_000 });
+    const [w, h] = await evaluate<[number, number]>("[document.getElementById('video').videoWidth, document.getElementById('video').videoHeight]");
+    expect(await nextRun(() => page.click('#capture'))).toBe('done');
+    const web = await pageJson<DetectedObject[]>();
+    expect(web.task).toBe('object-detection');
+    expect(web.image).toEqual({ name: 'camera', width: w, height: h });
+    expect(Array.isArray(web.result)).toBe(true);
   });
 
   it('the page logged no console errors and threw no uncaught exception', () => {

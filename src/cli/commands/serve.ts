@@ -10,6 +10,7 @@ import type { ModelConfig } from '../../config/models.js';
 import { pipeline } from '../../pipeline/index.js';
 import type { Pipeline, PipelineOptions, Task } from '../../pipeline/types.js';
 import { buildApp } from '../../serve/app.js';
+import { workerPipeline } from '../../serve/worker-pool.js';
 import { type Endpoint, ENDPOINTS } from '../../serve/endpoints.js';
 import { addModelOptions, configFromFlags, type ModelFlags, nonNegativeInt, positiveInt, readModelFile } from '../common.js';
 import { DESCRIPTIONS } from './descriptions.js';
@@ -22,6 +23,7 @@ interface ServeFlags extends ModelFlags {
   maxQueue: number;
   timeoutMs: number;
   bodyLimitMb: number;
+  workers: number;
   quiet?: boolean;
 }
 
@@ -50,6 +52,7 @@ export function register(program: Command): void {
     .option('--max-queue <n>', 'most requests waiting; more get 429 with Retry-After', positiveInt('--max-queue'), 64)
     .option('--timeout-ms <ms>', 'per-request limit from arrival to answer (503 after)', positiveInt('--timeout-ms'), 30_000)
     .option('--body-limit-mb <mb>', 'largest request body', positiveInt('--body-limit-mb'), 32)
+    .option('--workers <k>', 'model instances, each in its own worker thread with threads / k engine threads; k batches run at once (1: one instance on the server thread)', positiveInt('--workers'), 1)
     .option('--quiet', 'no request logs (JSON lines on stdout otherwise)')
     .action(async (f: ServeFlags) => {
       if (f.model !== undefined && (f.config !== undefined || f.weights !== undefined)) throw new UserError('give --model, or --config and --weights, not both');
@@ -62,10 +65,15 @@ export function register(program: Command): void {
       const cfg = onnx?.config ?? (f.config !== undefined ? configFromFlags(f) : null);
       const endpoint: Endpoint = cfg ? endpointOf(cfg) : 'detect';
       const task: Task = ENDPOINTS[endpoint];
-      // One model instance: onnxruntime-node and TensorFlow.js run on this thread, so more
-      // instances in one process would not run at once; scale out with more processes instead.
+      // One instance runs on this thread. With --workers K, each instance runs in a worker thread
+      // of its own (onnxruntime-node and TensorFlow.js block the thread they run on), sharing the
+      // cores: K batches at once, threads / K engine threads each.
       const threads = f.threads ?? availableParallelism();
-      const pipes: Array<Pipeline<Task>> = [await pipeline(task, { ...base, engine: f.engine, backend: f.backend, threads }) as Pipeline<Task>];
+      const pipes: Array<Pipeline<Task>> = f.workers === 1
+        ? [await pipeline(task, { ...base, engine: f.engine, backend: f.backend, threads }) as Pipeline<Task>]
+        : await Promise.all(Array.from({ length: f.workers }, () => workerPipeline({
+          task, options: { ...base, engine: f.engine, backend: f.backend, threads: Math.max(1, Math.floor(threads / f.workers)) },
+        })));
       const modelName = f.model !== undefined ? basename(f.model) : f.config ?? `the demo ${endpoint === 'detect' ? 'detector' : 'model'}`;
       const { app, markReady, stop: stopApp } = await buildApp({
         endpoint, pipelines: pipes, modelName,
@@ -74,7 +82,7 @@ export function register(program: Command): void {
         logger: f.quiet ? false : { level: 'info' },
       });
       const address = await app.listen({ host: f.host, port: f.port });
-      console.error(`serving ${modelName} on ${address}: POST /v1/${endpoint} (max batch ${f.maxBatch}, ${f.maxDelayMs} ms delay, queue ${f.maxQueue}, ${threads} thread(s))`);
+      console.error(`serving ${modelName} on ${address}: POST /v1/${endpoint} (max batch ${f.maxBatch}, ${f.maxDelayMs} ms delay, queue ${f.maxQueue}, ${f.workers === 1 ? `${threads} thread(s)` : `${f.workers} workers × ${Math.max(1, Math.floor(threads / f.workers))} thread(s)`})`);
       let stopping = false;
       const stop = async (signal: string): Promise<void> => {
         if (stopping) {
