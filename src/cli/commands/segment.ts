@@ -14,8 +14,9 @@ import { readRgb } from '../../io/image.js';
 import { Segmentor } from '../../tasks/segmentation/segmentor.js';
 import { classShares } from '../../tasks/segmentation/segmentor-classes.js';
 import { labelPng, overlayPng } from '../../tasks/segmentation/segmentor-output.js';
-import { SegmentorPredictor } from '../../tasks/segmentation/segmentor-predict.js';
-import { addModelOptions, checkModelFlags, configFromFlags, engineOptions, type ModelFlags, readModelFile, weightsFor } from '../common.js';
+import { type SegPrediction, SegmentorPredictor } from '../../tasks/segmentation/segmentor-predict.js';
+import type { RgbImage } from '../../image/rgb.js';
+import { addModelOptions, checkModelFlags, configFromFlags, engineOptions, type ModelFlags, positiveInt, readModelFile, weightsFor } from '../common.js';
 import { OrtModelRunner } from '../../core/ort/runner.js';
 import { progress } from '../progress.js';
 import { imageFiles, outputStems } from '../../io/image-files.js';
@@ -29,6 +30,8 @@ export interface SegmentFlags extends ModelFlags {
   tta?: boolean;
   opacity: number;
   overlay: boolean;
+  /** Images per engine run (default 1). */
+  batch?: number;
 }
 
 /** The segmentor config of the flags (a UserError when the config is another model type). */
@@ -60,27 +63,55 @@ export async function segmentImages(f: SegmentFlags): Promise<Array<{ file: stri
   const bar = files.length > 1 ? progress('segment', files.length, { unit: 'images' }) : null;
   const failed: Array<{ file: string; error: string }> = [];
   const stems = outputStems(files);
+  // A fixed batch dimension (an export at one batch size) runs images one by one.
+  const batchable = !onnx || typeof onnx.info.inputs[0]?.dims[0] !== 'number';
+  const batch = f.batch ?? 1;
+  const write = async (file: string, i: number, img: RgbImage, pred: SegPrediction, ms: number) => {
+    const stem = join(f.out, stems[i]);
+    await writeFileAtomic(`${stem}.labels.png`, labelPng(pred.labels));
+    if (f.overlay) await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, f.opacity, model.classNames));
+    const summary = {
+      image: file, width: img.width, height: img.height, ...(f.model ? { model: f.model } : { config: f.config }), engine: f.engine, mode, tta: f.tta ?? false,
+      passes: pred.passes, time_ms: Math.round(ms), classes: classShares(pred.labels, model.classNames),
+    };
+    await writeFileAtomic(`${stem}.json`, `${JSON.stringify(summary, null, 2)}\n`);
+    if (!bar) console.log(`${file}: ${summary.classes.slice(0, 5).map((c) => `${c.name} ${(c.fraction * 100).toFixed(1)}%`).join(', ')} -> ${stem}.*`);
+  };
+  const attempt = async (file: string, job: () => Promise<void>) => {
+    try {
+      await job();
+    } catch (e) {
+      if (!(e instanceof UserError)) throw e;
+      failed.push({ file, error: e.message });
+    }
+  };
   try {
-    for (const [i, file] of files.entries()) {
-      try {
-        const t0 = performance.now();
-        const img = await readRgb(file);
-        const pred = await predictor.predict(img, { mode, tta: f.tta });
-        const ms = performance.now() - t0;
-        const stem = join(f.out, stems[i]);
-        await writeFileAtomic(`${stem}.labels.png`, labelPng(pred.labels));
-        if (f.overlay) await writeFileAtomic(`${stem}.overlay.png`, await overlayPng(img, pred.labels, model.palette, f.opacity, model.classNames));
-        const summary = {
-          image: file, width: img.width, height: img.height, ...(f.model ? { model: f.model } : { config: f.config }), engine: f.engine, mode, tta: f.tta ?? false,
-          passes: pred.passes, time_ms: Math.round(ms), classes: classShares(pred.labels, model.classNames),
-        };
-        await writeFileAtomic(`${stem}.json`, `${JSON.stringify(summary, null, 2)}\n`);
-        if (!bar) console.log(`${file}: ${summary.classes.slice(0, 5).map((c) => `${c.name} ${(c.fraction * 100).toFixed(1)}%`).join(', ')} -> ${stem}.*`);
-      } catch (e) {
-        if (!(e instanceof UserError)) throw e;
-        failed.push({ file, error: e.message });
+    // Images go through the engine `batch` at a time (one run when they rescale to the same size
+    // in whole mode without TTA, see SegmentorPredictor.predictBatch); time_ms is the batch's
+    // time shared among its images.
+    for (let start = 0; start < files.length; start += batch) {
+      const t0 = performance.now();
+      const read: Array<{ file: string; i: number; img: RgbImage }> = [];
+      for (const [k, file] of files.slice(start, start + batch).entries()) {
+        await attempt(file, async () => { read.push({ file, i: start + k, img: await readRgb(file) }); });
       }
-      bar?.update(i + 1);
+      let preds: SegPrediction[] | null = null;
+      if (read.length > 1) {
+        try {
+          preds = await predictor.predictBatch(read.map((r) => r.img), { mode, tta: f.tta }, batchable);
+        } catch (e) {
+          if (!(e instanceof UserError)) throw e; // one by one below, so each image gets its own error
+        }
+      }
+      const ms = (performance.now() - t0) / Math.max(1, read.length);
+      for (const [k, r] of read.entries()) {
+        await attempt(r.file, async () => {
+          const t1 = performance.now();
+          const pred = preds ? preds[k] : await predictor.predict(r.img, { mode, tta: f.tta });
+          await write(r.file, r.i, r.img, pred, preds ? ms : ms + performance.now() - t1);
+        });
+      }
+      bar?.update(Math.min(files.length, start + batch));
     }
   } finally {
     bar?.stop();
@@ -98,6 +129,7 @@ export function register(program: Command): void {
     .option('--tta', 'flip and multi-scale test-time augmentation (the config\'s tta scales)')
     .option('--opacity <x>', 'overlay colour weight', parseOpacity, 0.5)
     .option('--no-overlay', 'do not write overlay PNGs')
+    .option('--batch <n>', 'images per engine run: same-size images in whole mode without --tta run as one batch', positiveInt('--batch'), 1)
     .action(async (f: SegmentFlags) => {
       const failed = await segmentImages(f);
       if (failed.length > 0) {

@@ -45,6 +45,29 @@ beforeAll(async () => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+describe('convnext segment --batch', () => {
+  it('--batch 3 writes the label maps --batch 1 writes (same-size images run as one engine batch), and still lists the corrupt file', async () => {
+    const imgs = join(dir, 'same');
+    mkdirSync(imgs);
+    for (const [k, name] of ['a', 'b', 'c', 'd', 'e'].entries()) {
+      const px = pixels(96, 64, 3).map((v, i) => (v + k * 37 + (i % 7) * k) & 255);
+      await sharp(px, { raw: { width: 96, height: 64, channels: 3 } }).png().toFile(join(imgs, `${name}.png`));
+    }
+    writeFileSync(join(imgs, 'f_corrupt.png'), 'not a png');
+    const one = join(dir, 'batch1');
+    const three = join(dir, 'batch3');
+    const failed1 = await segmentImages(flags(imgs, one, { overlay: false, batch: 1 }));
+    const failed3 = await segmentImages(flags(imgs, three, { overlay: false, batch: 3 }));
+    expect(failed3).toEqual(failed1);
+    expect(failed3.map((x) => x.file)).toEqual([join(imgs, 'f_corrupt.png')]);
+    const labels = ['a', 'b', 'c', 'd', 'e'].map((name) => readFileSync(join(one, `${name}.labels.png`)));
+    expect(new Set(labels.map((b) => b.toString('base64'))).size, 'the images segment differently').toBeGreaterThan(1);
+    for (const name of ['a', 'b', 'c', 'd', 'e']) {
+      expect(readFileSync(join(three, `${name}.labels.png`)).equals(readFileSync(join(one, `${name}.labels.png`))), name).toBe(true);
+    }
+  });
+});
+
 describe('convnext segment', () => {
   it('processes a folder of odd images (with TTA), lists the corrupt one, writes labels, overlay and JSON atomically', async () => {
     const out = join(dir, 'out');
