@@ -4,7 +4,8 @@
  * inputs interleaved with good ones (each gets its own answer), health/readiness/metrics/OpenAPI,
  * and the CLI's SIGTERM drain.
  */
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
 import { request } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -250,19 +251,25 @@ describe('strict requests and failures that stay with their image', () => {
   });
 });
 
+/** Starts the compiled CLI's server on a free port; resolves once it is ready. */
+async function startServe(extra: string[]): Promise<{ p: ChildProcessByStdio<null, null, Readable>; url: string; exited: Promise<number | null>; stderr: () => string }> {
+  const p = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', ...extra], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    p.stderr.on('data', (d: Buffer) => {
+      err += d.toString();
+      const m = /on (http:\/\/[^:]+:\d+)/.exec(err);
+      if (m && err.includes('ready')) resolve(m[1]);
+    });
+    p.on('exit', () => reject(new Error(err)));
+  });
+  const exited = new Promise<number | null>((resolve) => p.once('exit', (c) => resolve(c)));
+  return { p, url, exited, stderr: () => err };
+}
+
 describe('convnext serve (CLI)', () => {
   it('serves, then SIGTERM drains the request in flight and exits 0', async () => {
-    const p = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--max-delay-ms', '300'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      p.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /on (http:\/\/[^:]+:\d+)/.exec(err);
-        if (m && err.includes('ready')) resolve(m[1]);
-      });
-      p.on('exit', () => reject(new Error(err)));
-    });
-    const exited = new Promise<number | null>((resolve) => p.once('exit', (c) => resolve(c)));
+    const { p, url, exited, stderr } = await startServe(['--max-delay-ms', '300']);
     const inFlight = post(`${url}/v1/detect?mask=false`, IMAGES[3]);
     // SIGTERM once the request waits in its 300 ms batch window (the queue-depth metric says so).
     for (let i = 0; i < 100; i++) {
@@ -274,7 +281,7 @@ describe('convnext serve (CLI)', () => {
     expect(r.status).toBe(200);
     expect(((await r.json()) as { instances: unknown[] }).instances.length).toBeGreaterThan(0);
     expect(await exited).toBe(0);
-    expect(err).toMatch(/SIGTERM: draining[\s\S]*stopped/);
+    expect(stderr()).toMatch(/SIGTERM: draining[\s\S]*stopped/);
   });
 });
 
@@ -295,18 +302,8 @@ describe('convnext serve --workers (worker threads)', () => {
   });
 
   it('--workers 2: concurrent requests get what lone requests get; SIGTERM drains and exits 0', async () => {
-    const p = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--quiet', '--workers', '2', '--max-batch', '2'], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    const url = await new Promise<string>((resolve, reject) => {
-      p.stderr.on('data', (d: Buffer) => {
-        err += d.toString();
-        const m = /on (http:\/\/[^:]+:\d+)/.exec(err);
-        if (m && err.includes('ready')) resolve(m[1]);
-      });
-      p.on('exit', () => reject(new Error(err)));
-    });
-    expect(err).toMatch(/2 workers × \d+ thread/);
-    const exited = new Promise<number | null>((resolve) => p.once('exit', (c) => resolve(c)));
+    const { p, url, exited, stderr } = await startServe(['--workers', '2', '--max-batch', '2']);
+    expect(stderr()).toMatch(/2 workers × \d+ thread/);
     const lone = [];
     for (const img of IMAGES) lone.push(await (await post(`${url}/v1/detect`, img)).json());
     const together = await Promise.all([...IMAGES, ...IMAGES].map(async (img) => (await post(`${url}/v1/detect`, img)).json()));
