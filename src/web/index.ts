@@ -14,6 +14,7 @@
 import { type ExportedDetector, exportedModel, type ExportedSegmentor } from '../tasks/exported-model.js';
 import { describeOnnxModel } from '../tasks/onnx-model.js';
 import { type WebEngine, WebRunner } from './ort-web.js';
+import type { Runner } from '../core/runner.js';
 
 export { loadEngine, WebRunner, type WebEngine } from './ort-web.js';
 export { decodeImage, bitmapToRgb, MAX_SIDE, type DecodedImage } from './decode.js';
@@ -43,10 +44,13 @@ export { ADE20K_CLASSES, ADE20K_PALETTE } from '../config/ade20k-classes.js';
 export { defaultPalette } from '../tasks/segmentation/segmentor.js';
 export { argmax, resizeArgmax, resizeScores, type Labels, type ScoreMap } from '../tasks/segmentation/segmentor-logits.js';
 
-/** Loads an exported detector or segmentor (ONNX bytes with convnext metadata) on `engine`; `name` is used in errors. */
-export async function loadModel(engine: WebEngine, bytes: Uint8Array, name: string): Promise<ExportedDetector | ExportedSegmentor> {
+/**
+ * Loads an exported detector or segmentor (ONNX bytes with convnext metadata) on `engine`; `name`
+ * is used in errors. `wrap` may wrap the session's runner (for example to time it).
+ */
+export async function loadModel(engine: WebEngine, bytes: Uint8Array, name: string, wrap: (r: Runner) => Runner = (r) => r): Promise<ExportedDetector | ExportedSegmentor> {
   const info = describeOnnxModel(bytes, name);
-  const runner = await WebRunner.create(engine, bytes);
+  const runner = wrap(await WebRunner.create(engine, bytes));
   try {
     return exportedModel(info, runner, name);
   } catch (e) {

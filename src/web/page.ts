@@ -8,11 +8,11 @@ import type { Runner } from '../core/runner.js';
 import { UserError } from '../core/errors.js';
 import type { RgbImage } from '../image/rgb.js';
 import { classColor } from '../tasks/detection/detector-overlay-layout.js';
-import { type ExportedDetector, exportedModel, type ExportedSegmentor } from '../tasks/exported-model.js';
-import { describeOnnxModel } from '../tasks/onnx-model.js';
+import type { ExportedDetector, ExportedSegmentor } from '../tasks/exported-model.js';
+import { loadModel as loadWebModel } from './index.js';
 import { bitmapToRgb, decodeImage } from './decode.js';
 import { cssColor, drawDetections, drawLabels } from './draw.js';
-import { loadEngine, type WebEngine, WebRunner } from './ort-web.js';
+import { loadEngine, type WebEngine } from './ort-web.js';
 import type { SiteManifest } from './site.js';
 
 const $ = <T extends HTMLElement>(id: string): T => {
@@ -108,15 +108,9 @@ async function engine(): Promise<WebEngine> {
 
 /** Loads ONNX bytes as the current model. */
 async function loadModel(bytes: Uint8Array, name: string): Promise<void> {
-  const info = describeOnnxModel(bytes, name);
-  const runner = new TimedRunner(await WebRunner.create(await engine(), bytes));
-  let model: ExportedDetector | ExportedSegmentor;
-  try {
-    model = exportedModel(info, runner, name);
-  } catch (e) {
-    await runner.dispose();
-    throw e;
-  }
+  let runner: TimedRunner | undefined;
+  const model = await loadWebModel(await engine(), bytes, name, (r) => (runner = new TimedRunner(r)));
+  if (!runner) throw new Error('page: the model has no runner');
   await state.current?.model.dispose();
   state.current = { name, model, runner };
   ui.notice.textContent = `${name}: ${model.kind === 'detector' ? 'detector' : 'segmentor'} with ${model.classNames.length} classes`;

@@ -15,12 +15,11 @@ import { readRgb } from '../../io/image.js';
 import { imageFiles, outputStems } from '../../io/image-files.js';
 
 import { Detector } from '../../tasks/detection/detector.js';
-import { DetectorPredictor } from '../../tasks/detection/detector-predict.js';
 import { DEFAULT_SCORE_THR, imageDetections } from '../../tasks/detection/detector-json.js';
 import { renderOverlay } from '../../tasks/detection/detector-overlay.js';
 import { addModelOptions, checkModelFlags, configFromFlags, engineOptions, type ModelFlags, readModelFile, weightsFor } from '../common.js';
 import { OrtModelRunner } from '../../core/ort/runner.js';
-import { exportedDetectorRunner } from '../../tasks/detection/detector-runner.js';
+import { exportedDetectorPredictor } from '../../tasks/exported-model.js';
 import { progress } from '../progress.js';
 import { DESCRIPTIONS } from './descriptions.js';
 import { createDetectorPredictor } from '../../tasks/detection/detector-engine.js';
@@ -64,7 +63,7 @@ export function register(program: Command): void {
       const det = new Detector(cfg);
       mkdirSync(f.out, { recursive: true });
       const predictor = onnx
-        ? DetectorPredictor.fromRunner(det, exportedDetectorRunner(await OrtModelRunner.create(onnx.bytes, { threads: f.threads }), onnx.info.inputs.some((i) => i.name === 'image_size')))
+        ? exportedDetectorPredictor(det, onnx, await OrtModelRunner.create(onnx.bytes, { threads: f.threads }))
         : await createDetectorPredictor(det, await weightsFor(det.scope.registry, f.weights), f.engine, engineOptions(f));
       const bar = files.length > 1 ? progress('detect', files.length, { unit: 'images' }) : null;
       const all: CocoResult[] = [];

@@ -15,9 +15,9 @@ import type { CocoDataset, CocoResult } from '../../io/coco/types.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { readRgb } from '../../io/image.js';
 import { Detector } from '../../tasks/detection/detector.js';
-import { DetectorPredictor, toCocoResults } from '../../tasks/detection/detector-predict.js';
+import { toCocoResults } from '../../tasks/detection/detector-predict.js';
 import { OrtModelRunner } from '../../core/ort/runner.js';
-import { exportedDetectorRunner } from '../../tasks/detection/detector-runner.js';
+import { exportedDetectorPredictor } from '../../tasks/exported-model.js';
 import type { OnnxModel } from '../../tasks/onnx-model.js';
 import { configFromFlags, engineOptions, type ModelFlags, weightsFor } from '../common.js';
 import { progress } from '../progress.js';
@@ -54,7 +54,7 @@ async function predictAll(f: EvalDetFlags, cfg: DetectorConfig, gt: CocoDataset)
   const categoryIds = labelCategoryIds(det.classNames, gt);
   const images = gt.images.slice(0, f.limit ?? gt.images.length);
   const predictor = f.onnx
-    ? DetectorPredictor.fromRunner(det, exportedDetectorRunner(await OrtModelRunner.create(f.onnx.bytes, { threads: f.threads }), f.onnx.info.inputs.some((i) => i.name === 'image_size')))
+    ? exportedDetectorPredictor(det, f.onnx, await OrtModelRunner.create(f.onnx.bytes, { threads: f.threads }))
     : await createDetectorPredictor(det, await weightsFor(det.scope.registry, f.weights), f.engine, engineOptions(f));
   const bar = progress('eval', images.length, { unit: 'images' });
   const results: CocoResult[] = [];
