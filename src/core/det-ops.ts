@@ -8,7 +8,8 @@
  * - **index vectors**: the integer results of {@link DetOps.topK}, {@link DetOps.nonzero} and
  *   {@link DetOps.batchedNms}; they only feed {@link DetOps.gather}.
  *
- * Batch size is 1 throughout: a detector runs one image per call.
+ * Batch size is 1 throughout, except around {@link DetOps.perImage}, which runs the
+ * data-dependent part of a detector once per image of a batch.
  */
 import type { Ops } from './ops.js';
 
@@ -37,6 +38,17 @@ export interface RoiAlignSpec {
   samplingRatio: number;
   /** true: pixel model shifted by −0.5 (half_pixel); false: legacy (output_half_pixel, RoI side ≥ 1). */
   aligned: boolean;
+}
+
+/** One image's part of a batched detector: see {@link DetOps.perImage}. */
+export type PerImageBody<T> = (ops: DetOps<T>, maps: T[], rows: T[]) => Record<string, T>;
+
+/** The stacked results of {@link DetOps.perImage}. */
+export interface PerImageResult<T> {
+  /** Each body output padded with zero rows (or cut) to its row count, stacked: [N, rows, …]. */
+  outputs: Record<string, T>;
+  /** Each output's valid row count per image as a float table [N]. */
+  counts: Record<string, T>;
 }
 
 /** The detection op set. `T` is the engine's tensor handle. */
@@ -107,4 +119,12 @@ export interface DetOps<T> extends Ops<T> {
    * `features[levels[r]]` (levels: float table of integers) → feature maps [R, C, o, o], in RoI order.
    */
   roiAlign(features: readonly T[], rois: T, levels: T, spec: RoiAlignSpec): T;
+  /**
+   * Runs `body` once per image of a batch (an ONNX Loop; a loop on the host elsewhere): it gets
+   * the image's slice [1, C, h, w] of each batched feature map in `maps` and its row [k] of each
+   * table [N, k] in `rows`, and the ops to use on them. Each output is a table (rank ≥ 1) whose
+   * rows are padded with zeros, or cut, to `rows[name]`; the outputs are stacked over the batch.
+   * Values from outside the body may be read inside it only through their shapes.
+   */
+  perImage(maps: readonly T[], rows: readonly T[], body: PerImageBody<T>, padRows: Readonly<Record<string, number>>): PerImageResult<T>;
 }

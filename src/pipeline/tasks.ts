@@ -87,6 +87,10 @@ async function detection(task: 'object-detection' | 'instance-segmentation', b: 
     async run(img, o) {
       return detectedObjects(await predictor.predict(img, { scoreThr: o.threshold ?? DEFAULT_SCORE_THR, nms: o.nms }), o);
     },
+    async runBatch(imgs, o) {
+      const results = await predictor.predictBatch(imgs, { scoreThr: o.threshold ?? DEFAULT_SCORE_THR, nms: o.nms });
+      return results.map((r) => detectedObjects(r, o));
+    },
     dispose: () => predictor.dispose(),
   };
 }

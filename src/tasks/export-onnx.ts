@@ -9,9 +9,15 @@ import { Detector } from './detection/detector.js';
 import { exportMetadata } from './model-metadata.js';
 import { mainNetwork } from './networks.js';
 
-/** The network an export builds: the detector's runner network (with `image_size`) when asked. */
-export function exportNetwork(cfg: ModelConfig, imageSizeInput = false): Network {
-  return imageSizeInput && isDetectorConfig(cfg) ? new Detector(cfg).runnerNetwork() : mainNetwork(cfg);
+/**
+ * The network an export builds. A detector at batch 1 is its one-image graph (with `image_size`
+ * when asked); at any other batch its batched graph (per-image outputs padded, with `num_dets`).
+ */
+export function exportNetwork(cfg: ModelConfig, imageSizeInput = false, batch: number | 'batch' = 1): Network {
+  if (!isDetectorConfig(cfg)) return mainNetwork(cfg);
+  const det = new Detector(cfg);
+  if (batch !== 1) return det.batchNetwork(imageSizeInput);
+  return imageSizeInput ? det.runnerNetwork() : det.network();
 }
 
 export interface ExportGraphOptions {
@@ -38,7 +44,7 @@ export function exportGraph(cfg: ModelConfig, net: Network, weights: WeightMap, 
   const producerVersion = packageVersion();
   const input = exportInputDims(net, o);
   const metadata = {
-    ...exportMetadata(cfg, { name: o.name, producerVersion, input, imageSizeInput: o.imageSizeInput ?? false }),
+    ...exportMetadata(cfg, { name: o.name, producerVersion, input, imageSizeInput: o.imageSizeInput ?? false, batched: 'num_dets' in net.outputs }),
     'convnext.weights_dtype': o.weightsDtype ?? 'float32',
     ...o.metadata,
   };

@@ -9,7 +9,7 @@ import { isDetectorConfig } from '../config/detector.js';
 import type { RgbImage } from '../image/rgb.js';
 import { DEFAULT_SCORE_THR } from './detection/detector-json.js';
 import { DetectorPredictor, type DetectionResult } from './detection/detector-predict.js';
-import { exportedDetectorRunner } from './detection/detector-runner.js';
+import { exportedDetectorLayout, exportedDetectorRunner } from './detection/detector-runner.js';
 import { Detector } from './detection/detector.js';
 import type { OnnxModel } from './onnx-model.js';
 import { detectedObjects, type DetectedObject, type DetectionOptions, type SegmentationOptions, type SemanticSegmentation, semanticSegmentation } from './results.js';
@@ -34,9 +34,10 @@ export interface ExportedSegmentor {
   dispose(): Promise<void>;
 }
 
-/** A detector over an exported graph's runner (fed `image_size` when the graph has that input). */
+/** A detector over an exported graph's runner (fed `image_size` when the graph has that input; one image or a batch per call, as the graph runs). */
 export function exportedDetectorPredictor(det: Detector, model: OnnxModel, runner: Runner): DetectorPredictor {
-  return DetectorPredictor.fromRunner(det, exportedDetectorRunner(runner, model.info.inputs.some((i) => i.name === 'image_size')));
+  const layout = exportedDetectorLayout(model.info.inputs.map((i) => i.name), model.info.outputs.map((o) => o.name));
+  return DetectorPredictor.fromRunner(det, exportedDetectorRunner(runner, layout));
 }
 
 /**

@@ -3,18 +3,22 @@
  * `inference.ModelConfig`) for exported graphs, run by Triton's ONNX Runtime backend
  * (platform `onnxruntime_onnx`).
  *
- * Classifiers, feature extractors and segmentors take a batch: `max_batch_size` > 0, dims without
- * the batch dimension, and dynamic batching on. The detector graphs run one image per call, so
- * they declare `max_batch_size: 0` and their full shapes (Triton then sends requests one by one).
+ * Every model takes a batch: `max_batch_size` > 0, dims without the batch dimension, and dynamic
+ * batching on. A detector is its batched graph: `image_size` [2] per image, outputs padded to the
+ * heads' `max_per_img` rows, and `num_dets` / `num_proposals`, whose per-image shape is a scalar
+ * (dims [1] reshaped to [], Triton's form for a tensor that is only the batch dimension).
  */
 import type { ModelConfig } from '../config/models.js';
 import { isDetectorConfig } from '../config/detector.js';
 import { featureModel } from './features.js';
+import { Detector } from './detection/detector.js';
 
 /** One input or output of a Triton model: its name and dims (−1: any size). */
 export interface TritonTensor {
   name: string;
   dims: number[];
+  /** The shape the model itself sees, where it differs from `dims` (a per-image scalar: []). */
+  reshape?: number[];
 }
 
 /** What a `config.pbtxt` says. */
@@ -35,11 +39,18 @@ export function tritonModelConfig(cfg: ModelConfig, opts: { name: string; size?:
   const [h, w] = opts.size ?? [-1, -1];
   const common = { name: opts.name, maxQueueDelayMicroseconds: opts.maxQueueDelayMicroseconds ?? 2000, instances: opts.instances ?? 1 };
   if (isDetectorConfig(cfg)) {
+    const det = new Detector(cfg);
+    const k = det.roiHead.o.test.maxPerImg;
+    const m = 2 * det.roiHead.o.maskRoi.output;
+    const count = (name: string): TritonTensor => ({ name, dims: [1], reshape: [] });
     return {
       ...common,
-      maxBatchSize: 0,
-      inputs: [{ name: 'input', dims: [1, 3, h, w] }, ...(opts.imageSizeInput ? [{ name: 'image_size', dims: [2] }] : [])],
-      outputs: [{ name: 'dets', dims: [-1, 6] }, { name: 'masks', dims: [-1, 1, 28, 28] }, { name: 'proposals', dims: [-1, 5] }],
+      maxBatchSize: opts.maxBatchSize,
+      inputs: [{ name: 'input', dims: [3, h, w] }, ...(opts.imageSizeInput ? [{ name: 'image_size', dims: [2] }] : [])],
+      outputs: [
+        { name: 'dets', dims: [k, 6] }, { name: 'masks', dims: [k, 1, m, m] }, count('num_dets'),
+        { name: 'proposals', dims: [det.rpnHead.proposalOptions.maxPerImg, 5] }, count('num_proposals'),
+      ],
     };
   }
   // The stem (stride 4) and each downsampling (stride 2) floor odd sizes.
@@ -61,6 +72,7 @@ export function formatTritonConfig(c: TritonModelConfig): string {
     '    data_type: TYPE_FP32',
     ...(input && t.name === 'input' && c.maxBatchSize > 0 ? ['    format: FORMAT_NCHW'] : []),
     `    dims: [ ${t.dims.join(', ')} ]`,
+    ...(t.reshape ? [`    reshape: { shape: [ ${t.reshape.join(', ')} ] }`] : []),
     '  }',
   ].join('\n');
   const lines = [

@@ -4,7 +4,7 @@ export const DESCRIPTIONS = {
   configs: 'list the named configs and training recipes',
   config: 'inspect configs',
   features: "extract every output level (p2…p5) of a model's backbone into a safetensors file",
-  classify: 'classify an image; prints JSON with the top-k classes',
+  classify: 'classify images or folders; prints JSON with the top-k classes per image',
   export: 'write the model as an ONNX graph (opset 17) that onnxruntime or Triton can run',
   quantize: 'write an int8 ONNX model (static with calibration images, or dynamic) and report its agreement with the float model',
   bench: 'median latency and peak memory of a model (random weights unless --weights)',

@@ -2,7 +2,8 @@
  * `convnext detect`: instance segmentation of an image or a folder of images. Per image it writes
  * `<name>.json` (COCO-style instances: xywh box, score, category id, class name, RLE mask) and
  * `<name>.png` (overlay); for the whole run `results.json` (a COCO results file, image ids 1…N
- * in file order) and `images.json` (those ids with file names and sizes).
+ * in file order) and `images.json` (those ids with file names and sizes). With `--batch N`, N
+ * images go through the network per run, padded to one size (mmdetection's collate).
  */
 import { type Command, Option } from 'commander';
 import { mkdirSync } from 'node:fs';
@@ -17,7 +18,9 @@ import { imageFiles, outputStems } from '../../io/image-files.js';
 import { Detector } from '../../tasks/detection/detector.js';
 import { DEFAULT_SCORE_THR, imageDetections } from '../../tasks/detection/detector-json.js';
 import { renderOverlay } from '../../tasks/detection/detector-overlay.js';
-import { addModelOptions, checkModelFlags, configFromFlags, engineOptions, type ModelFlags, readModelFile, weightsFor } from '../common.js';
+import { addModelOptions, checkModelFlags, configFromFlags, engineOptions, type ModelFlags, positiveInt, readModelFile, weightsFor } from '../common.js';
+import type { RgbImage } from '../../image/rgb.js';
+import type { DetectionResult } from '../../tasks/detection/detector-predict.js';
 import { OrtModelRunner } from '../../core/ort/runner.js';
 import { exportedDetectorPredictor } from '../../tasks/exported-model.js';
 import { progress } from '../progress.js';
@@ -31,6 +34,8 @@ interface DetectFlags extends ModelFlags {
   scoreThr: number;
   overlay: boolean;
   nms: 'class' | 'agnostic';
+  /** Images per network run (default 1). */
+  batch?: number;
 }
 
 function parseScore(v: string): number {
@@ -54,6 +59,7 @@ export function register(program: Command): void {
     .option('--score-thr <x>', 'keep instances scoring at least this', parseScore, DEFAULT_SCORE_THR)
     .option('--no-overlay', 'do not write overlay PNGs')
     .addOption(new Option('--nms <kind>', "'agnostic': also suppress overlapping instances of other classes (one class per object)").choices(['class', 'agnostic']).default('class'))
+    .option('--batch <n>', 'images per network run (padded to one size, as mmdetection batches)', positiveInt('--batch'), 1)
     .action(async (f: DetectFlags) => {
       checkModelFlags(f);
       const onnx = f.model !== undefined ? await readModelFile(f.model) : null;
@@ -71,29 +77,35 @@ export function register(program: Command): void {
       const cocoClasses = cfg.class_names === 'coco';
       const stems = outputStems(files);
       const failed: Array<{ file: string; error: string }> = [];
+      const write = async (file: string, i: number, img: RgbImage, r: DetectionResult) => {
+        const id = i + 1;
+        const record = imageDetections(file, r, id, { cocoClasses });
+        const results = record.instances.map(({ label: _label, class_name: _name, ...res }) => res);
+        const stem = stems[i];
+        await writeFileAtomic(join(f.out, `${stem}.json`), JSON.stringify(record));
+        if (f.overlay) await writeFileAtomic(join(f.out, `${stem}.png`), await renderOverlay(img, r));
+        all.push(...results);
+        images.push({ id, file_name: file, width: r.width, height: r.height });
+        bar?.update(i + 1, `${stem}: ${r.instances.length}`);
+        if (!bar) console.error(`${file}: ${r.instances.length} instance(s) at score ≥ ${f.scoreThr}`);
+      };
+      const batch = f.batch ?? 1;
+      const opts = { scoreThr: f.scoreThr, nms: f.nms };
       try {
-        for (const [i, file] of files.entries()) {
-          let img;
-          try {
-            img = await readRgb(file);
-          } catch (e) {
-            // A bad file in a folder is listed at the end; the others are still processed.
-            if (!(e instanceof UserError)) throw e;
-            failed.push({ file, error: e.message });
-            bar?.update(i + 1);
-            continue;
+        for (let start = 0; start < files.length; start += batch) {
+          const read: Array<{ file: string; i: number; img: RgbImage }> = [];
+          for (const [k, file] of files.slice(start, start + batch).entries()) {
+            try {
+              read.push({ file, i: start + k, img: await readRgb(file) });
+            } catch (e) {
+              // A bad file in a folder is listed at the end; the others are still processed.
+              if (!(e instanceof UserError)) throw e;
+              failed.push({ file, error: e.message });
+              bar?.update(start + k + 1);
+            }
           }
-          const r = await predictor.predict(img, { scoreThr: f.scoreThr, nms: f.nms });
-          const id = i + 1;
-          const record = imageDetections(file, r, id, { cocoClasses });
-          const results = record.instances.map(({ label: _label, class_name: _name, ...res }) => res);
-          const stem = stems[i];
-          await writeFileAtomic(join(f.out, `${stem}.json`), JSON.stringify(record));
-          if (f.overlay) await writeFileAtomic(join(f.out, `${stem}.png`), await renderOverlay(img, r));
-          all.push(...results);
-          images.push({ id, file_name: file, width: r.width, height: r.height });
-          bar?.update(i + 1, `${stem}: ${r.instances.length}`);
-          if (!bar) console.error(`${file}: ${r.instances.length} instance(s) at score ≥ ${f.scoreThr}`);
+          const results = read.length > 1 ? await predictor.predictBatch(read.map((r) => r.img), opts) : [];
+          for (const [k, r] of read.entries()) await write(r.file, r.i, r.img, results[k] ?? (await predictor.predict(r.img, opts)));
         }
       } finally {
         bar?.stop();

@@ -44,7 +44,7 @@ export function register(program: Command): void {
     .option('-o, --out <file>', 'output .onnx file (or give --triton)')
     .option('--triton <repo>', 'write a Triton model repository entry instead: <repo>/<name>/1/model.onnx and <repo>/<name>/config.pbtxt')
     .option('--triton-name <name>', 'the model name in the Triton repository (default: the config name)')
-    .option('--max-batch-size <n>', 'Triton max_batch_size for batchable models (detectors run one image per call: 0)', positiveInt('--max-batch-size'), 8)
+    .option('--max-batch-size <n>', 'Triton max_batch_size', positiveInt('--max-batch-size'), 8)
     .option('--instances <n>', 'Triton CPU instances of the model', positiveInt('--instances'), 1)
     .addOption(new Option('--dynamic', 'dynamic batch, height and width').conflicts('size'))
     .option('--size <HxW>', 'fixed input size (default: the config\'s own, e.g. 224 for classifiers)')
@@ -55,17 +55,19 @@ export function register(program: Command): void {
       if ((f.out === undefined) === (f.triton === undefined)) throw new UserError('give --out FILE or --triton REPO (one of them)');
       const cfg = configFromFlags({ ...f, engine: 'ort', backend: 'auto' });
       if (f.imageSizeInput && !isDetectorConfig(cfg)) throw new UserError(`--image-size-input applies to detectors; ${f.config} is a ${cfg.type}`);
-      const net = exportNetwork(cfg, f.imageSizeInput);
-      const weights = await weightsFor(net.registry, f.weights);
       const size = f.dynamic ? undefined : f.size ? parseSize(f.size) : nativeSize(cfg);
       if (!f.dynamic && !size) throw new UserError(`config ${f.config} has no fixed input size: give --size HxW or --dynamic`);
+      // A Triton entry and a dynamic export take a batch; a fixed-size file runs one image.
+      const batch = f.triton !== undefined || !size ? 'batch' : 1;
+      const net = exportNetwork(cfg, f.imageSizeInput, batch);
+      const weights = await weightsFor(net.registry, f.weights);
       const graph = { name: f.config, size: size ?? null, imageSizeInput: f.imageSizeInput, weightsDtype: f.weightsDtype };
       if (f.triton !== undefined) {
         const name = f.tritonName ?? basename(f.config).replace(/\.json$/, '');
         if (!/^[A-Za-z0-9_.-]+$/.test(name) || /^\.+$/.test(name)) throw new UserError(`--triton-name ${name}: use letters, digits, '_', '.' and '-' only`);
         const triton = tritonModelConfig(cfg, { name, size: size ?? undefined, imageSizeInput: f.imageSizeInput, maxBatchSize: f.maxBatchSize, instances: f.instances });
-        // Batchable graphs keep a dynamic batch dimension for Triton's batcher, even at a fixed size.
-        const bytes = exportGraph(cfg, net, weights, { ...graph, batch: triton.maxBatchSize === 0 ? 1 : 'batch' });
+        // The graph keeps a dynamic batch dimension for Triton's batcher, even at a fixed size.
+        const bytes = exportGraph(cfg, net, weights, { ...graph, batch });
         const dir = join(f.triton, name);
         await mkdir(join(dir, '1'), { recursive: true });
         await writeFileAtomic(join(dir, '1', 'model.onnx'), bytes);
@@ -74,7 +76,6 @@ export function register(program: Command): void {
         return;
       }
       const out = f.out!;
-      const batch = size ? 1 : 'batch';
       const bytes = exportGraph(cfg, net, weights, { ...graph, batch });
       await writeFileAtomic(out, bytes);
       const input = exportInputDims(net, { size: size ?? null, batch });

@@ -28,12 +28,13 @@ export interface BuildOptions {
  */
 export function buildOnnx(net: Network, weights: WeightMap, opts: BuildOptions = {}): Uint8Array {
   const g = new GraphBuilder();
-  const x = g.input('input', [opts.batch ?? net.batch ?? 'batch', net.inputChannels, opts.size?.[0] ?? 'height', opts.size?.[1] ?? 'width']);
+  const batch = opts.batch ?? net.batch ?? 'batch';
+  const x = g.input('input', [batch, net.inputChannels, opts.size?.[0] ?? 'height', opts.size?.[1] ?? 'width']);
   if (opts.batch !== undefined && net.batch !== undefined && opts.batch !== net.batch) throw new Error(`network runs batch ${net.batch}, asked for ${opts.batch}`);
   for (const [name, shape] of Object.entries(net.tables ?? {})) {
     if (name === 'input' || shape.length > 2) throw new Error(`table input '${name}': tables are rank 1 or 2 and not named 'input'`);
   }
-  const tables = Object.fromEntries(Object.entries(net.tables ?? {}).map(([name, shape]) => [name, g.input(name, [...shape])]));
+  const tables = Object.fromEntries(Object.entries(net.tables ?? {}).map(([name, shape]) => [name, g.input(name, shape.map((d) => (d === -1 ? batch : d)))]));
   const ops = new OrtDetOps(g, weights, { pointwise: opts.pointwise });
   const outs = net.forward(ops, x, tables);
   for (const name of Object.keys(net.outputs)) {

@@ -7,9 +7,11 @@
  * - Multi-level RoIAlign: RoIs are assigned to levels, each level's RoIs pooled by one RoiAlign
  *   (half_pixel = aligned, output_half_pixel = legacy), and the results put back in RoI order
  *   through the inverse permutation (ScatterElements) and a Gather.
+ * - Per-image work on a batch is a Loop over the batch; its body is a subgraph built by a second
+ *   instance of these ops, whose outputs are padded to fixed row counts and become scan outputs.
  */
-import type { AnchorGridSpec, DetOps, RoiAlignSpec } from '../det-ops.js';
-import type { Sym } from './graph.js';
+import type { AnchorGridSpec, DetOps, PerImageBody, PerImageResult, RoiAlignSpec } from '../det-ops.js';
+import { DataType, type Sym } from './graph.js';
 import { OrtOps } from './ops.js';
 
 /** ONNX TensorProto data types used in Cast. */
@@ -233,5 +235,44 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
     const ks = g.op('Range', [g.constInt64([0], []), n, g.constInt64([1], [])]);
     const inverse = g.op('ScatterElements', [perm, perm, ks], { axis: 0 });
     return this.s(g.op('Gather', [cat, inverse], { axis: 0 }), 4);
+  }
+
+  perImage(maps: readonly Sym[], rows: readonly Sym[], body: PerImageBody<Sym>, padRows: Readonly<Record<string, number>>): PerImageResult<Sym> {
+    const g = this.g;
+    const first = maps[0] ?? rows[0];
+    if (first === undefined) throw new Error('perImage: no batched input');
+    const sub = g.subgraph();
+    const iter = sub.bodyInput('iter', DataType.INT64, []);
+    const condIn = sub.bodyInput('cond', DataType.BOOL, []);
+    const ops = new OrtDetOps(sub, this.weights, this.opts);
+    const at = sub.op('Unsqueeze', [iter, g.constInt64([0])]);
+    const mapSlices = maps.map((m) => ({ id: sub.op('Gather', [this.v(m), at], { axis: 0 }), rank: 4, dims: m.dims ? [1, ...m.dims.slice(1)] : undefined }));
+    const rowSlices = rows.map((r) => this.s(sub.op('Gather', [this.v(r), iter], { axis: 0 }), r.rank - 1));
+    const out = body(ops, mapSlices, rowSlices);
+    const names = Object.keys(padRows);
+    for (const name of Object.keys(out)) if (!(name in padRows)) throw new Error(`perImage: output '${name}' has no row count`);
+    sub.bodyOutput(sub.op('Identity', [condIn]), DataType.BOOL, 0);
+    const ranks: number[] = [];
+    for (const name of names) {
+      const v = out[name];
+      if (v === undefined) throw new Error(`perImage: the body did not produce '${name}'`);
+      const k = padRows[name];
+      const cut = sub.op('Slice', [ops.materialize(v).id, g.constInt64([0]), g.constInt64([k]), g.constInt64([0])]);
+      const n = sub.op('Slice', [sub.op('Shape', [cut]), g.constInt64([0]), g.constInt64([1])]);
+      const pads = sub.op('Concat', [g.constInt64(new Array<number>(v.rank).fill(0)), sub.op('Sub', [g.constInt64([k]), n]), g.constInt64(new Array<number>(v.rank - 1).fill(0))], { axis: 0 });
+      sub.bodyOutput(sub.op('Pad', [cut, pads]), DataType.FLOAT, v.rank);
+      sub.bodyOutput(sub.op('Cast', [n], { to: FLOAT }), DataType.FLOAT, 1);
+      ranks.push(v.rank);
+    }
+    const trips = g.op('Squeeze', [g.op('Slice', [g.op('Shape', [this.v(first)]), g.constInt64([0]), g.constInt64([1])]), g.constInt64([0])]);
+    const cond = g.op('Cast', [g.constInt64([1], [])], { to: DataType.BOOL });
+    const scans = g.node('Loop', [trips, cond], { body: sub.asAttr('per_image') }, 2 * names.length);
+    const outputs: Record<string, Sym> = {};
+    const counts: Record<string, Sym> = {};
+    names.forEach((name, i) => {
+      outputs[name] = this.s(scans[2 * i], ranks[i] + 1);
+      counts[name] = this.s(g.op('Reshape', [scans[2 * i + 1], g.constInt64([-1])]), 1);
+    });
+    return { outputs, counts };
   }
 }

@@ -15,11 +15,17 @@ const root = protobuf.Root.fromJSON(onnxSchema as protobuf.INamespace);
 /** The ONNX ModelProto message type (also for reading models back, e.g. in tests). */
 export const ModelProto = root.lookupType('onnx.ModelProto');
 
-enum DataType { FLOAT = 1, INT64 = 7, FLOAT16 = 10 }
-enum AttrType { FLOAT = 1, INT = 2, STRING = 3, FLOATS = 6, INTS = 7 }
+/** ONNX TensorProto element types the graphs use. */
+export enum DataType { FLOAT = 1, INT64 = 7, BOOL = 9, FLOAT16 = 10 }
+enum AttrType { FLOAT = 1, INT = 2, STRING = 3, GRAPH = 5, FLOATS = 6, INTS = 7 }
+
+/** A subgraph (a Loop body) as an attribute value: see {@link GraphBuilder.subgraph}. */
+export interface GraphAttr {
+  readonly graph: Record<string, unknown>;
+}
 
 /** Attribute values a node may carry. */
-export type AttrValue = number | string | number[] | { float: number } | { floats: number[] };
+export type AttrValue = number | string | number[] | { float: number } | { floats: number[] } | GraphAttr;
 
 /** A symbolic tensor: the name of a graph value and its rank (4: feature map NCHW, 2: vector). */
 export interface Sym {
@@ -46,6 +52,7 @@ function encodeAttr(name: string, v: AttrValue): Record<string, unknown> {
   if (typeof v === 'string') return { name, type: AttrType.STRING, s: new TextEncoder().encode(v) };
   if (typeof v === 'number') return { name, type: AttrType.INT, i: v };
   if (Array.isArray(v)) return { name, type: AttrType.INTS, ints: v };
+  if ('graph' in v) return { name, type: AttrType.GRAPH, g: v.graph };
   if ('float' in v) return { name, type: AttrType.FLOAT, f: v.float };
   return { name, type: AttrType.FLOATS, floats: v.floats };
 }
@@ -69,22 +76,60 @@ export interface SerializeOptions {
   weightsDtype?: 'float32' | 'float16';
 }
 
-/** Collects ONNX nodes, initializers, inputs and outputs, and serialises them to a ModelProto. */
+/** What a graph and its subgraphs share: value names, initializers and constants. */
+class SharedState {
+  readonly inits = new Map<string, TensorInit>();
+  /** Initializers that hold weights (not constants of the graph's own arithmetic). */
+  readonly weightNames = new Set<string>();
+  readonly weightData = new Map<string, Float32Array>();
+  readonly constKeys = new Map<string, string>();
+  counter = 0;
+}
+
+/**
+ * Collects ONNX nodes, initializers, inputs and outputs, and serialises them to a ModelProto. A
+ * {@link subgraph} (a Loop body) has nodes, inputs and outputs of its own; its initializers and
+ * constants live in the main graph, which a subgraph sees by name.
+ */
 export class GraphBuilder {
   private readonly nodes: Record<string, unknown>[] = [];
-  private readonly inits = new Map<string, TensorInit>();
-  /** Initializers that hold weights (not constants of the graph's own arithmetic). */
-  private readonly weightNames = new Set<string>();
-  private readonly weightData = new Map<string, Float32Array>();
-  private readonly constKeys = new Map<string, string>();
   private readonly inputs: Record<string, unknown>[] = [];
   private readonly outputs: Record<string, unknown>[] = [];
   private readonly annotations = new Map<string, Record<string, unknown>>();
-  private counter = 0;
+  private readonly inits: Map<string, TensorInit>;
+  private readonly weightNames: Set<string>;
+  private readonly weightData: Map<string, Float32Array>;
+  private readonly constKeys: Map<string, string>;
 
-  /** A fresh value name. */
+  constructor(private readonly shared = new SharedState()) {
+    ({ inits: this.inits, weightNames: this.weightNames, weightData: this.weightData, constKeys: this.constKeys } = shared);
+  }
+
+  /** A fresh value name (unique across the graph and its subgraphs). */
   fresh(hint = 'v'): string {
-    return `${hint}_${this.counter++}`;
+    return `${hint}_${this.shared.counter++}`;
+  }
+
+  /** A builder for a subgraph of this graph (names, initializers and constants shared). */
+  subgraph(): GraphBuilder {
+    return new GraphBuilder(this.shared);
+  }
+
+  /** Declares an input of a subgraph: a tensor of `type` with these dims (a Loop body's iteration number and condition). */
+  bodyInput(hint: string, type: DataType, dims: ReadonlyArray<number | string>): string {
+    const name = this.fresh(hint);
+    this.inputs.push(this.valueInfo(name, dims, type));
+    return name;
+  }
+
+  /** Declares an existing value as an output of a subgraph, of `type` and `rank` (dims unstated). */
+  bodyOutput(id: string, type: DataType, rank: number): void {
+    this.outputs.push(this.valueInfo(id, Array.from({ length: rank }, (_, i) => `${id}_d${i}`), type));
+  }
+
+  /** This builder's nodes, inputs and outputs as a graph attribute (for a Loop's `body`). */
+  asAttr(name: string): GraphAttr {
+    return { graph: { name, node: this.nodes, input: this.inputs, output: this.outputs, valueInfo: [...this.annotations.values()] } };
   }
 
   /** Adds a node; returns its output names. */
@@ -160,12 +205,12 @@ export class GraphBuilder {
     this.outputs.push(this.valueInfo(name, Array.from({ length: value.rank }, (_, i) => `${name}_d${i}`)));
   }
 
-  private valueInfo(name: string, dims: ReadonlyArray<number | string>): Record<string, unknown> {
+  private valueInfo(name: string, dims: ReadonlyArray<number | string>, elemType = DataType.FLOAT): Record<string, unknown> {
     return {
       name,
       type: {
         tensorType: {
-          elemType: DataType.FLOAT,
+          elemType,
           shape: { dim: dims.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) },
         },
       },

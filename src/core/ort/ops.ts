@@ -47,8 +47,8 @@ export class OrtOps implements Ops<Sym> {
 
   constructor(
     readonly g: GraphBuilder,
-    private readonly weights: WeightMap,
-    private readonly opts: OrtOpsOptions = {},
+    protected readonly weights: WeightMap,
+    protected readonly opts: OrtOpsOptions = {},
   ) {}
 
   /** The initializer of a parameter in PyTorch layout, optionally reshaped. */

@@ -58,7 +58,7 @@ export class OrtRunner {
     if (s && input.shape.join(',') !== s.join(',')) {
       throw new Error(`ort runner: built for input [${s.join(', ')}], got [${input.shape.join(', ')}]`);
     }
-    checkTables(this.net, tables);
+    checkTables(this.net, tables, input.shape[0]);
     return runSession(this.session, input, tables);
   }
 

@@ -5,7 +5,7 @@
  * (./roi-align.ts), so gradients reach the features through both.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { AnchorGridSpec, DetOps, RoiAlignSpec } from '../det-ops.js';
+import type { AnchorGridSpec, DetOps, PerImageBody, PerImageResult, RoiAlignSpec } from '../det-ops.js';
 import { TfjsOps } from './ops.js';
 import { batchedNmsHost } from '../det/nms.js';
 import { gridAnchorsHost } from '../det/anchors.js';
@@ -158,5 +158,35 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
 
   roiAlign(features: readonly tf.Tensor[], rois: tf.Tensor, levels: tf.Tensor, spec: RoiAlignSpec): tf.Tensor {
     return roiAlignTfjs(features, rois.dataSync(), levels.dataSync(), spec.scales, spec);
+  }
+
+  perImage(maps: readonly tf.Tensor[], rows: readonly tf.Tensor[], body: PerImageBody<tf.Tensor>, padRows: Readonly<Record<string, number>>): PerImageResult<tf.Tensor> {
+    const first = maps[0] ?? rows[0];
+    if (first === undefined) throw new Error('perImage: no batched input');
+    const names = Object.keys(padRows);
+    const parts: Record<string, tf.Tensor[]> = Object.fromEntries(names.map((k) => [k, []]));
+    const counts: Record<string, number[]> = Object.fromEntries(names.map((k) => [k, []]));
+    for (let i = 0; i < (first.shape[0] as number); i++) {
+      const m = maps.map((x) => tf.slice(x, [i, 0, 0, 0], [1, -1, -1, -1]));
+      const r = rows.map((x) => tf.reshape(tf.slice(x, [i, 0], [1, -1]), [-1]));
+      const out = body(this, m, r);
+      for (const name of Object.keys(out)) if (!(name in padRows)) throw new Error(`perImage: output '${name}' has no row count`);
+      for (const name of names) {
+        const v = out[name];
+        if (v === undefined) throw new Error(`perImage: the body did not produce '${name}'`);
+        const k = padRows[name];
+        const n = Math.min(v.shape[0] as number, k);
+        const rest = v.shape.slice(1);
+        // Empty tensors trap in some wasm kernels: build the padded rows from their parts.
+        const kept = n === 0 ? null : n < (v.shape[0] as number) ? tf.slice(v, 0, n) : v;
+        const pad = n === k ? null : tf.zeros([k - n, ...rest]);
+        parts[name].push(kept && pad ? tf.concat([kept, pad], 0) : (kept ?? (pad as tf.Tensor)));
+        counts[name].push(n);
+      }
+    }
+    return {
+      outputs: Object.fromEntries(names.map((k) => [k, tf.stack(parts[k], 0)])),
+      counts: Object.fromEntries(names.map((k) => [k, tf.tensor1d(counts[k])])),
+    };
   }
 }

@@ -17,7 +17,7 @@ export class TfjsRunner {
 
   /** Forward pass in inference mode; all intermediate tensors are released. */
   async run(input: HostTensor, tables: Readonly<Record<string, HostTensor>> = {}): Promise<Record<string, HostTensor>> {
-    checkTables(this.net, tables);
+    checkTables(this.net, tables, input.shape[0]);
     const ops = new TfjsDetOps(this.params, false);
     const outs = tf.tidy(() => {
       const x = fromHost(input);

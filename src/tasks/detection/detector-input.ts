@@ -55,3 +55,25 @@ export function rescaleBox(box: readonly number[], input: DetInput, rounding: 'r
   const ry = f(oh / h);
   return [f(box[0] * rx), f(box[1] * ry), f(box[2] * rx), f(box[3] * ry)];
 }
+
+/**
+ * Pads preprocessed images into one batch [N, 3, H, W] (H, W: the largest padded height and
+ * width; zeros below and right of each image, as mmdetection's collate).
+ */
+export function collateInputs(inputs: readonly DetInput[]): HostTensor {
+  if (inputs.length === 0) throw new Error('detector: an empty batch');
+  const c = inputs[0].tensor.shape[1];
+  const h = Math.max(...inputs.map((i) => i.tensor.shape[2]));
+  const w = Math.max(...inputs.map((i) => i.tensor.shape[3]));
+  const data = new Float32Array(inputs.length * c * h * w);
+  inputs.forEach((input, n) => {
+    const [, , ih, iw] = input.tensor.shape;
+    for (let ch = 0; ch < c; ch++) {
+      for (let y = 0; y < ih; y++) {
+        const src = (ch * ih + y) * iw;
+        data.set(input.tensor.data.subarray(src, src + iw), ((n * c + ch) * h + y) * w);
+      }
+    }
+  });
+  return { shape: [inputs.length, c, h, w], data };
+}

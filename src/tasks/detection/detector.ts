@@ -138,7 +138,51 @@ export class Detector {
       },
     };
   }
+
+  /**
+   * The detector on a batch, the graph an export holds: `input` [N, 3, H, W] (images padded to
+   * one size) and, with `imageSizeInput`, the table `image_size` [N, 2] (each image's valid
+   * height and width; without it each image is the whole input). Backbone and neck run on the
+   * batch, the heads once per image (an ONNX Loop). Outputs, each image's rows padded with zeros:
+   * `dets` [N, K, 6], `masks` [N, K, 1, m, m], `num_dets` [N] (valid rows), `proposals`
+   * [N, P, 5], `num_proposals` [N]; K and P are the RoI and RPN heads' test-time `max_per_img`.
+   * An image's valid rows equal what {@link runnerNetwork} gives for it alone at the batch's size.
+   */
+  batchNetwork(imageSizeInput: boolean): Network {
+    const maxDets = this.roiHead.o.test.maxPerImg;
+    const maxProposals = this.rpnHead.proposalOptions.maxPerImg;
+    const m = 2 * this.roiHead.o.maskRoi.output;
+    return {
+      registry: this.scope.registry,
+      inputChannels: this.config.backbone.in_channels,
+      outputs: { dets: 3, masks: 5, num_dets: 1, proposals: 3, num_proposals: 1 },
+      ...(imageSizeInput ? { tables: { image_size: [-1, 2] } } : {}),
+      forward: <T>(ops: Ops<T>, x: T, tables?: Readonly<Record<string, T>>) => {
+        const d = detOps(ops);
+        const size = tables?.image_size;
+        if (imageSizeInput && size === undefined) throw new Error('detector: the image_size input is missing');
+        const pyramid = this.neckForward(d, this.backboneForward(d, x));
+        const { outputs, counts } = d.perImage(pyramid, size === undefined ? [] : [size], (o, maps, rows) => {
+          const props = this.rpnForward(o, maps, x, rows[0] ?? o.spatialSize(x));
+          const det = this.roiHead.detect(o, maps, props.boxes, rows[0] ?? o.spatialSize(x));
+          const masks = this.roiHead.segment(o, maps, det.boxes, det.labels);
+          const packed = packOutputs(o, { proposals: props.boxes, proposalScores: props.scores, ...det, masks });
+          return { dets: packed.dets, masks: o.flatten(packed.masks), proposals: packed.proposals };
+        }, { dets: maxDets, masks: maxDets, proposals: maxProposals });
+        return {
+          dets: outputs.dets,
+          masks: d.reshape(outputs.masks, [-1, maxDets, 1, m, m]),
+          num_dets: counts.dets,
+          proposals: outputs.proposals,
+          num_proposals: counts.proposals,
+        };
+      },
+    };
+  }
 }
+
+/** Output names of {@link Detector.batchNetwork}. */
+export const BATCH_OUTPUTS = ['dets', 'masks', 'num_dets', 'proposals', 'num_proposals'] as const;
 
 /** The packed outputs of a detector network: `dets` [D, 6], `masks` [D, 1, 28, 28], `proposals` [P, 5]. */
 export function packOutputs<T>(ops: DetOps<T>, o: DetectorOutputs<T>): Record<string, T> {
