@@ -87,6 +87,28 @@ describe('CLI behaviour', () => {
     expect(r.stderr).toMatch(/tfjs backend: cpu/);
   });
 
+  it('classify takes a folder: one JSON array in file order, --batch 3 (batches of 3 and 2) as one by one, a corrupt file listed at the end', async () => {
+    const dir = join(tmp, 'cls-folder');
+    mkdirSync(dir);
+    for (const f of ['shapes_0.png', 'shapes_1.png', 'shapes_2.png', 'shapes_3.png']) copyFileSync(join(SHAPES, f), join(dir, f));
+    copyFileSync(join(ASSETS, 'chelsea.jpg'), join(dir, 'z.jpg'));
+    writeFileSync(join(dir, 'bad.png'), 'not a png');
+    const args = ['classify', '-c', 'test_convnext-t-narrow_cls10', '-w', join(ASSETS, 'convnext-t-narrow_cls10.safetensors'), '--image', dir, '--topk', '3'];
+    const [one, three] = [await cli(args), await cli([...args, '--batch', '3'])];
+    type Row = { image: string; topk: Array<{ index: number; score: number }> };
+    for (const r of [one, three]) {
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(/failed: .*bad\.png: cannot read image/);
+    }
+    const [a, b] = [JSON.parse(one.stdout) as Row[], JSON.parse(three.stdout) as Row[]];
+    expect(a.map((x) => x.image.split('/').pop())).toEqual(['shapes_0.png', 'shapes_1.png', 'shapes_2.png', 'shapes_3.png', 'z.jpg']);
+    expect(b.map((x) => x.image)).toEqual(a.map((x) => x.image));
+    a.forEach((x, i) => {
+      expect(b[i].topk.map((t) => t.index)).toEqual(x.topk.map((t) => t.index));
+      x.topk.forEach((t, k) => expect(Math.abs(b[i].topk[k].score - t.score)).toBeLessThan(1e-5));
+    });
+  });
+
   it('BMP (which sharp cannot decode) is not listed as an image', () => {
     expect(isImageFile('a.bmp')).toBe(false);
     const dir = join(tmp, 'bmp');

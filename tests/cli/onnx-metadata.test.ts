@@ -36,9 +36,9 @@ describe('exported ONNX models describe themselves', () => {
     const info = readOnnxInfo(readFileSync(file));
     expect(info.producer).toBe('convnext');
     expect(info.producerVersion).toBe(VERSION);
-    // One image per call: the batch dimension is declared 1, so onnxruntime refuses a batch by name.
-    expect(info.inputs).toEqual([{ name: 'input', dims: [1, 3, 'height', 'width'] }]);
-    expect(info.outputs.map((o) => o.name)).toEqual(['dets', 'masks', 'proposals']);
+    // A dynamic export takes a batch: outputs padded per image, with per-image counts.
+    expect(info.inputs).toEqual([{ name: 'input', dims: ['batch', 3, 'height', 'width'] }]);
+    expect(info.outputs.map((o) => o.name)).toEqual(['dets', 'masks', 'num_dets', 'proposals', 'num_proposals']);
     const m = info.metadata;
     expect(m['convnext.version']).toBe(VERSION);
     expect(m['convnext.model_type']).toBe('mask_rcnn');
@@ -48,18 +48,29 @@ describe('exported ONNX models describe themselves', () => {
     const input = JSON.parse(m['convnext.input']) as { mean: number[]; std: number[]; conventions: string; size_divisor: number };
     expect(input.mean).toEqual(resolveConfig(name).input.mean);
     expect(input.conventions).toBe('mmdet');
-    expect(Object.keys(JSON.parse(m['convnext.outputs']) as object)).toEqual(['dets', 'masks', 'proposals']);
-    expect(JSON.parse(m['convnext.outputs']).dets).toMatch(/x1, y1, x2, y2 .*score, label/);
+    expect(Object.keys(JSON.parse(m['convnext.outputs']) as object)).toEqual(['dets', 'masks', 'num_dets', 'proposals', 'num_proposals']);
+    expect(JSON.parse(m['convnext.outputs']).dets).toMatch(/^\[N, K, 6\].*x1, y1, x2, y2 .*score, label/);
     const session = await ort.InferenceSession.create(file);
-    const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(3 * 128 * 128).fill(0.1), [1, 3, 128, 128]) });
-    expect(out.dets.dims[1]).toBe(6);
-    await expect(session.run({ input: new ort.Tensor('float32', new Float32Array(2 * 3 * 128 * 128), [2, 3, 128, 128]) })).rejects.toThrow(/invalid dimensions for input: input/);
+    const out = await session.run({ input: new ort.Tensor('float32', new Float32Array(2 * 3 * 128 * 128).fill(0.1), [2, 3, 128, 128]) });
+    expect(out.dets.dims).toEqual([2, 20, 6]);
+    expect(out.num_dets.dims).toEqual([2]);
     await session.release();
+
+    // At a fixed size the file runs one image per call: the batch dimension is declared 1 and onnxruntime refuses a batch by name.
+    const fixed = join(tmp, 'det-320.onnx');
+    expect((await cli(['export', '-c', name, '-w', join(ASSETS, 'mask-rcnn_convnext-synth.safetensors'), '-o', fixed, '--size', '320'])).code).toBe(0);
+    const fixedInfo = readOnnxInfo(readFileSync(fixed));
+    expect(fixedInfo.inputs).toEqual([{ name: 'input', dims: [1, 3, 320, 320] }]);
+    expect(fixedInfo.outputs.map((o) => o.name)).toEqual(['dets', 'masks', 'proposals']);
+    expect(JSON.parse(fixedInfo.metadata['convnext.outputs']).dets).toMatch(/^\[D, 6\]/);
+    const one = await ort.InferenceSession.create(fixed);
+    await expect(one.run({ input: new ort.Tensor('float32', new Float32Array(2 * 3 * 320 * 320), [2, 3, 320, 320]) })).rejects.toThrow(/invalid dimensions for input: input/);
+    await one.release();
 
     const shown = await cli(['inspect', file]);
     expect(shown.code, shown.stderr).toBe(0);
     expect(shown.stdout).toMatch(/produced by convnext/);
-    expect(shown.stdout).toMatch(/inputs: +input \[1, 3, height, width\]/);
+    expect(shown.stdout).toMatch(/inputs: +input \[batch, 3, height, width\]/);
     expect(shown.stdout).toMatch(/convnext\.model_type: mask_rcnn/);
     const asJson = JSON.parse((await cli(['inspect', file, '--json'])).stdout) as { metadata: Record<string, string> };
     expect(asJson.metadata).toEqual(m);

@@ -32,11 +32,20 @@ const TRITON = protobuf.Root.fromJSON({
           nested: { Kind: { values: { KIND_AUTO: 0, KIND_GPU: 1, KIND_CPU: 2, KIND_MODEL: 3 } } },
           fields: { name: { type: 'string', id: 1 }, kind: { type: 'Kind', id: 4 }, count: { type: 'int32', id: 2 }, gpus: { rule: 'repeated', type: 'int32', id: 3 } },
         },
+        ModelTensorReshape: { fields: { shape: { rule: 'repeated', type: 'int64', id: 1 } } },
         ModelInput: {
           nested: { Format: { values: { FORMAT_NONE: 0, FORMAT_NHWC: 1, FORMAT_NCHW: 2 } } },
-          fields: { name: { type: 'string', id: 1 }, data_type: { type: 'DataType', id: 2 }, format: { type: 'Format', id: 3 }, dims: { rule: 'repeated', type: 'int64', id: 4 }, optional: { type: 'bool', id: 8 } },
+          fields: {
+            name: { type: 'string', id: 1 }, data_type: { type: 'DataType', id: 2 }, format: { type: 'Format', id: 3 }, dims: { rule: 'repeated', type: 'int64', id: 4 },
+            reshape: { type: 'ModelTensorReshape', id: 5 }, optional: { type: 'bool', id: 8 },
+          },
         },
-        ModelOutput: { fields: { name: { type: 'string', id: 1 }, data_type: { type: 'DataType', id: 2 }, dims: { rule: 'repeated', type: 'int64', id: 3 }, label_filename: { type: 'string', id: 4 } } },
+        ModelOutput: {
+          fields: {
+            name: { type: 'string', id: 1 }, data_type: { type: 'DataType', id: 2 }, dims: { rule: 'repeated', type: 'int64', id: 3 }, label_filename: { type: 'string', id: 4 },
+            reshape: { type: 'ModelTensorReshape', id: 5 },
+          },
+        },
         ModelDynamicBatching: { fields: { preferred_batch_size: { rule: 'repeated', type: 'int32', id: 1 }, max_queue_delay_microseconds: { type: 'uint64', id: 2 }, preserve_ordering: { type: 'bool', id: 3 } } },
         ModelConfig: {
           fields: {
@@ -120,17 +129,32 @@ describe('export --triton', () => {
     for (let k = 0; k < 10; k++) expect(Math.abs(b[10 + k] - o[k])).toBeLessThan(1e-4);
   });
 
-  it('segmentor and detector: dynamic sizes; the detector declares no batching and its full shapes', async () => {
+  it('segmentor and detector: dynamic sizes; the detector is its batched graph (padded outputs, per-image counts as Triton scalars)', async () => {
     const seg = await exportTriton('seg', 'demo_upernet_convnext-synth', 'upernet_convnext-synth.safetensors', ['--dynamic']);
     expect(seg.cfg).toMatchObject({ max_batch_size: 8, input: [{ name: 'input', dims: [3, -1, -1] }], output: [{ name: 'logits', dims: [5, -1, -1] }] });
-    const det = await exportTriton('det', 'demo_mask-rcnn_convnext-synth', 'mask-rcnn_convnext-synth.safetensors', ['--dynamic', '--image-size-input']);
-    expect(det.cfg.max_batch_size).toBe(0);
-    expect(det.cfg.dynamic_batching).toBeUndefined();
-    expect(det.cfg.input).toEqual([{ name: 'input', data_type: 'TYPE_FP32', dims: [1, 3, -1, -1] }, { name: 'image_size', data_type: 'TYPE_FP32', dims: [2] }]);
-    expect((det.cfg.output as Tensor[]).map((o) => [o.name, o.dims])).toEqual([['dets', [-1, 6]], ['masks', [-1, 1, 28, 28]], ['proposals', [-1, 5]]]);
+    const det = await exportTriton('det', 'demo_mask-rcnn_convnext-synth', 'mask-rcnn_convnext-synth.safetensors', ['--dynamic', '--image-size-input', '--max-batch-size', '4']);
+    expect(det.cfg).toMatchObject({ max_batch_size: 4, dynamic_batching: { max_queue_delay_microseconds: 2000 } });
+    expect(det.cfg.input).toEqual([
+      { name: 'input', data_type: 'TYPE_FP32', format: 'FORMAT_NCHW', dims: [3, -1, -1] },
+      { name: 'image_size', data_type: 'TYPE_FP32', dims: [2] },
+    ]);
+    // The demo config's test max_per_img: 20 detections, 100 proposals.
+    expect(det.cfg.output).toEqual([
+      { name: 'dets', data_type: 'TYPE_FP32', dims: [20, 6] },
+      { name: 'masks', data_type: 'TYPE_FP32', dims: [20, 1, 28, 28] },
+      { name: 'num_dets', data_type: 'TYPE_FP32', dims: [1], reshape: { shape: [] } },
+      { name: 'proposals', data_type: 'TYPE_FP32', dims: [100, 5] },
+      { name: 'num_proposals', data_type: 'TYPE_FP32', dims: [1], reshape: { shape: [] } },
+    ]);
     const info = readOnnxInfo(readFileSync(det.onnx));
     expect(info.inputs.map((i) => i.name)).toEqual(['input', 'image_size']);
-    expect(info.outputs.map((o) => o.name)).toEqual(['dets', 'masks', 'proposals']);
+    expect(info.outputs.map((o) => o.name)).toEqual(['dets', 'masks', 'num_dets', 'proposals', 'num_proposals']);
+    // A batch of 2 as Triton forms it: each output has the batch dimension first and the config's dims after.
+    const s = await ort.InferenceSession.create(det.onnx);
+    const x = Float32Array.from({ length: 2 * 3 * 64 * 96 }, (_, i) => Math.sin(i * 0.01) * 2);
+    const out = await s.run({ input: new ort.Tensor('float32', x, [2, 3, 64, 96]), image_size: new ort.Tensor('float32', Float32Array.from([64, 96, 48, 80]), [2, 2]) });
+    await s.release();
+    for (const o of det.cfg.output as Tensor[]) expect(out[o.name].dims, o.name).toEqual([2, ...(o.dims.length === 1 && o.dims[0] === 1 ? [] : o.dims)]);
   });
 
   it('--out and --triton: exactly one', async () => {

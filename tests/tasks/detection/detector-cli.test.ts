@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decompressRle, rleArea } from '../../../src/io/coco/rle.js';
 import type { CocoResult } from '../../../src/io/coco/types.js';
 import { FIXTURES } from '../../helpers.js';
+import { expectCocoClose } from '../../det-results.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/convnext.js', import.meta.url));
 const W = join(FIXTURES, 'det', 'tv_maskrcnn.pth');
@@ -63,6 +64,30 @@ describe('convnext detect', () => {
     const meta = await sharp(join(out, 'a.png')).metadata();
     // Overlays are drawn at 512 px on the long side (small inputs upscaled), same aspect.
     expect([meta.width, meta.height]).toEqual([512, Math.round(70 * (512 / 90))]);
+  });
+});
+
+describe('convnext detect --batch', () => {
+  it('runs a folder two images per network run: the same files, a corrupt one listed, the detections of the one-by-one run', async () => {
+    // Images of one size pad to one size: then the batch gives each what it gets alone (mixed sizes
+    // are padded to the largest, as mmdetection does: tests/tasks/detection/detector-batch.test.ts).
+    const dir = join(tmp, 'same-size');
+    mkdirSync(dir);
+    for (const [name, mul] of [['p.png', 37], ['q.png', 53], ['r.png', 71]] as const) {
+      const data = Buffer.from(Uint8Array.from({ length: 90 * 70 * 3 }, (_, i) => (i * mul) % 251));
+      await sharp(data, { raw: { width: 90, height: 70, channels: 3 } }).toFile(join(dir, name));
+    }
+    writeFileSync(join(dir, 'c.jpg'), 'not a jpeg');
+    const [one, two] = [join(tmp, 'out-b1'), join(tmp, 'out-b2')];
+    expect((await cli(['detect', '-c', CFG, '-w', W, '--image', dir, '-o', one, '--score-thr', '0.2'])).code).toBe(2);
+    const r = await cli(['detect', '-c', CFG, '-w', W, '--image', dir, '-o', two, '--score-thr', '0.2', '--batch', '2']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/failed: .*c\.jpg: cannot read image/);
+    for (const f of ['p.json', 'q.png', 'r.json', 'results.json', 'images.json']) expect(existsSync(join(two, f)), f).toBe(true);
+    expect(readFileSync(join(two, 'images.json'), 'utf8')).toBe(readFileSync(join(one, 'images.json'), 'utf8'));
+    const results = (d: string) => JSON.parse(readFileSync(join(d, 'results.json'), 'utf8')) as CocoResult[];
+    expect(results(one).length).toBeGreaterThan(0);
+    expectCocoClose(results(two), results(one));
   });
 });
 
