@@ -1,8 +1,8 @@
 /**
  * A detector built with its weights on a Node engine (onnxruntime-node or TensorFlow.js), and its
  * whole ONNX graph: inputs `input` [1, 3, H, W] and `image_size` [2], outputs `dets`, `masks` and
- * `proposals` (see detector-runner.ts for their layouts). Batches of more than one image run
- * through the batched network, built on first use.
+ * `proposals` (see detector-runner.ts for their layouts). A batch of more than one image switches
+ * the runner to the batched network (built then), which runs every later call.
  */
 import { createRunner, type EngineName, type EngineOptions, type Runner } from '../../core/engine.js';
 import { buildOnnx } from '../../core/ort/build.js';
@@ -10,7 +10,7 @@ import type { HostTensor } from '../../core/host-tensor.js';
 import type { WeightMap } from '../../core/weights.js';
 import type { DetectorConfig } from '../../config/detector.js';
 import { DetectorPredictor } from './detector-predict.js';
-import { checkBatch, checkInput, type DetectorRunner, unbatchDetections } from './detector-runner.js';
+import { checkBatch, checkInput, type DetectorRunner, type RawDetections, unbatchDetections } from './detector-runner.js';
 import { Detector } from './detector.js';
 
 /** Serialised ONNX graph of the whole detector (opset 17, dynamic H and W). */
@@ -20,11 +20,27 @@ export function buildDetectorOnnx(det: Detector, weights: WeightMap, opts: { siz
 
 /** Prepares the detector with `weights` on the named engine (through the engines' generic runners). */
 export async function createDetectorRunner(engine: EngineName, det: Detector, weights: WeightMap, opts: EngineOptions = {}): Promise<DetectorRunner> {
-  const runner: Runner = await createRunner(engine, det.runnerNetwork(), weights, { ...opts, graphName: det.config.type });
-  let batchRunner: Promise<Runner> | undefined;
-  const run = async (image: HostTensor, imageSize: readonly [number, number]) => {
+  let single: Runner | null = await createRunner(engine, det.runnerNetwork(), weights, { ...opts, graphName: det.config.type });
+  // Built on the first batch of more than one image; from then on it runs every call alone, and
+  // the one-image session is released (two onnxruntime sessions whose threads spin would compete
+  // for the cores, and would hold two copies of the weights).
+  let batched: Promise<Runner> | null = null;
+  const batch = async (images: HostTensor, sizes: ReadonlyArray<readonly [number, number]>): Promise<RawDetections[]> => {
+    if (!batched) {
+      batched = createRunner(engine, det.batchNetwork(true), weights, { ...opts, inputShape: undefined, graphName: det.config.type });
+      batched.catch(() => { batched = null; }); // a failed build is tried again by the next batch
+      const old = single;
+      await batched;
+      single = null;
+      await old?.dispose();
+    }
+    const out = await (await batched).run(images, { image_size: { shape: [sizes.length, 2], data: Float32Array.from(sizes.flat()) } });
+    return unbatchDetections(out);
+  };
+  const run = async (image: HostTensor, imageSize: readonly [number, number]): Promise<RawDetections> => {
     checkInput(image, imageSize);
-    const out = await runner.run(image, { image_size: { shape: [2], data: Float32Array.from(imageSize) } });
+    if (!single) return (await batch(image, [imageSize]))[0];
+    const out = await single.run(image, { image_size: { shape: [2], data: Float32Array.from(imageSize) } });
     return { dets: out.dets, masks: out.masks, proposals: out.proposals };
   };
   return {
@@ -32,13 +48,11 @@ export async function createDetectorRunner(engine: EngineName, det: Detector, we
     async runBatch(images, sizes) {
       checkBatch(images, sizes);
       if (sizes.length === 1) return [await run(images, sizes[0])];
-      batchRunner ??= createRunner(engine, det.batchNetwork(true), weights, { ...opts, inputShape: undefined, graphName: det.config.type });
-      const out = await (await batchRunner).run(images, { image_size: { shape: [sizes.length, 2], data: Float32Array.from(sizes.flat()) } });
-      return unbatchDetections(out);
+      return batch(images, sizes);
     },
     async dispose() {
-      await runner.dispose();
-      if (batchRunner) await (await batchRunner).dispose();
+      await single?.dispose();
+      if (batched) await (await batched).dispose();
     },
   };
 }

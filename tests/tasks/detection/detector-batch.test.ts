@@ -79,14 +79,17 @@ function expectSameRows(got: RawDetections, want: RawDetections, what: string): 
 describe.each(ENGINES)('batched detectors on %s: each image as the one-image graph gives it', (engine: EngineName) => {
   it.each([['Mask R-CNN (demo, 3 × 320²)', demoCase], ['Cascade Mask R-CNN (75×101 and 150×213 in one batch)', cascadeCase]] as const)('%s', async (_name, make) => {
     const { det, weights, batch, sizes } = await make();
-    const runner = await createDetectorRunner(engine, det, weights, { backend: 'wasm' });
-    runners.push(runner);
+    // Two runners: a runner that has seen a batch runs everything through the batched network.
+    const [one, runner] = [await createDetectorRunner(engine, det, weights, { backend: 'wasm' }), await createDetectorRunner(engine, det, weights, { backend: 'wasm' })];
+    runners.push(one, runner);
     const batched = await runner.runBatch(batch, sizes);
     expect(batched).toHaveLength(sizes.length);
     for (const [n, size] of sizes.entries()) {
-      const alone = await runner.run(batchItem(batch, n), size);
+      const alone = await one.run(batchItem(batch, n), size);
       expect(alone.dets.shape[0], `image ${n} has detections`).toBeGreaterThan(0);
       expectSameRows(batched[n], alone, `image ${n}`);
+      // ... and the switched runner's lone run (the batched network at batch 1) agrees too.
+      expectSameRows(await runner.run(batchItem(batch, n), size), alone, `image ${n} alone after a batch`);
     }
     if (engine === 'tfjs') {
       const before = tf.memory().numTensors;
