@@ -67,6 +67,8 @@ export interface DetOps<T> extends Ops<T> {
   column(x: T, i: number): T;
   /** Rank-1 tables of equal length as the columns of a rank-2 table. */
   stackColumns(xs: readonly T[]): T;
+  /** The largest value of each column of a rank-2 table [R, k] → [k]. */
+  columnMax(x: T): T;
   /** Concatenation of tables along rows. */
   concatRows(xs: readonly T[]): T;
   /** Each row of a rank-2 table repeated `n` times in a row: [R, k] → [R·n, k]. */
@@ -120,11 +122,18 @@ export interface DetOps<T> extends Ops<T> {
    */
   roiAlign(features: readonly T[], rois: T, levels: T, spec: RoiAlignSpec): T;
   /**
+   * mmdetection's mask paste (`_do_paste_mask` with skip_empty, grid_sample bilinear,
+   * align_corners=False, zeros outside), thresholded: masks [D, 1, m, m] (probabilities) of boxes
+   * [D, 4] into planes of `size` (a table [2]: height, width; integers) → table [D, H, W] of 0 or 1
+   * (1 where the probability ≥ `thr`). Pixels outside [floor(x1) − 1, ceil(x2) + 1) × … stay 0.
+   */
+  pasteMasks(masks: T, boxes: T, size: T, thr: number): T;
+  /**
    * Runs `body` once per image of a batch (an ONNX Loop; a loop on the host elsewhere): it gets
    * the image's slice [1, C, h, w] of each batched feature map in `maps` and its row [k] of each
    * table [N, k] in `rows`, and the ops to use on them. Each output is a table (rank ≥ 1) whose
    * rows are padded with zeros, or cut, to `rows[name]`; the outputs are stacked over the batch.
-   * Values from outside the body may be read inside it only through their shapes.
+   * Values from outside the body may be used inside it through their shapes, and tables as they are.
    */
   perImage(maps: readonly T[], rows: readonly T[], body: PerImageBody<T>, padRows: Readonly<Record<string, number>>): PerImageResult<T>;
 }
