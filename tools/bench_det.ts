@@ -25,7 +25,7 @@ import type { DetectorConfig } from '../src/config/detector.js';
 import { resolveConfig } from '../configs/index.js';
 import { readSafetensors } from '../src/io/safetensors.js';
 import { Detector } from '../src/tasks/detection/detector.js';
-import { pasteMask } from '../src/tasks/detection/detector-paste.js';
+import { pasteMask } from '../src/core/det/paste.js';
 import { buildDetectorOnnx } from '../src/tasks/detection/detector-engine.js';
 
 const args = process.argv.slice(2);

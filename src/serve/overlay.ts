@@ -5,7 +5,7 @@ import { rleFromString } from '../io/coco/rle.js';
 import type { DetectedObject, SemanticSegmentation } from '../pipeline/types.js';
 import { renderOverlay } from '../tasks/detection/detector-overlay.js';
 import type { Instance } from '../tasks/detection/detector-predict.js';
-import type { MaskRegion } from '../tasks/detection/detector-paste.js';
+import type { MaskRegion } from '../core/det/paste.js';
 import { overlayPng } from '../tasks/segmentation/segmentor-output.js';
 import { Segmentor } from '../tasks/segmentation/segmentor.js';
 

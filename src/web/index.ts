@@ -38,7 +38,7 @@ export { compressRle, decompressRle, decodeRle, encodeMask, type CompressedRle, 
 export { cropRgb, flipRgb, toTensor, type RgbImage } from '../image/rgb.js';
 export { resizeRgbBilinear } from '../image/resize.js';
 export { batchedNmsHost } from '../core/det/nms.js';
-export { pasteMask, regionToFull, type MaskRegion } from '../tasks/detection/detector-paste.js';
+export { pasteMask, regionToFull, type MaskRegion } from '../core/det/paste.js';
 export { COCO_CLASSES, COCO_CATEGORY_IDS } from '../tasks/detection/detector-classes.js';
 export { ADE20K_CLASSES, ADE20K_PALETTE } from '../config/ade20k-classes.js';
 export { defaultPalette } from '../tasks/segmentation/segmentor.js';

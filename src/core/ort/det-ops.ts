@@ -69,6 +69,38 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
     return this.s(g.op('Concat', xs.map((x) => g.op('Unsqueeze', [this.v(x), axes])), { axis: 1 }), 2);
   }
 
+  columnMax(x: Sym): Sym {
+    return this.s(this.g.op('ReduceMax', [this.v(x)], { axes: [0], keepdims: 0 }), 1);
+  }
+
+  pasteMasks(masks: Sym, boxes: Sym, size: Sym, thr: number): Sym {
+    const g = this.g;
+    const mask = g.op('Squeeze', [this.v(masks), g.constInt64([1])]); // [D, m, m]
+    const m = g.op('Cast', [g.op('Squeeze', [this.dim(masks, 3), g.constInt64([0])])], { to: FLOAT });
+    const taps = g.op('Reshape', [g.op('Range', [g.constFloat([0], []), m, g.constFloat([1], [])]), g.constInt64([1, 1, -1])]); // [1, 1, m]
+    const scalar = (i: number) => g.op('Squeeze', [this.element(size, i).id, g.constInt64([0])]);
+    const col = (i: number) => g.op('Unsqueeze', [this.column(boxes, i).id, g.constInt64([1])]); // [D, 1]
+    // Bilinear weights of one axis [D, P, m]: the tent max(0, 1 − |src − i|) is grid_sample's two
+    // taps with zeros outside; rows outside the skip-empty region are zero.
+    const axis = (n: string, lo: string, hi: string): string => {
+      const pos = g.op('Unsqueeze', [g.op('Range', [g.constFloat([0], []), n, g.constFloat([1], [])]), g.constInt64([0])]); // [1, P]
+      let v = g.op('Div', [g.op('Sub', [g.op('Add', [pos, g.constFloat([0.5], [])]), lo]), g.op('Sub', [hi, lo])]);
+      v = g.op('Sub', [g.op('Mul', [v, g.constFloat([2], [])]), g.constFloat([1], [])]);
+      v = g.op('Where', [g.op('IsInf', [v]), g.constFloat([0], []), v]); // a zero-width box: ±inf → 0, as mmdetection
+      v = g.op('Div', [g.op('Sub', [g.op('Mul', [g.op('Add', [v, g.constFloat([1], [])]), m]), g.constFloat([1], [])]), g.constFloat([2], [])]);
+      let w = g.op('Relu', [g.op('Sub', [g.constFloat([1], []), g.op('Abs', [g.op('Sub', [g.op('Unsqueeze', [v, g.constInt64([2])]), taps])])])]);
+      w = g.op('Where', [g.op('IsNaN', [w]), g.constFloat([0], []), w]);
+      const start = g.op('Max', [g.op('Sub', [g.op('Floor', [lo]), g.constFloat([1], [])]), g.constFloat([0], [])]);
+      const end = g.op('Min', [g.op('Add', [g.op('Ceil', [hi]), g.constFloat([1], [])]), n]);
+      const inside = g.op('Cast', [g.op('And', [g.op('GreaterOrEqual', [pos, start]), g.op('Less', [pos, end])])], { to: FLOAT });
+      return g.op('Mul', [w, g.op('Unsqueeze', [inside, g.constInt64([2])])]);
+    };
+    const wy = axis(scalar(0), col(1), col(3));
+    const wx = axis(scalar(1), col(0), col(2));
+    const probs = g.op('MatMul', [g.op('MatMul', [wy, mask]), g.op('Transpose', [wx], { perm: [0, 2, 1] })]); // [D, H, W]
+    return this.s(g.op('Cast', [g.op('GreaterOrEqual', [probs, g.constFloat([thr], [])])], { to: FLOAT }), 3);
+  }
+
   concatRows(xs: readonly Sym[]): Sym {
     return xs.length === 1 ? xs[0] : this.s(this.g.op('Concat', xs.map((x) => this.v(x)), { axis: 0 }), xs[0].rank);
   }

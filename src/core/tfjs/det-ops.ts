@@ -10,6 +10,7 @@ import { TfjsOps } from './ops.js';
 import { batchedNmsHost } from '../det/nms.js';
 import { gridAnchorsHost } from '../det/anchors.js';
 import { roiAlignTfjs } from './roi-align.js';
+import { pasteMask } from '../det/paste.js';
 
 export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
   mapToRows(x: tf.Tensor, k: number): tf.Tensor {
@@ -41,6 +42,26 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
 
   stackColumns(xs: readonly tf.Tensor[]): tf.Tensor {
     return tf.stack([...xs], 1);
+  }
+
+  columnMax(x: tf.Tensor): tf.Tensor {
+    return tf.max(x, 0);
+  }
+
+  pasteMasks(masks: tf.Tensor, boxes: tf.Tensor, size: tf.Tensor, thr: number): tf.Tensor {
+    // On the host, with the reference paste: masks are NHWC [D, m, m, 1], i.e. [D, m, m] row-major.
+    const [d, m] = masks.shape as number[];
+    const [h, w] = Array.from(size.dataSync());
+    const probs = masks.dataSync() as Float32Array;
+    const b = boxes.dataSync();
+    const out = new Float32Array(d * h * w);
+    for (let k = 0; k < d; k++) {
+      const r = pasteMask('grid_sample', probs.subarray(k * m * m, (k + 1) * m * m), m, Array.from(b.subarray(4 * k, 4 * k + 4)), h, w, thr);
+      for (let j = 0; j < r.height; j++) {
+        for (let i = 0; i < r.width; i++) out[(k * h + r.y0 + j) * w + r.x0 + i] = r.data[j * r.width + i];
+      }
+    }
+    return tf.tensor3d(out, [d, h, w]);
   }
 
   concatRows(xs: readonly tf.Tensor[]): tf.Tensor {

@@ -9,7 +9,7 @@ import type { RgbImage } from '../../image/rgb.js';
 import { batchedNmsHost } from '../../core/det/nms.js';
 import { COCO_CATEGORY_IDS } from './detector-classes.js';
 import { collateInputs, type DetInput, detectionInput, rescaleBox } from './detector-input.js';
-import { type MaskRegion, pasteMask } from './detector-paste.js';
+import { type MaskRegion, pasteMask } from '../../core/det/paste.js';
 import type { DetectorRunner, RawDetections } from './detector-runner.js';
 import type { Detector } from './detector.js';
 

@@ -29,7 +29,7 @@ import { decompressRle, rleArea } from '../../../src/io/coco/rle.js';
 import type { CocoResult } from '../../../src/io/coco/types.js';
 import { Detector } from '../../../src/tasks/detection/detector.js';
 import { type DetectorRunner } from '../../../src/tasks/detection/detector-runner.js';
-import { pasteMask, regionToFull } from '../../../src/tasks/detection/detector-paste.js';
+import { pasteMask, regionToFull } from '../../../src/core/det/paste.js';
 import { FIXTURES, loadIo } from '../../helpers.js';
 import { cols, maxDiff } from '../../heads/det-harness.js';
 import { createDetectorRunner } from '../../../src/tasks/detection/detector-engine.js';

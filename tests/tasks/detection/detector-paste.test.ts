@@ -3,14 +3,16 @@
  * `_do_paste_mask` (grid_sample on the float box, skip-empty region) and torchvision's
  * `paste_masks_in_image` (28→30 padding, integer box, bilinear resize), for boxes inside, across
  * the border, tiny and sub-pixel wide, in a 42×56 image. Probabilities within 1e-5; the binary
- * masks (≥ 0.5) have IoU ≥ 0.99 (in practice equal).
+ * masks (≥ 0.5) have IoU ≥ 0.99 (in practice equal). The engines' in-graph paste (mmdetection's)
+ * gives the reference's binary masks.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import type { HostTensor } from '../../../src/core/host-tensor.js';
-import { pasteGridSample, pasteMask, pasteTorchvision, type ProbRegion, regionArea, regionToFull } from '../../../src/tasks/detection/detector-paste.js';
+import { pasteGridSample, pasteMask, pasteTorchvision, type ProbRegion, regionArea, regionToFull } from '../../../src/core/det/paste.js';
 import { readSafetensors } from '../../../src/io/safetensors.js';
 import { FIXTURES } from '../../helpers.js';
+import { runDet } from '../../heads/det-harness.js';
 
 let ref: Map<string, HostTensor>;
 beforeAll(async () => {
@@ -71,5 +73,31 @@ describe.each([
     expect(m[15 * W + 33]).toBe(0);
     expect(regionArea(r)).toBeGreaterThanOrEqual(20 * 20);
     expect(regionArea(r)).toBeLessThanOrEqual(22 * 22);
+  });
+});
+
+describe.each(['ort', 'tfjs'] as const)('the in-graph paste (DetOps.pasteMasks) on %s', (engine) => {
+  it('gives mmdetection\'s binary masks (≥ 0.5) for the reference boxes, into planes of a given size', async () => {
+    const masks = ref.get('paste.masks')!;
+    const boxes = ref.get('paste.boxes')!;
+    const exp = ref.get('paste.mmdet')!;
+    const out = await runDet(engine, {
+      masks: { shape: [8, 1, 28, 28], data: masks.data.subarray(0, 8 * 784) },
+      boxes: { shape: [8, 4], data: boxes.data.subarray(0, 32) },
+      size: { shape: [2], data: Float32Array.from([H, W]) },
+    }, (ops, x) => ({ pasted: ops.pasteMasks(x.masks, x.boxes, x.size, 0.5) }));
+    expect(out.pasted.shape).toEqual([8, H, W]);
+    // Separable bilinear weights (ort) round differently from grid_sample's taps only in the last
+    // bits: a pixel may flip only where the reference probability lies within 1e-5 of 0.5.
+    let flipped = 0;
+    for (let p = 0; p < 8 * H * W; p++) {
+      const want = exp.data[p] >= 0.5 ? 1 : 0;
+      if (out.pasted.data[p] !== want) {
+        flipped++;
+        expect(Math.abs(exp.data[p] - 0.5), `pixel ${p}`).toBeLessThanOrEqual(1e-5);
+      }
+    }
+    console.log(`in-graph paste on ${engine}: ${flipped} of ${8 * H * W} pixels differ from the reference's ≥ 0.5 mask`);
+    if (engine === 'tfjs') expect(flipped).toBe(0);
   });
 });

@@ -14,7 +14,7 @@ import { resolveConfig } from '../../../configs/index.js';
 import type { DetectorConfig } from '../../../src/config/detector.js';
 import { Detector } from '../../../src/tasks/detection/detector.js';
 import { type DetectorRunner } from '../../../src/tasks/detection/detector-runner.js';
-import { pasteMask, regionToFull } from '../../../src/tasks/detection/detector-paste.js';
+import { pasteMask, regionToFull } from '../../../src/core/det/paste.js';
 import { loadWeights } from '../../../src/io/load-weights.js';
 import { FIXTURES, loadIo } from '../../helpers.js';
 import { cols, maxDiff } from '../../heads/det-harness.js';

@@ -17,7 +17,7 @@ import { Detector } from '../../../src/tasks/detection/detector.js';
 import { type RawDetections } from '../../../src/tasks/detection/detector-runner.js';
 import { regionToRle, toCocoResults } from '../../../src/tasks/detection/detector-predict.js';
 import { resizedSize } from '../../../src/image/sizes.js';
-import { regionToFull } from '../../../src/tasks/detection/detector-paste.js';
+import { regionToFull } from '../../../src/core/det/paste.js';
 import { encodeMask } from '../../../src/io/coco/rle.js';
 import { loadWeights } from '../../../src/io/load-weights.js';
 import type { RgbImage } from '../../../src/image/rgb.js';
