@@ -124,8 +124,8 @@ export interface DetOps<T> extends Ops<T> {
   /**
    * mmdetection's mask paste (`_do_paste_mask` with skip_empty, grid_sample bilinear,
    * align_corners=False, zeros outside), thresholded: masks [D, 1, m, m] (probabilities) of boxes
-   * [D, 4] into planes of `size` (a table [2]: height, width; integers) → table [D, H, W] of 0 or 1
-   * (1 where the probability ≥ `thr`). Pixels outside [floor(x1) − 1, ceil(x2) + 1) × … stay 0.
+   * [D, 4] into planes of `size` (a table [2]: height, width; integers) → table [D, 1, H, W] of 0
+   * or 1 (1 where the probability ≥ `thr`). Pixels outside [floor(x1) − 1, ceil(x2) + 1) × … stay 0.
    */
   pasteMasks(masks: T, boxes: T, size: T, thr: number): T;
   /**

@@ -17,6 +17,8 @@ export interface Network {
   readonly outputs: OutputRanks;
   /** The one batch size the network runs (a detector: one image per call); any when omitted. */
   readonly batch?: number;
+  /** Outputs stored in another element type by an ONNX graph (0/1 masks as uint8); float elsewhere. */
+  readonly outputTypes?: Readonly<Record<string, 'uint8'>>;
   /** Extra inputs by name: tables (rank 1 or 2) of these shapes; −1 stands for the input's batch size. */
   readonly tables?: Readonly<Record<string, readonly number[]>>;
   forward<T>(ops: Ops<T>, x: T, tables?: Readonly<Record<string, T>>): Record<string, T>;

@@ -80,7 +80,7 @@ async function detection(task: 'object-detection' | 'instance-segmentation', b: 
   if (!isDetectorConfig(b.config)) wrongType(task, b, 'detector (mask_rcnn, cascade_mask_rcnn)');
   const det = new Detector(b.config);
   const predictor = b.onnx
-    ? exportedDetectorPredictor(det, b.onnx, await runnerOf(task, b, det.runnerNetwork()))
+    ? exportedDetectorPredictor(det, b.onnx, await runnerOf(task, b, det.runnerNetwork()), b.origin)
     : await createDetectorPredictor(det, await loadBound(det.scope.registry, weightsOf(b)), b.engine, b.engineOptions);
   return {
     classNames: det.classNames,

@@ -11,12 +11,13 @@ import { mainNetwork } from './networks.js';
 
 /**
  * The network an export builds. A detector at batch 1 is its one-image graph (with `image_size`
- * when asked); at any other batch its batched graph (per-image outputs padded, with `num_dets`).
+ * when asked); at any other batch its batched graph (per-image outputs padded, with `num_dets`;
+ * with `pasteMasks`, the masks pasted at the original size inside the graph).
  */
-export function exportNetwork(cfg: ModelConfig, imageSizeInput = false, batch: number | 'batch' = 1): Network {
+export function exportNetwork(cfg: ModelConfig, imageSizeInput = false, batch: number | 'batch' = 1, pasteMasks = false): Network {
   if (!isDetectorConfig(cfg)) return mainNetwork(cfg);
   const det = new Detector(cfg);
-  if (batch !== 1) return det.batchNetwork(imageSizeInput);
+  if (batch !== 1 || pasteMasks) return det.batchNetwork(imageSizeInput, { pasteMasks });
   return imageSizeInput ? det.runnerNetwork() : det.network();
 }
 
@@ -44,7 +45,7 @@ export function exportGraph(cfg: ModelConfig, net: Network, weights: WeightMap, 
   const producerVersion = packageVersion();
   const input = exportInputDims(net, o);
   const metadata = {
-    ...exportMetadata(cfg, { name: o.name, producerVersion, input, imageSizeInput: o.imageSizeInput ?? false, batched: 'num_dets' in net.outputs }),
+    ...exportMetadata(cfg, { name: o.name, producerVersion, input, imageSizeInput: o.imageSizeInput ?? false, batched: 'num_dets' in net.outputs, pasted: 'orig_size' in (net.tables ?? {}) }),
     'convnext.weights_dtype': o.weightsDtype ?? 'float32',
     ...o.metadata,
   };

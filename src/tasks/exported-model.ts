@@ -35,8 +35,13 @@ export interface ExportedSegmentor {
 }
 
 /** A detector over an exported graph's runner (fed `image_size` when the graph has that input; one image or a batch per call, as the graph runs). */
-export function exportedDetectorPredictor(det: Detector, model: OnnxModel, runner: Runner): DetectorPredictor {
-  const layout = exportedDetectorLayout(model.info.inputs.map((i) => i.name), model.info.outputs.map((o) => o.name));
+/** `name` names the file in errors. */
+export function exportedDetectorPredictor(det: Detector, model: OnnxModel, runner: Runner, name = 'the model'): DetectorPredictor {
+  const inputs = model.info.inputs.map((i) => i.name);
+  if (inputs.includes('orig_size')) {
+    throw new UserError(`${name}: this detector export pastes masks in its graph (export --paste-masks, for Triton clients); detect, serve and the page run exports without --paste-masks`);
+  }
+  const layout = exportedDetectorLayout(inputs, model.info.outputs.map((o) => o.name));
   return DetectorPredictor.fromRunner(det, exportedDetectorRunner(runner, layout));
 }
 
@@ -48,7 +53,7 @@ export function exportedModel(model: OnnxModel, runner: Runner, name: string): E
   const cfg = model.config;
   if (isDetectorConfig(cfg)) {
     const detector = new Detector(cfg);
-    const predictor = exportedDetectorPredictor(detector, model, runner);
+    const predictor = exportedDetectorPredictor(detector, model, runner, name);
     return {
       kind: 'detector',
       detector,

@@ -11,9 +11,18 @@ import { featureModel } from './features.js';
 import { Segmentor } from './segmentation/segmentor.js';
 
 /** The layout of each output of a config's deployable network (what `convnext export` writes; a detector's batched graph with `batched`). */
-export function outputLayouts(cfg: ModelConfig, batched = false): Record<string, string> {
+export function outputLayouts(cfg: ModelConfig, batched = false, pasted = false): Record<string, string> {
   if (cfg.type === 'classifier') return { logits: '[N, num_classes] class logits (softmax for probabilities)' };
   if (cfg.type === 'segmentor') return { logits: '[N, num_classes, H, W] class logits at the input size (argmax per pixel for labels)' };
+  if (isDetectorConfig(cfg) && pasted) {
+    return {
+      dets: '[N, K, 6] per image, K rows (the RoI head\'s test max_per_img), the first num_dets valid and the rest zeros: x1, y1, x2, y2 (original image pixels), score, label (0-based class index, float); by score, descending',
+      masks: '[N, K, 1, Hmax, Wmax] uint8 binary masks pasted at the original size (mmdetection\'s paste, thresholded); image n\'s are the top-left orig_size[n] of planes as large as the batch\'s largest original; rows as dets',
+      num_dets: '[N] valid rows of dets and masks per image (float)',
+      proposals: '[N, P, 5] RPN proposals per image in input pixels (P: the RPN\'s test max_per_img), the first num_proposals valid: x1, y1, x2, y2, objectness',
+      num_proposals: '[N] valid rows of proposals per image (float)',
+    };
+  }
   if (isDetectorConfig(cfg) && batched) {
     return {
       dets: '[N, K, 6] per image, K rows (the RoI head\'s test max_per_img), the first num_dets valid and the rest zeros: x1, y1, x2, y2 (input pixels), score, label (0-based class index, float); by score, descending',
@@ -42,7 +51,7 @@ export function classNamesOf(cfg: ModelConfig): readonly string[] {
 }
 
 /** The `metadata_props` of a config's exported model. */
-export function exportMetadata(cfg: ModelConfig, o: { name: string; producerVersion: string; input: readonly (number | string)[]; imageSizeInput?: boolean; batched?: boolean }): Record<string, string> {
+export function exportMetadata(cfg: ModelConfig, o: { name: string; producerVersion: string; input: readonly (number | string)[]; imageSizeInput?: boolean; batched?: boolean; pasted?: boolean }): Record<string, string> {
   return {
     'convnext.version': o.producerVersion,
     'convnext.model_type': cfg.type,
@@ -57,8 +66,9 @@ export function exportMetadata(cfg: ModelConfig, o: { name: string; producerVers
       mean: cfg.input.mean,
       std: cfg.input.std,
       ...(o.imageSizeInput ? { image_size: o.batched ? '[N, 2] float: the valid height and width of each image inside the padded input' : '[2] float: the valid height and width of the image inside the padded input' } : {}),
+      ...(o.pasted ? { orig_size: '[N, 2] float: the original height and width of each image (before the resize)' } : {}),
       ...(isDetectorConfig(cfg) ? { resize: 'keep ratio into input.scale (long, short), pad bottom/right to input.size_divisor', scale: cfg.input.scale ?? null, size_divisor: cfg.input.size_divisor ?? null, conventions: cfg.conventions } : {}),
     }),
-    'convnext.outputs': JSON.stringify(outputLayouts(cfg, o.batched)),
+    'convnext.outputs': JSON.stringify(outputLayouts(cfg, o.batched, o.pasted)),
   };
 }

@@ -6,7 +6,8 @@
  * Every model takes a batch: `max_batch_size` > 0, dims without the batch dimension, and dynamic
  * batching on. A detector is its batched graph: `image_size` [2] per image, outputs padded to the
  * heads' `max_per_img` rows, and `num_dets` / `num_proposals`, whose per-image shape is a scalar
- * (dims [1] reshaped to [], Triton's form for a tensor that is only the batch dimension).
+ * (dims [1] reshaped to [], Triton's form for a tensor that is only the batch dimension). With
+ * the paste in the graph, `orig_size` [2] is a third input and `masks` are uint8 planes.
  */
 import type { ModelConfig } from '../config/models.js';
 import { isDetectorConfig } from '../config/detector.js';
@@ -19,6 +20,8 @@ export interface TritonTensor {
   dims: number[];
   /** The shape the model itself sees, where it differs from `dims` (a per-image scalar: []). */
   reshape?: number[];
+  /** Element type (default float32). */
+  dataType?: 'TYPE_UINT8';
 }
 
 /** What a `config.pbtxt` says. */
@@ -35,7 +38,7 @@ export interface TritonModelConfig {
 }
 
 /** The Triton view of a config's exported graph: `size` fixes height and width (else −1). */
-export function tritonModelConfig(cfg: ModelConfig, opts: { name: string; size?: readonly [number, number]; imageSizeInput?: boolean; maxBatchSize: number; maxQueueDelayMicroseconds?: number; instances?: number }): TritonModelConfig {
+export function tritonModelConfig(cfg: ModelConfig, opts: { name: string; size?: readonly [number, number]; imageSizeInput?: boolean; pasteMasks?: boolean; maxBatchSize: number; maxQueueDelayMicroseconds?: number; instances?: number }): TritonModelConfig {
   const [h, w] = opts.size ?? [-1, -1];
   const common = { name: opts.name, maxQueueDelayMicroseconds: opts.maxQueueDelayMicroseconds ?? 2000, instances: opts.instances ?? 1 };
   if (isDetectorConfig(cfg)) {
@@ -46,9 +49,15 @@ export function tritonModelConfig(cfg: ModelConfig, opts: { name: string; size?:
     return {
       ...common,
       maxBatchSize: opts.maxBatchSize,
-      inputs: [{ name: 'input', dims: [3, h, w] }, ...(opts.imageSizeInput ? [{ name: 'image_size', dims: [2] }] : [])],
+      inputs: [
+        { name: 'input', dims: [3, h, w] },
+        ...(opts.imageSizeInput ? [{ name: 'image_size', dims: [2] }] : []),
+        ...(opts.pasteMasks ? [{ name: 'orig_size', dims: [2] }] : []),
+      ],
       outputs: [
-        { name: 'dets', dims: [k, 6] }, { name: 'masks', dims: [k, 1, m, m] }, count('num_dets'),
+        { name: 'dets', dims: [k, 6] },
+        opts.pasteMasks ? { name: 'masks', dims: [k, 1, -1, -1], dataType: 'TYPE_UINT8' } : { name: 'masks', dims: [k, 1, m, m] },
+        count('num_dets'),
         { name: 'proposals', dims: [det.rpnHead.proposalOptions.maxPerImg, 5] }, count('num_proposals'),
       ],
     };
@@ -69,7 +78,7 @@ export function formatTritonConfig(c: TritonModelConfig): string {
   const tensor = (t: TritonTensor, input: boolean): string => [
     '  {',
     `    name: ${quote(t.name)}`,
-    '    data_type: TYPE_FP32',
+    `    data_type: ${t.dataType ?? 'TYPE_FP32'}`,
     ...(input && t.name === 'input' && c.maxBatchSize > 0 ? ['    format: FORMAT_NCHW'] : []),
     `    dims: [ ${t.dims.join(', ')} ]`,
     ...(t.reshape ? [`    reshape: { shape: [ ${t.reshape.join(', ')} ] }`] : []),

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import protobuf from 'protobufjs';
-import { runCli } from '../helpers.js';
+import { FIXTURES, runCli } from '../helpers.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readOnnxInfo } from '../../src/core/ort/metadata.js';
 import { parseTextProto, type TextMessage } from './text-proto.js';
@@ -155,6 +155,37 @@ describe('export --triton', () => {
     const out = await s.run({ input: new ort.Tensor('float32', x, [2, 3, 64, 96]), image_size: new ort.Tensor('float32', Float32Array.from([64, 96, 48, 80]), [2, 2]) });
     await s.release();
     for (const o of det.cfg.output as Tensor[]) expect(out[o.name].dims, o.name).toEqual([2, ...(o.dims.length === 1 && o.dims[0] === 1 ? [] : o.dims)]);
+  });
+
+  it('a detector with --paste-masks: orig_size input, uint8 masks at the original size; refused where it cannot paste', async () => {
+    const det = await exportTriton('det-pasted', 'demo_mask-rcnn_convnext-synth', 'mask-rcnn_convnext-synth.safetensors', ['--dynamic', '--image-size-input', '--paste-masks']);
+    expect(det.cfg.input).toEqual([
+      { name: 'input', data_type: 'TYPE_FP32', format: 'FORMAT_NCHW', dims: [3, -1, -1] },
+      { name: 'image_size', data_type: 'TYPE_FP32', dims: [2] },
+      { name: 'orig_size', data_type: 'TYPE_FP32', dims: [2] },
+    ]);
+    expect((det.cfg.output as Tensor[])[1]).toEqual({ name: 'masks', data_type: 'TYPE_UINT8', dims: [20, 1, -1, -1] });
+    const s = await ort.InferenceSession.create(det.onnx);
+    const x = Float32Array.from({ length: 2 * 3 * 64 * 96 }, (_, i) => Math.sin(i * 0.01) * 2);
+    const out = await s.run({
+      input: new ort.Tensor('float32', x, [2, 3, 64, 96]),
+      image_size: new ort.Tensor('float32', Float32Array.from([64, 96, 48, 80]), [2, 2]),
+      orig_size: new ort.Tensor('float32', Float32Array.from([128, 192, 96, 160]), [2, 2]),
+    });
+    await s.release();
+    expect(out.masks.type).toBe('uint8');
+    expect(out.masks.dims).toEqual([2, 20, 1, 128, 192]); // planes of the largest original
+    const meta = JSON.parse(readOnnxInfo(readFileSync(det.onnx)).metadata['convnext.outputs']) as Record<string, string>;
+    expect(meta.dets).toMatch(/original image pixels/);
+    const common = ['export', '-c', 'demo_mask-rcnn_convnext-synth', '-w', join(ASSETS, 'mask-rcnn_convnext-synth.safetensors'), '--paste-masks'];
+    expect((await cli([...common, '--triton', join(tmp, 'repo'), '--dynamic'])).stderr).toMatch(/^error: --paste-masks needs --image-size-input/m);
+    expect((await cli([...common, '-o', join(tmp, 'p.onnx'), '--size', '320', '--image-size-input'])).stderr).toMatch(/^error: --paste-masks builds the batched graph: give --dynamic or --triton$/m);
+    const tv = await cli(['export', '-c', 'test_mask-rcnn_convnext-narrow_tv', '-w', join(FIXTURES, 'det', 'tv_maskrcnn.pth'), '--triton', join(tmp, 'repo'), '--dynamic', '--image-size-input', '--paste-masks']);
+    expect(tv.stderr).toMatch(/^error: --paste-masks pastes as mmdetection does; test_mask-rcnn_convnext-narrow_tv pastes as torchvision/m);
+    // detect (and serve, and the page) run exports without the paste in the graph: one line.
+    const d = await cli(['detect', '--model', det.onnx, '--image', join(ASSETS, 'shapes', 'shapes_0.png'), '-o', join(tmp, 'pasted-out')]);
+    expect(d.code).toBe(2);
+    expect(d.stderr.trim()).toMatch(/^error: \S+model\.onnx: this detector export pastes masks in its graph \(export --paste-masks, for Triton clients\)/);
   });
 
   it('--out and --triton: exactly one', async () => {

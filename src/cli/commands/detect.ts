@@ -69,7 +69,7 @@ export function register(program: Command): void {
       const det = new Detector(cfg);
       mkdirSync(f.out, { recursive: true });
       const predictor = onnx
-        ? exportedDetectorPredictor(det, onnx, await OrtModelRunner.create(onnx.bytes, { threads: f.threads }))
+        ? exportedDetectorPredictor(det, onnx, await OrtModelRunner.create(onnx.bytes, { threads: f.threads }), f.model)
         : await createDetectorPredictor(det, await weightsFor(det.scope.registry, f.weights), f.engine, engineOptions(f));
       const bar = files.length > 1 ? progress('detect', files.length, { unit: 'images' }) : null;
       const all: CocoResult[] = [];

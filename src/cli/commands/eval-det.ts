@@ -54,7 +54,7 @@ async function predictAll(f: EvalDetFlags, cfg: DetectorConfig, gt: CocoDataset)
   const categoryIds = labelCategoryIds(det.classNames, gt);
   const images = gt.images.slice(0, f.limit ?? gt.images.length);
   const predictor = f.onnx
-    ? exportedDetectorPredictor(det, f.onnx, await OrtModelRunner.create(f.onnx.bytes, { threads: f.threads }))
+    ? exportedDetectorPredictor(det, f.onnx, await OrtModelRunner.create(f.onnx.bytes, { threads: f.threads }), f.model)
     : await createDetectorPredictor(det, await weightsFor(det.scope.registry, f.weights), f.engine, engineOptions(f));
   const bar = progress('eval', images.length, { unit: 'images' });
   const results: CocoResult[] = [];

@@ -4,7 +4,8 @@ import { mkdir } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import { nativeSize } from '../../tasks/networks.js';
-import { isDetectorConfig } from '../../config/detector.js';
+import { isDetectorConfig, maskPasteValues } from '../../config/detector.js';
+import type { ModelConfig } from '../../config/models.js';
 import { writeFileAtomic } from '../../io/atomic.js';
 import { exportGraph, exportInputDims, exportNetwork } from '../../tasks/export-onnx.js';
 import { formatTritonConfig, tritonModelConfig } from '../../tasks/triton.js';
@@ -20,6 +21,7 @@ interface ExportFlags extends Pick<ModelFlags, 'config' | 'set' | 'weights'> {
   dynamic?: boolean;
   size?: string;
   imageSizeInput?: boolean;
+  pasteMasks?: boolean;
   weightsDtype: 'float32' | 'float16';
 }
 
@@ -33,6 +35,15 @@ export function parseSize(s: string): [number, number] {
   return [h, w];
 }
 
+
+/** Refuses `--paste-masks` where the graph cannot paste (one line naming what is missing). */
+function checkPasteMasks(cfg: ModelConfig, f: ExportFlags, batch: number | 'batch'): void {
+  if (!isDetectorConfig(cfg)) throw new UserError(`--paste-masks applies to detectors; ${f.config} is a ${cfg.type}`);
+  if (!f.imageSizeInput) throw new UserError('--paste-masks needs --image-size-input (the valid size of each image inside the padded input)');
+  if (batch === 1) throw new UserError('--paste-masks builds the batched graph: give --dynamic or --triton');
+  const paste = maskPasteValues(cfg).paste;
+  if (paste !== 'grid_sample') throw new UserError(`--paste-masks pastes as mmdetection does; ${f.config} pastes as ${paste} (torchvision conventions): keep the paste outside the graph`);
+}
 
 export function register(program: Command): void {
   program
@@ -49,6 +60,7 @@ export function register(program: Command): void {
     .addOption(new Option('--dynamic', 'dynamic batch, height and width').conflicts('size'))
     .option('--size <HxW>', 'fixed input size (default: the config\'s own, e.g. 224 for classifiers)')
     .option('--image-size-input', "detectors: a second input image_size [2] (the valid height and width inside the padded input), the graph `detect --model` runs exactly as the config")
+    .option('--paste-masks', 'detectors (with --image-size-input, in the batched graph of --dynamic or --triton): a third input orig_size and the whole post-processing in the graph: boxes in original pixels, binary uint8 masks pasted at the original size (mmdetection\'s paste)')
     .addOption(new Option('--weights-dtype <dtype>', 'float16: weights stored in half precision and cast to float32 once at load (half the file; outputs within 1e-2 relative)').choices(['float32', 'float16']).default('float32'))
     .option('--verbose', 'show stack traces on errors')
     .action(async (f: ExportFlags) => {
@@ -59,13 +71,14 @@ export function register(program: Command): void {
       if (!f.dynamic && !size) throw new UserError(`config ${f.config} has no fixed input size: give --size HxW or --dynamic`);
       // A Triton entry and a dynamic export take a batch; a fixed-size file runs one image.
       const batch = f.triton !== undefined || !size ? 'batch' : 1;
-      const net = exportNetwork(cfg, f.imageSizeInput, batch);
+      if (f.pasteMasks) checkPasteMasks(cfg, f, batch);
+      const net = exportNetwork(cfg, f.imageSizeInput, batch, f.pasteMasks);
       const weights = await weightsFor(net.registry, f.weights);
       const graph = { name: f.config, size: size ?? null, imageSizeInput: f.imageSizeInput, weightsDtype: f.weightsDtype };
       if (f.triton !== undefined) {
         const name = f.tritonName ?? basename(f.config).replace(/\.json$/, '');
         if (!/^[A-Za-z0-9_.-]+$/.test(name) || /^\.+$/.test(name)) throw new UserError(`--triton-name ${name}: use letters, digits, '_', '.' and '-' only`);
-        const triton = tritonModelConfig(cfg, { name, size: size ?? undefined, imageSizeInput: f.imageSizeInput, maxBatchSize: f.maxBatchSize, instances: f.instances });
+        const triton = tritonModelConfig(cfg, { name, size: size ?? undefined, imageSizeInput: f.imageSizeInput, pasteMasks: f.pasteMasks, maxBatchSize: f.maxBatchSize, instances: f.instances });
         // The graph keeps a dynamic batch dimension for Triton's batcher, even at a fixed size.
         const bytes = exportGraph(cfg, net, weights, { ...graph, batch });
         const dir = join(f.triton, name);

@@ -1,7 +1,7 @@
 /** Builds the ONNX graph of a Network by running its forward pass on the symbolic engine. */
 import type { Network } from '../model.js';
 import type { WeightMap } from '../weights.js';
-import { GraphBuilder } from './graph.js';
+import { DataType, GraphBuilder } from './graph.js';
 import { OrtDetOps } from './det-ops.js';
 import type { OrtOpsOptions } from './ops.js';
 
@@ -40,7 +40,7 @@ export function buildOnnx(net: Network, weights: WeightMap, opts: BuildOptions =
   for (const name of Object.keys(net.outputs)) {
     const v = outs[name];
     if (!v) throw new Error(`network did not produce output ${name}`);
-    g.output(name, ops.materialize(v));
+    g.output(name, ops.materialize(v), net.outputTypes?.[name] === 'uint8' ? DataType.UINT8 : DataType.FLOAT);
   }
   return g.toBytes({ graphName: opts.name, metadata: opts.metadata, producerVersion: opts.producerVersion, weightsDtype: opts.weightsDtype });
 }

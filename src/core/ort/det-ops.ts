@@ -98,7 +98,7 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
     const wy = axis(scalar(0), col(1), col(3));
     const wx = axis(scalar(1), col(0), col(2));
     const probs = g.op('MatMul', [g.op('MatMul', [wy, mask]), g.op('Transpose', [wx], { perm: [0, 2, 1] })]); // [D, H, W]
-    return this.s(g.op('Cast', [g.op('GreaterOrEqual', [probs, g.constFloat([thr], [])])], { to: FLOAT }), 3);
+    return this.s(g.op('Unsqueeze', [g.op('Cast', [g.op('GreaterOrEqual', [probs, g.constFloat([thr], [])])], { to: FLOAT }), g.constInt64([1])]), 4);
   }
 
   concatRows(xs: readonly Sym[]): Sym {

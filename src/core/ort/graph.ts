@@ -16,7 +16,7 @@ const root = protobuf.Root.fromJSON(onnxSchema as protobuf.INamespace);
 export const ModelProto = root.lookupType('onnx.ModelProto');
 
 /** ONNX TensorProto element types the graphs use. */
-export enum DataType { FLOAT = 1, INT64 = 7, BOOL = 9, FLOAT16 = 10 }
+export enum DataType { FLOAT = 1, UINT8 = 2, INT64 = 7, BOOL = 9, FLOAT16 = 10 }
 enum AttrType { FLOAT = 1, INT = 2, STRING = 3, GRAPH = 5, FLOATS = 6, INTS = 7 }
 
 /** A subgraph (a Loop body) as an attribute value: see {@link GraphBuilder.subgraph}. */
@@ -199,10 +199,11 @@ export class GraphBuilder {
     this.annotations.set(name, this.valueInfo(name, dims));
   }
 
-  /** Declares a float graph output under `name`. */
-  output(name: string, value: Sym): void {
-    this.nodes.push({ opType: 'Identity', input: [value.id], output: [name], name: `Identity_${this.nodes.length}`, attribute: [] });
-    this.outputs.push(this.valueInfo(name, Array.from({ length: value.rank }, (_, i) => `${name}_d${i}`)));
+  /** Declares a graph output under `name`: float, or cast to `type`. */
+  output(name: string, value: Sym, type = DataType.FLOAT): void {
+    const [op, attribute] = type === DataType.FLOAT ? ['Identity', []] : ['Cast', [encodeAttr('to', type)]];
+    this.nodes.push({ opType: op, input: [value.id], output: [name], name: `${op}_${this.nodes.length}`, attribute });
+    this.outputs.push(this.valueInfo(name, Array.from({ length: value.rank }, (_, i) => `${name}_d${i}`), type));
   }
 
   private valueInfo(name: string, dims: ReadonlyArray<number | string>, elemType = DataType.FLOAT): Record<string, unknown> {

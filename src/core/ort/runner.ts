@@ -34,7 +34,8 @@ export async function runSession(session: ort.InferenceSession, input: HostTenso
   const out: Record<string, HostTensor> = {};
   for (const name of session.outputNames) {
     const t = res[name];
-    out[name] = { shape: t.dims.map(Number), data: t.data as Float32Array };
+    // Outputs of other element types (uint8 masks) come back as float, as every host tensor.
+    out[name] = { shape: t.dims.map(Number), data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data as ArrayLike<number>) };
   }
   return out;
 }

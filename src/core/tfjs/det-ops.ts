@@ -61,7 +61,7 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
         for (let i = 0; i < r.width; i++) out[(k * h + r.y0 + j) * w + r.x0 + i] = r.data[j * r.width + i];
       }
     }
-    return tf.tensor3d(out, [d, h, w]);
+    return tf.tensor4d(out, [d, 1, h, w]);
   }
 
   concatRows(xs: readonly tf.Tensor[]): tf.Tensor {

@@ -147,31 +147,52 @@ export class Detector {
    * `dets` [N, K, 6], `masks` [N, K, 1, m, m], `num_dets` [N] (valid rows), `proposals`
    * [N, P, 5], `num_proposals` [N]; K and P are the RoI and RPN heads' test-time `max_per_img`.
    * An image's valid rows equal what {@link runnerNetwork} gives for it alone at the batch's size.
+   *
+   * `pasteMasks` (with `imageSizeInput`; mmdetection's paste only) also takes `orig_size` [N, 2]
+   * (each image's original height and width) and does the rest of the post-processing: `dets`
+   * boxes in original pixels, and `masks` [N, K, 1, Hmax, Wmax] the binary masks pasted at the
+   * original size (uint8 in an ONNX graph), each image's in the top-left corner of planes as large
+   * as the batch's largest original.
    */
-  batchNetwork(imageSizeInput: boolean): Network {
+  batchNetwork(imageSizeInput: boolean, opts: { pasteMasks?: boolean } = {}): Network {
     const maxDets = this.roiHead.o.test.maxPerImg;
     const maxProposals = this.rpnHead.proposalOptions.maxPerImg;
     const m = 2 * this.roiHead.o.maskRoi.output;
+    const paste = opts.pasteMasks ?? false;
+    if (paste && !imageSizeInput) throw new Error('detector: pasting masks in the graph needs the image_size input');
+    if (paste && this.maskPaste.paste !== 'grid_sample') throw new Error(`detector: the graph pastes masks as mmdetection does; this config pastes as ${this.maskPaste.paste}`);
+    const rounding = this.conventions.input.rounding;
     return {
       registry: this.scope.registry,
       inputChannels: this.config.backbone.in_channels,
       outputs: { dets: 3, masks: 5, num_dets: 1, proposals: 3, num_proposals: 1 },
-      ...(imageSizeInput ? { tables: { image_size: [-1, 2] } } : {}),
+      ...(imageSizeInput ? { tables: paste ? { image_size: [-1, 2], orig_size: [-1, 2] } : { image_size: [-1, 2] } } : {}),
+      ...(paste ? { outputTypes: { masks: 'uint8' } } : {}),
       forward: <T>(ops: Ops<T>, x: T, tables?: Readonly<Record<string, T>>) => {
         const d = detOps(ops);
         const size = tables?.image_size;
+        const orig = tables?.orig_size;
         if (imageSizeInput && size === undefined) throw new Error('detector: the image_size input is missing');
+        if (paste && orig === undefined) throw new Error('detector: the orig_size input is missing');
+        const plane = orig === undefined ? undefined : d.columnMax(orig);
         const pyramid = this.neckForward(d, this.backboneForward(d, x));
-        const { outputs, counts } = d.perImage(pyramid, size === undefined ? [] : [size], (o, maps, rows) => {
-          const props = this.rpnForward(o, maps, x, rows[0] ?? o.spatialSize(x));
-          const det = this.roiHead.detect(o, maps, props.boxes, rows[0] ?? o.spatialSize(x));
-          const masks = this.roiHead.segment(o, maps, det.boxes, det.labels);
-          const packed = packOutputs(o, { proposals: props.boxes, proposalScores: props.scores, ...det, masks });
-          return { dets: packed.dets, masks: o.flatten(packed.masks), proposals: packed.proposals };
+        const rows = [size, orig].filter((t): t is T => t !== undefined);
+        const { outputs, counts } = d.perImage(pyramid, rows, (o, maps, [valid, original]) => {
+          const props = this.rpnForward(o, maps, x, valid ?? o.spatialSize(x));
+          const det = this.roiHead.detect(o, maps, props.boxes, valid ?? o.spatialSize(x));
+          const probs = this.roiHead.segment(o, maps, det.boxes, det.labels);
+          if (!(paste && valid && original && plane)) {
+            const packed = packOutputs(o, { proposals: props.boxes, proposalScores: props.scores, ...det, masks: probs });
+            return { dets: packed.dets, masks: o.flatten(packed.masks), proposals: packed.proposals };
+          }
+          const boxes = rescaleBoxes(o, det.boxes, valid, original, rounding);
+          const packed = packOutputs(o, { proposals: props.boxes, proposalScores: props.scores, ...det, boxes, masks: probs });
+          return { dets: packed.dets, masks: o.pasteMasks(probs, boxes, plane, this.maskPaste.maskThr), proposals: packed.proposals };
         }, { dets: maxDets, masks: maxDets, proposals: maxProposals });
         return {
           dets: outputs.dets,
-          masks: d.reshape(outputs.masks, [-1, maxDets, 1, m, m]),
+          // Pasted planes are already [N, K, 1, H, W]; probabilities come flattened per detection.
+          masks: paste ? outputs.masks : d.reshape(outputs.masks, [-1, maxDets, 1, m, m]),
           num_dets: counts.dets,
           proposals: outputs.proposals,
           num_proposals: counts.proposals,
@@ -179,6 +200,18 @@ export class Detector {
       },
     };
   }
+}
+
+/**
+ * Boxes [D, 4] of the resized image (valid size `size` [2]) in the original image's pixels
+ * (`orig` [2]), as the predictor maps them back: divided by the scale factors new / old
+ * (mmdetection, rounding 'round') or multiplied by old / new (torchvision), in float32.
+ */
+function rescaleBoxes<T>(ops: DetOps<T>, boxes: T, size: T, orig: T, rounding: 'round' | 'floor'): T {
+  const perAxis = rounding === 'round' ? ops.div(size, orig) : ops.div(orig, size); // [h, w] factors
+  const [fy, fx] = [ops.element(perAxis, 0), ops.element(perAxis, 1)];
+  const xyxy = ops.concatRows([fx, fy, fx, fy]);
+  return rounding === 'round' ? ops.div(boxes, xyxy) : ops.mul(boxes, xyxy);
 }
 
 /** Output names of {@link Detector.batchNetwork}. */

@@ -85,7 +85,7 @@ describe.each(['ort', 'tfjs'] as const)('the in-graph paste (DetOps.pasteMasks) 
       masks: { shape: [8, 1, 28, 28], data: masks.data.subarray(0, 8 * 784) },
       boxes: { shape: [8, 4], data: boxes.data.subarray(0, 32) },
       size: { shape: [2], data: Float32Array.from([H, W]) },
-    }, (ops, x) => ({ pasted: ops.pasteMasks(x.masks, x.boxes, x.size, 0.5) }));
+    }, (ops, x) => ({ pasted: ops.reshape(ops.pasteMasks(x.masks, x.boxes, x.size, 0.5), [8, H, W]) })); // [8, 1, H, W] as a rank-3 table
     expect(out.pasted.shape).toEqual([8, H, W]);
     // Separable bilinear weights (ort) round differently from grid_sample's taps only in the last
     // bits: a pixel may flip only where the reference probability lies within 1e-5 of 0.5.
