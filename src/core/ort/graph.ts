@@ -21,7 +21,8 @@ enum AttrType { FLOAT = 1, INT = 2, STRING = 3, GRAPH = 5, FLOATS = 6, INTS = 7 
 
 /** A subgraph (a Loop body) as an attribute value: see {@link GraphBuilder.subgraph}. */
 export interface GraphAttr {
-  readonly graph: Record<string, unknown>;
+  readonly graph: GraphBuilder;
+  readonly name: string;
 }
 
 /** Attribute values a node may carry. */
@@ -48,13 +49,22 @@ function bytesOf(a: Float32Array | BigInt64Array): Uint8Array {
   return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
 }
 
-function encodeAttr(name: string, v: AttrValue): Record<string, unknown> {
+function encodeAttr(name: string, v: AttrValue, opts: SerializeOptions): Record<string, unknown> {
   if (typeof v === 'string') return { name, type: AttrType.STRING, s: new TextEncoder().encode(v) };
   if (typeof v === 'number') return { name, type: AttrType.INT, i: v };
   if (Array.isArray(v)) return { name, type: AttrType.INTS, ints: v };
-  if ('graph' in v) return { name, type: AttrType.GRAPH, g: v.graph };
+  if ('graph' in v) return { name, type: AttrType.GRAPH, g: v.graph.graphProto(v.name, opts) };
   if ('float' in v) return { name, type: AttrType.FLOAT, f: v.float };
   return { name, type: AttrType.FLOATS, floats: v.floats };
+}
+
+/** A node as recorded: attributes are encoded when the model is serialised. */
+interface NodeRecord {
+  opType: string;
+  input: string[];
+  output: string[];
+  name: string;
+  attrs: Record<string, AttrValue>;
 }
 
 /** Float initializers of fewer elements stay float32 under `weightsDtype: 'float16'` (norms, biases, scales). */
@@ -76,43 +86,47 @@ export interface SerializeOptions {
   weightsDtype?: 'float32' | 'float16';
 }
 
-/** What a graph and its subgraphs share: value names, initializers and constants. */
-class SharedState {
-  readonly inits = new Map<string, TensorInit>();
-  /** Initializers that hold weights (not constants of the graph's own arithmetic). */
-  readonly weightNames = new Set<string>();
-  readonly weightData = new Map<string, Float32Array>();
-  readonly constKeys = new Map<string, string>();
-  counter = 0;
-}
-
 /**
  * Collects ONNX nodes, initializers, inputs and outputs, and serialises them to a ModelProto. A
- * {@link subgraph} (a Loop body) has nodes, inputs and outputs of its own; its initializers and
- * constants live in the main graph, which a subgraph sees by name.
+ * {@link subgraph} (a Loop body) has nodes, inputs, outputs and initializers of its own (value
+ * names are unique across all graphs). A subgraph sees its ancestors' values by name, so it
+ * reuses their constants and initializers; weights it is first to use become its own
+ * initializers, which onnxruntime then prepacks for the body's kernels as it does the main graph's.
  */
 export class GraphBuilder {
-  private readonly nodes: Record<string, unknown>[] = [];
+  private readonly nodes: NodeRecord[] = [];
   private readonly inputs: Record<string, unknown>[] = [];
   private readonly outputs: Record<string, unknown>[] = [];
   private readonly annotations = new Map<string, Record<string, unknown>>();
-  private readonly inits: Map<string, TensorInit>;
-  private readonly weightNames: Set<string>;
-  private readonly weightData: Map<string, Float32Array>;
-  private readonly constKeys: Map<string, string>;
+  private readonly inits = new Map<string, TensorInit>();
+  /** Initializers that hold weights (not constants of the graph's own arithmetic). */
+  private readonly weightData = new Map<string, Float32Array>();
+  private readonly constKeys = new Map<string, string>();
+  private readonly counter: { next: number };
 
-  constructor(private readonly shared = new SharedState()) {
-    ({ inits: this.inits, weightNames: this.weightNames, weightData: this.weightData, constKeys: this.constKeys } = shared);
+  /** A main graph's builder (`parent` null), or a subgraph's: see {@link subgraph}. */
+  constructor(private readonly parent: GraphBuilder | null = null) {
+    this.counter = parent ? parent.counter : { next: 0 };
   }
 
   /** A fresh value name (unique across the graph and its subgraphs). */
   fresh(hint = 'v'): string {
-    return `${hint}_${this.shared.counter++}`;
+    return `${hint}_${this.counter.next++}`;
   }
 
-  /** A builder for a subgraph of this graph (names, initializers and constants shared). */
+  /** A builder for a subgraph of this graph. */
   subgraph(): GraphBuilder {
-    return new GraphBuilder(this.shared);
+    return new GraphBuilder(this);
+  }
+
+  /** Whether this graph or an ancestor has the initializer `name`. */
+  private hasInit(name: string): boolean {
+    return this.inits.has(name) || (this.parent?.hasInit(name) ?? false);
+  }
+
+  /** The name of a constant under `key` in this graph or an ancestor. */
+  private constOf(key: string): string | undefined {
+    return this.constKeys.get(key) ?? this.parent?.constOf(key);
   }
 
   /** Declares an input of a subgraph: a tensor of `type` with these dims (a Loop body's iteration number and condition). */
@@ -127,21 +141,15 @@ export class GraphBuilder {
     this.outputs.push(this.valueInfo(id, Array.from({ length: rank }, (_, i) => `${id}_d${i}`), type));
   }
 
-  /** This builder's nodes, inputs and outputs as a graph attribute (for a Loop's `body`). */
+  /** This builder as a graph attribute (a Loop's `body`), serialised with the model. */
   asAttr(name: string): GraphAttr {
-    return { graph: { name, node: this.nodes, input: this.inputs, output: this.outputs, valueInfo: [...this.annotations.values()] } };
+    return { graph: this, name };
   }
 
   /** Adds a node; returns its output names. */
   node(op: string, inputs: readonly string[], attrs: Record<string, AttrValue> = {}, nOut = 1): string[] {
     const outs = Array.from({ length: nOut }, () => this.fresh(op.toLowerCase()));
-    this.nodes.push({
-      opType: op,
-      input: [...inputs],
-      output: outs,
-      name: `${op}_${this.nodes.length}`,
-      attribute: Object.entries(attrs).map(([k, v]) => encodeAttr(k, v)),
-    });
+    this.nodes.push({ opType: op, input: [...inputs], output: outs, name: `${op}_${outs[0]}`, attrs });
     return outs;
   }
 
@@ -152,12 +160,9 @@ export class GraphBuilder {
 
   /** Adds a float initializer under `name` (once); `constant` marks the graph's own constants (never stored as float16). */
   floatInit(name: string, dims: readonly number[], data: Float32Array, constant = false): string {
-    if (!this.inits.has(name)) {
+    if (!this.hasInit(name)) {
       this.inits.set(name, { name, dims: [...dims], dataType: DataType.FLOAT, rawData: bytesOf(data) });
-      if (!constant) {
-        this.weightNames.add(name);
-        this.weightData.set(name, data);
-      }
+      if (!constant) this.weightData.set(name, data);
     }
     return name;
   }
@@ -165,7 +170,7 @@ export class GraphBuilder {
   /** A float constant, deduplicated by value. */
   constFloat(values: readonly number[], dims: readonly number[] = [values.length]): string {
     const key = `f:${dims.join('x')}:${values.join(',')}`;
-    let name = this.constKeys.get(key);
+    let name = this.constOf(key);
     if (!name) {
       name = this.fresh('const');
       this.floatInit(name, dims, Float32Array.from(values), true);
@@ -177,7 +182,7 @@ export class GraphBuilder {
   /** An int64 constant, deduplicated by value. */
   constInt64(values: readonly number[], dims: readonly number[] = [values.length]): string {
     const key = `i:${dims.join('x')}:${values.join(',')}`;
-    let name = this.constKeys.get(key);
+    let name = this.constOf(key);
     if (!name) {
       name = this.fresh('const');
       const data = BigInt64Array.from(values.map((v) => BigInt(v)));
@@ -195,14 +200,14 @@ export class GraphBuilder {
 
   /** Records the shape of an intermediate float value (an ONNX value_info entry), once. */
   annotate(name: string, dims: Dims): void {
-    if (this.inits.has(name) || this.inputs.some((i) => i.name === name) || this.annotations.has(name)) return;
+    if (this.hasInit(name) || this.inputs.some((i) => i.name === name) || this.annotations.has(name)) return;
     this.annotations.set(name, this.valueInfo(name, dims));
   }
 
   /** Declares a graph output under `name`: float, or cast to `type`. */
   output(name: string, value: Sym, type = DataType.FLOAT): void {
-    const [op, attribute] = type === DataType.FLOAT ? ['Identity', []] : ['Cast', [encodeAttr('to', type)]];
-    this.nodes.push({ opType: op, input: [value.id], output: [name], name: `${op}_${this.nodes.length}`, attribute });
+    const [opType, attrs]: [string, Record<string, AttrValue>] = type === DataType.FLOAT ? ['Identity', {}] : ['Cast', { to: type }];
+    this.nodes.push({ opType, input: [value.id], output: [name], name: `${opType}_${name}`, attrs });
     this.outputs.push(this.valueInfo(name, Array.from({ length: value.rank }, (_, i) => `${name}_d${i}`), type));
   }
 
@@ -218,35 +223,38 @@ export class GraphBuilder {
     };
   }
 
-  /** Serialises the model (see {@link SerializeOptions}). */
-  toBytes(opts: SerializeOptions = {}): Uint8Array {
+  /**
+   * This graph as a GraphProto object: its nodes (attributes encoded, subgraphs included), its
+   * initializers (large weights as float16 behind a Cast under `weightsDtype: 'float16'`),
+   * inputs, outputs and value infos.
+   */
+  graphProto(name: string, opts: SerializeOptions): Record<string, unknown> {
     const inits: TensorInit[] = [];
     const casts: Record<string, unknown>[] = [];
     for (const init of this.inits.values()) {
       const data = this.weightData.get(init.name);
-      if (opts.weightsDtype === 'float16' && this.weightNames.has(init.name) && data && data.length >= MIN_HALF_ELEMENTS) {
+      if (opts.weightsDtype === 'float16' && data && data.length >= MIN_HALF_ELEMENTS) {
         const half = `${init.name}__fp16`;
         const bits = encodeFloat16(data);
         inits.push({ name: half, dims: init.dims, dataType: DataType.FLOAT16, rawData: new Uint8Array(bits.buffer, bits.byteOffset, bits.byteLength) });
-        casts.push({ opType: 'Cast', input: [half], output: [init.name], name: `Cast_${init.name}`, attribute: [encodeAttr('to', DataType.FLOAT)] });
+        casts.push({ opType: 'Cast', input: [half], output: [init.name], name: `Cast_${init.name}`, attribute: [encodeAttr('to', DataType.FLOAT, opts)] });
       } else {
         inits.push(init);
       }
     }
+    const node = this.nodes.map(({ attrs, ...n }) => ({ ...n, attribute: Object.entries(attrs).map(([k, v]) => encodeAttr(k, v, opts)) }));
+    return { name, node: [...casts, ...node], initializer: inits, input: this.inputs, output: this.outputs, valueInfo: [...this.annotations.values()] };
+  }
+
+  /** Serialises the model (see {@link SerializeOptions}). */
+  toBytes(opts: SerializeOptions = {}): Uint8Array {
     const model = {
       irVersion: IR_VERSION,
       producerName: 'convnext',
       producerVersion: opts.producerVersion ?? '',
       metadataProps: Object.entries(opts.metadata ?? {}).map(([key, value]) => ({ key, value })),
       opsetImport: [{ domain: '', version: OPSET }],
-      graph: {
-        name: opts.graphName ?? 'convnext',
-        node: [...casts, ...this.nodes],
-        initializer: inits,
-        input: this.inputs,
-        output: this.outputs,
-        valueInfo: [...this.annotations.values()],
-      },
+      graph: this.graphProto(opts.graphName ?? 'convnext', opts),
     };
     return ModelProto.encode(ModelProto.fromObject(model)).finish();
   }
