@@ -8,6 +8,8 @@
  * thread spinning is off so that idle instances leave the cores to the running one.
  *
  *   npx tsx tools/bench_batch.ts [--runs 7] [--images 8] [--threads 2] [--tasks object-detection,image-segmentation,image-classification]
+ *     [--det-config mask-rcnn_convnext-t_fpn_3x_coco]   # another detector, random weights, test score_thr 0 (a full
+ *                                                        # max_per_img of detections per image, the heads' worst case)
  */
 import { join } from 'node:path';
 import { alternate, median } from '../src/core/bench.js';
@@ -18,7 +20,7 @@ import type { Task } from '../src/pipeline/types.js';
 import type { RgbImage } from '../src/image/rgb.js';
 import { resolveConfig } from '../configs/index.js';
 import type { DetectorConfig } from '../src/config/detector.js';
-import { bindWeights } from '../src/core/weights.js';
+import { bindWeights, initWeights } from '../src/core/weights.js';
 import { loadWeights } from '../src/io/load-weights.js';
 import { createDetectorPredictor } from '../src/tasks/detection/detector-engine.js';
 import { Detector } from '../src/tasks/detection/detector.js';
@@ -32,6 +34,7 @@ const RUNS = Number(opt('runs', '7'));
 const IMAGES = Number(opt('images', '8'));
 const THREADS = Number(opt('threads', '2'));
 const TASKS = opt('tasks', 'object-detection,image-segmentation,image-classification').split(',') as Task[];
+const DET_CONFIG = opt('det-config', '');
 const BATCHES = [1, 2, 4];
 
 const samples: RgbImage[] = [];
@@ -46,15 +49,20 @@ async function report(task: string, calls: Array<(x: RgbImage[]) => Promise<unkn
   });
   const times = await alternate(contenders, RUNS);
   const rates = times.map((t) => (1000 * IMAGES) / median(t));
-  console.log(`${task}: ${BATCHES.map((b, i) => `batch ${b} ${rates[i].toFixed(1)} img/s`).join(', ')}; batch 2 / 1 = ${(rates[1] / rates[0]).toFixed(2)}, 4 / 1 = ${(rates[2] / rates[0]).toFixed(2)}`);
+  console.log(`${task}: ${BATCHES.map((b, i) => `batch ${b} ${rates[i].toPrecision(3)} img/s`).join(', ')}; batch 2 / 1 = ${(rates[1] / rates[0]).toFixed(2)}, 4 / 1 = ${(rates[2] / rates[0]).toFixed(2)}`);
 }
 
 for (const task of TASKS) {
   if (task === 'object-detection') {
-    const det = new Detector(resolveConfig('demo_mask-rcnn_convnext-synth') as DetectorConfig);
-    const { weights } = bindWeights(det.scope.registry, (await loadWeights(join(assetPath('demo'), 'mask-rcnn_convnext-synth.safetensors'))).tensors);
+    let det = new Detector(resolveConfig('demo_mask-rcnn_convnext-synth') as DetectorConfig);
+    let weights = bindWeights(det.scope.registry, (await loadWeights(join(assetPath('demo'), 'mask-rcnn_convnext-synth.safetensors'))).tensors).weights;
+    if (DET_CONFIG) {
+      const cfg = resolveConfig(DET_CONFIG) as DetectorConfig;
+      det = new Detector({ ...cfg, roi_head: { ...cfg.roi_head, test: { ...cfg.roi_head.test, score_thr: 0 } } } as DetectorConfig);
+      weights = initWeights(det.scope.registry, 0);
+    }
     const predictors = await Promise.all(BATCHES.map(() => createDetectorPredictor(det, weights, 'ort', { threads: THREADS, spinning: false })));
-    await report(task, predictors.map((p, i) => (x: RgbImage[]) => (BATCHES[i] === 1 ? p.predict(x[0]) : p.predictBatch(x))));
+    await report(DET_CONFIG ? `${task} (${DET_CONFIG}, random weights, score_thr 0)` : task, predictors.map((p, i) => (x: RgbImage[]) => (BATCHES[i] === 1 ? p.predict(x[0]) : p.predictBatch(x))));
     for (const p of predictors) await p.dispose();
     continue;
   }

@@ -111,10 +111,15 @@ export function register(program: Command): void {
       };
       process.on('SIGTERM', () => void stop('SIGTERM'));
       process.on('SIGINT', () => void stop('SIGINT'));
-      // Warm-up: the first run of a session is slow; readiness waits for it.
+      // Warm-up: the first run of a session is slow; readiness waits for it. With batching, a
+      // batch of two also builds the batched path (a detector's batched graph) before traffic.
       try {
         const warm = { width: 64, height: 64, data: new Uint8Array(64 * 64 * 3).fill(128) };
-        for (const p of pipes) await (p as unknown as (x: typeof warm) => Promise<unknown>)(warm);
+        for (const p of pipes) {
+          const call = p as unknown as (x: typeof warm | Array<typeof warm>) => Promise<unknown>;
+          await call(warm);
+          if (f.maxBatch > 1) await call([warm, warm]);
+        }
       } catch (err) {
         await app.close();
         throw new UserError(`warm-up of ${modelName} failed: ${(err as Error).message.split('\n')[0]}`);
