@@ -81,6 +81,8 @@ async function floatModel(o: QuantizeOptions): Promise<{ bytes: Uint8Array; desc
     const md = m.onnx.info.metadata;
     if (md['convnext.quantization']) throw new UserError(`${m.origin}: already quantized (${md['convnext.quantization']})`);
     if (md['convnext.weights_dtype'] === 'float16') throw new UserError(`${m.origin}: float16 weights; quantize the float32 export (or give --config and --weights)`);
+    // The quantizer rewrites the main graph only; the heads of a batched detector run in a Loop body.
+    if (m.onnx.info.outputs.some((x) => x.name === 'num_dets')) throw new UserError(`${m.origin}: a batched detector graph (its heads in an ONNX Loop); quantize a fixed-size export (--size) or give --config and --weights`);
     return { bytes: m.onnx.bytes, described: m.onnx, origin: m.origin };
   }
   const cfg = m.config;

@@ -135,6 +135,12 @@ describe('convnext quantize: bad input', () => {
     const bad = await runCli(['quantize', '--model', txt, '--mode', 'dynamic', '-o', join(tmp, 'x.onnx')]);
     expect(bad.code).toBe(2);
     expect(errorLine(bad.stderr)[0]).toMatch(/not a readable ONNX model/);
+    // A batched detector export (--dynamic): its heads run in a Loop body the quantizer does not rewrite.
+    const batched = join(tmp, 'det-dynamic.onnx');
+    expect((await runCli(['export', ...DET, '-o', batched, '--dynamic', '--image-size-input'])).code).toBe(0);
+    const loop = await runCli(['quantize', '--model', batched, '--mode', 'dynamic', '-o', join(tmp, 'x.onnx')]);
+    expect(loop.code).toBe(2);
+    expect(errorLine(loop.stderr)).toEqual([`error: ${batched}: a batched detector graph (its heads in an ONNX Loop); quantize a fixed-size export (--size) or give --config and --weights`]);
   });
 
   it('--method with dynamic mode', async () => {
