@@ -1,7 +1,8 @@
 /**
  * `convnext web` from the command line: the site with user models (fp16 and int8 exports of the
  * demo segmentor), `--serve` answering with the cross-origin isolation headers and stopping on
- * SIGTERM, and bad input (a missing model, a classifier, a conflicting port).
+ * SIGTERM, and bad input (a missing model, a classifier, a detector with masks pasted in its
+ * graph, a conflicting port).
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
@@ -79,6 +80,12 @@ describe('convnext web', () => {
     r = await runCli(['web', '--out', join(tmp, 'y'), '--model', cls]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim()).toBe(`error: ${cls}: a classifier model; the web page runs detectors and segmentors`);
+    const pasted = join(tmp, 'pasted.onnx');
+    r = await runCli(['export', '-c', 'demo_mask-rcnn_convnext-synth', '-w', join(ASSETS, 'mask-rcnn_convnext-synth.safetensors'), '-o', pasted, '--dynamic', '--image-size-input', '--paste-masks']);
+    expect(r.code, r.stderr).toBe(0);
+    r = await runCli(['web', '--out', join(tmp, 'p'), '--model', pasted]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(`error: ${pasted}: masks pasted in the graph (export --paste-masks, for Triton clients); the web page runs detector exports without it`);
     r = await runCli(['web', '--out', join(tmp, 'z'), '--port', '70000']);
     expect(r.code).not.toBe(0);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);

@@ -57,6 +57,7 @@ async function userModel(path: string, dir: string, taken: Set<string>): Promise
   const m = await readModelFile(path);
   const type = m.config.type;
   if (!isDetectorConfig(m.config) && type !== 'segmentor') throw new UserError(`${path}: a ${type} model; the web page runs detectors and segmentors`);
+  if (m.info.inputs.some((i) => i.name === 'orig_size')) throw new UserError(`${path}: masks pasted in the graph (export --paste-masks, for Triton clients); the web page runs detector exports without it`);
   let name = basename(path);
   for (let i = 2; taken.has(name); i++) name = `${basename(path, '.onnx')}-${i}.onnx`;
   taken.add(name);
