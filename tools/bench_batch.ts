@@ -12,6 +12,7 @@
  *                                                        # max_per_img of detections per image, the heads' worst case)
  */
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { alternate, median } from '../src/core/bench.js';
 import { readRgb } from '../src/io/image.js';
 import { assetPath } from '../src/io/assets.js';
@@ -25,16 +26,20 @@ import { loadWeights } from '../src/io/load-weights.js';
 import { createDetectorPredictor } from '../src/tasks/detection/detector-engine.js';
 import { Detector } from '../src/tasks/detection/detector.js';
 
-const args = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : dflt;
-};
-const RUNS = Number(opt('runs', '7'));
-const IMAGES = Number(opt('images', '8'));
-const THREADS = Number(opt('threads', '2'));
-const TASKS = opt('tasks', 'object-detection,image-segmentation,image-classification').split(',') as Task[];
-const DET_CONFIG = opt('det-config', '');
+const { values: args } = parseArgs({
+  options: {
+    runs: { type: 'string', default: '7' },
+    images: { type: 'string', default: '8' },
+    threads: { type: 'string', default: '2' },
+    tasks: { type: 'string', default: 'object-detection,image-segmentation,image-classification' },
+    'det-config': { type: 'string', default: '' },
+  },
+});
+const RUNS = Number(args.runs);
+const IMAGES = Number(args.images);
+const THREADS = Number(args.threads);
+const TASKS = args.tasks.split(',') as Task[];
+const DET_CONFIG = args['det-config'];
 const BATCHES = [1, 2, 4];
 
 const samples: RgbImage[] = [];
@@ -57,8 +62,7 @@ for (const task of TASKS) {
     let det = new Detector(resolveConfig('demo_mask-rcnn_convnext-synth') as DetectorConfig);
     let weights = bindWeights(det.scope.registry, (await loadWeights(join(assetPath('demo'), 'mask-rcnn_convnext-synth.safetensors'))).tensors).weights;
     if (DET_CONFIG) {
-      const cfg = resolveConfig(DET_CONFIG) as DetectorConfig;
-      det = new Detector({ ...cfg, roi_head: { ...cfg.roi_head, test: { ...cfg.roi_head.test, score_thr: 0 } } } as DetectorConfig);
+      det = new Detector(resolveConfig(DET_CONFIG, ['roi_head.test.score_thr=0']) as DetectorConfig);
       weights = initWeights(det.scope.registry, 0);
     }
     const predictors = await Promise.all(BATCHES.map(() => createDetectorPredictor(det, weights, 'ort', { threads: THREADS, spinning: false })));

@@ -10,25 +10,19 @@ import { Detector } from './detection/detector.js';
 import { featureModel } from './features.js';
 import { Segmentor } from './segmentation/segmentor.js';
 
-/** The layout of each output of a config's deployable network (what `convnext export` writes; a detector's batched graph with `batched`). */
+/** The layout of each output of a config's deployable network (what `convnext export` writes; a detector's batched graph with `batched`, with the paste inside with `pasted`). */
 export function outputLayouts(cfg: ModelConfig, batched = false, pasted = false): Record<string, string> {
   if (cfg.type === 'classifier') return { logits: '[N, num_classes] class logits (softmax for probabilities)' };
   if (cfg.type === 'segmentor') return { logits: '[N, num_classes, H, W] class logits at the input size (argmax per pixel for labels)' };
-  if (isDetectorConfig(cfg) && pasted) {
+  if (isDetectorConfig(cfg) && (batched || pasted)) {
+    const coords = pasted ? 'original image pixels' : 'input pixels';
     return {
-      dets: '[N, K, 6] per image, K rows (the RoI head\'s test max_per_img), the first num_dets valid and the rest zeros: x1, y1, x2, y2 (original image pixels), score, label (0-based class index, float); by score, descending',
-      masks: '[N, K, 1, Hmax, Wmax] uint8 binary masks pasted at the original size (mmdetection\'s paste, thresholded); image n\'s are the top-left orig_size[n] of planes as large as the batch\'s largest original; rows as dets',
+      dets: `[N, K, 6] per image, K rows (the RoI head's test max_per_img), the first num_dets valid and the rest zeros: x1, y1, x2, y2 (${coords}), score, label (0-based class index, float); by score, descending`,
+      masks: pasted
+        ? "[N, K, 1, Hmax, Wmax] uint8 binary masks pasted at the original size (mmdetection's paste, thresholded); image n's are the top-left orig_size[n] of planes as large as the batch's largest original; rows as dets"
+        : '[N, K, 1, 28, 28] mask probabilities inside each detection box (paste into the box, threshold 0.5); rows as dets',
       num_dets: '[N] valid rows of dets and masks per image (float)',
-      proposals: '[N, P, 5] RPN proposals per image in input pixels (P: the RPN\'s test max_per_img), the first num_proposals valid: x1, y1, x2, y2, objectness',
-      num_proposals: '[N] valid rows of proposals per image (float)',
-    };
-  }
-  if (isDetectorConfig(cfg) && batched) {
-    return {
-      dets: '[N, K, 6] per image, K rows (the RoI head\'s test max_per_img), the first num_dets valid and the rest zeros: x1, y1, x2, y2 (input pixels), score, label (0-based class index, float); by score, descending',
-      masks: '[N, K, 1, 28, 28] mask probabilities inside each detection box (paste into the box, threshold 0.5); rows as dets',
-      num_dets: '[N] valid rows of dets and masks per image (float)',
-      proposals: '[N, P, 5] RPN proposals per image (P: the RPN\'s test max_per_img), the first num_proposals valid: x1, y1, x2, y2, objectness',
+      proposals: "[N, P, 5] RPN proposals per image in input pixels (P: the RPN's test max_per_img), the first num_proposals valid: x1, y1, x2, y2, objectness",
       num_proposals: '[N] valid rows of proposals per image (float)',
     };
   }
