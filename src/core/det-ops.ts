@@ -43,6 +43,12 @@ export interface RoiAlignSpec {
 /** One image's part of a batched detector: see {@link DetOps.perImage}. */
 export type PerImageBody<T> = (ops: DetOps<T>, maps: T[], rows: T[]) => Record<string, T>;
 
+/** Options of {@link DetOps.perImage}. */
+export interface PerImageOptions {
+  /** Outputs holding only 0 and 1 that an ONNX graph keeps as uint8 from the body on (a quarter of the memory); float elsewhere. */
+  uint8?: readonly string[];
+}
+
 /** The stacked results of {@link DetOps.perImage}. */
 export interface PerImageResult<T> {
   /** Each body output padded with zero rows (or cut) to its row count, stacked: [N, rows, …]. */
@@ -125,9 +131,11 @@ export interface DetOps<T> extends Ops<T> {
    * mmdetection's mask paste (`_do_paste_mask` with skip_empty, grid_sample bilinear,
    * align_corners=False, zeros outside), thresholded: masks [D, 1, m, m] (probabilities) of boxes
    * [D, 4] into planes of `size` (a table [2]: height, width; integers) → table [D, 1, H, W] of 0
-   * or 1 (1 where the probability ≥ `thr`). Pixels outside [floor(x1) − 1, ceil(x2) + 1) × … stay 0.
+   * or 1 (1 where the probability ≥ `thr`). Pixels outside [floor(x1) − 1, ceil(x2) + 1) × … stay
+   * 0, and so do those outside `image` (a table [2], the image's own size inside larger planes;
+   * default `size`).
    */
-  pasteMasks(masks: T, boxes: T, size: T, thr: number): T;
+  pasteMasks(masks: T, boxes: T, size: T, thr: number, image?: T): T;
   /**
    * Runs `body` once per image of a batch (an ONNX Loop; a loop on the host elsewhere): it gets
    * the image's slice [1, C, h, w] of each batched feature map in `maps` and its row [k] of each
@@ -135,5 +143,5 @@ export interface DetOps<T> extends Ops<T> {
    * rows are padded with zeros, or cut, to `rows[name]`; the outputs are stacked over the batch.
    * Values from outside the body may be used inside it through their shapes, and tables as they are.
    */
-  perImage(maps: readonly T[], rows: readonly T[], body: PerImageBody<T>, padRows: Readonly<Record<string, number>>): PerImageResult<T>;
+  perImage(maps: readonly T[], rows: readonly T[], body: PerImageBody<T>, padRows: Readonly<Record<string, number>>, opts?: PerImageOptions): PerImageResult<T>;
 }

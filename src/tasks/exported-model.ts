@@ -34,11 +34,15 @@ export interface ExportedSegmentor {
   dispose(): Promise<void>;
 }
 
-/** A detector over an exported graph's runner (fed `image_size` when the graph has that input; one image or a batch per call, as the graph runs). */
-/** `name` names the file in errors. */
+/**
+ * A detector over an exported graph's runner (fed `image_size` when the graph has that input; one
+ * image or a batch per call, as the graph runs). `name` names the file in errors; a refused file's
+ * runner is released.
+ */
 export function exportedDetectorPredictor(det: Detector, model: OnnxModel, runner: Runner, name = 'the model'): DetectorPredictor {
   const inputs = model.info.inputs.map((i) => i.name);
   if (inputs.includes('orig_size')) {
+    void Promise.resolve(runner.dispose()).catch(() => undefined);
     throw new UserError(`${name}: this detector export pastes masks in its graph (export --paste-masks, for Triton clients); detect, serve and the page run exports without --paste-masks`);
   }
   const layout = exportedDetectorLayout(inputs, model.info.outputs.map((o) => o.name));

@@ -10,7 +10,7 @@
  * - Per-image work on a batch is a Loop over the batch; its body is a subgraph built by a second
  *   instance of these ops, whose outputs are padded to fixed row counts and become scan outputs.
  */
-import type { AnchorGridSpec, DetOps, PerImageBody, PerImageResult, RoiAlignSpec } from '../det-ops.js';
+import type { AnchorGridSpec, DetOps, PerImageBody, PerImageOptions, PerImageResult, RoiAlignSpec } from '../det-ops.js';
 import { DataType, type Sym } from './graph.js';
 import { OrtOps } from './ops.js';
 
@@ -73,16 +73,16 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
     return this.s(this.g.op('ReduceMax', [this.v(x)], { axes: [0], keepdims: 0 }), 1);
   }
 
-  pasteMasks(masks: Sym, boxes: Sym, size: Sym, thr: number): Sym {
+  pasteMasks(masks: Sym, boxes: Sym, size: Sym, thr: number, image: Sym = size): Sym {
     const g = this.g;
     const mask = g.op('Squeeze', [this.v(masks), g.constInt64([1])]); // [D, m, m]
     const m = g.op('Cast', [g.op('Squeeze', [this.dim(masks, 3), g.constInt64([0])])], { to: FLOAT });
     const taps = g.op('Reshape', [g.op('Range', [g.constFloat([0], []), m, g.constFloat([1], [])]), g.constInt64([1, 1, -1])]); // [1, 1, m]
-    const scalar = (i: number) => g.op('Squeeze', [this.element(size, i).id, g.constInt64([0])]);
+    const scalar = (t: Sym, i: number) => g.op('Squeeze', [this.element(t, i).id, g.constInt64([0])]);
     const col = (i: number) => g.op('Unsqueeze', [this.column(boxes, i).id, g.constInt64([1])]); // [D, 1]
     // Bilinear weights of one axis [D, P, m]: the tent max(0, 1 − |src − i|) is grid_sample's two
     // taps with zeros outside; rows outside the skip-empty region are zero.
-    const axis = (n: string, lo: string, hi: string): string => {
+    const axis = (n: string, limit: string, lo: string, hi: string): string => {
       const pos = g.op('Unsqueeze', [g.op('Range', [g.constFloat([0], []), n, g.constFloat([1], [])]), g.constInt64([0])]); // [1, P]
       let v = g.op('Div', [g.op('Sub', [g.op('Add', [pos, g.constFloat([0.5], [])]), lo]), g.op('Sub', [hi, lo])]);
       v = g.op('Sub', [g.op('Mul', [v, g.constFloat([2], [])]), g.constFloat([1], [])]);
@@ -91,12 +91,12 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
       let w = g.op('Relu', [g.op('Sub', [g.constFloat([1], []), g.op('Abs', [g.op('Sub', [g.op('Unsqueeze', [v, g.constInt64([2])]), taps])])])]);
       w = g.op('Where', [g.op('IsNaN', [w]), g.constFloat([0], []), w]);
       const start = g.op('Max', [g.op('Sub', [g.op('Floor', [lo]), g.constFloat([1], [])]), g.constFloat([0], [])]);
-      const end = g.op('Min', [g.op('Add', [g.op('Ceil', [hi]), g.constFloat([1], [])]), n]);
+      const end = g.op('Min', [g.op('Add', [g.op('Ceil', [hi]), g.constFloat([1], [])]), limit]);
       const inside = g.op('Cast', [g.op('And', [g.op('GreaterOrEqual', [pos, start]), g.op('Less', [pos, end])])], { to: FLOAT });
       return g.op('Mul', [w, g.op('Unsqueeze', [inside, g.constInt64([2])])]);
     };
-    const wy = axis(scalar(0), col(1), col(3));
-    const wx = axis(scalar(1), col(0), col(2));
+    const wy = axis(scalar(size, 0), scalar(image, 0), col(1), col(3));
+    const wx = axis(scalar(size, 1), scalar(image, 1), col(0), col(2));
     const probs = g.op('MatMul', [g.op('MatMul', [wy, mask]), g.op('Transpose', [wx], { perm: [0, 2, 1] })]); // [D, H, W]
     return this.s(g.op('Unsqueeze', [g.op('Cast', [g.op('GreaterOrEqual', [probs, g.constFloat([thr], [])])], { to: FLOAT }), g.constInt64([1])]), 4);
   }
@@ -269,7 +269,7 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
     return this.s(g.op('Gather', [cat, inverse], { axis: 0 }), 4);
   }
 
-  perImage(maps: readonly Sym[], rows: readonly Sym[], body: PerImageBody<Sym>, padRows: Readonly<Record<string, number>>): PerImageResult<Sym> {
+  perImage(maps: readonly Sym[], rows: readonly Sym[], body: PerImageBody<Sym>, padRows: Readonly<Record<string, number>>, opts: PerImageOptions = {}): PerImageResult<Sym> {
     const g = this.g;
     const first = maps[0] ?? rows[0];
     if (first === undefined) throw new Error('perImage: no batched input');
@@ -289,10 +289,12 @@ export class OrtDetOps extends OrtOps implements DetOps<Sym> {
       const v = out[name];
       if (v === undefined) throw new Error(`perImage: the body did not produce '${name}'`);
       const k = padRows[name];
-      const cut = sub.op('Slice', [ops.materialize(v).id, g.constInt64([0]), g.constInt64([k]), g.constInt64([0])]);
+      const uint8 = opts.uint8?.includes(name) ?? false;
+      const value = uint8 ? sub.op('Cast', [ops.materialize(v).id], { to: DataType.UINT8 }) : ops.materialize(v).id;
+      const cut = sub.op('Slice', [value, g.constInt64([0]), g.constInt64([k]), g.constInt64([0])]);
       const n = sub.op('Slice', [sub.op('Shape', [cut]), g.constInt64([0]), g.constInt64([1])]);
       const pads = sub.op('Concat', [g.constInt64(new Array<number>(v.rank).fill(0)), sub.op('Sub', [g.constInt64([k]), n]), g.constInt64(new Array<number>(v.rank - 1).fill(0))], { axis: 0 });
-      sub.bodyOutput(sub.op('Pad', [cut, pads]), DataType.FLOAT, v.rank);
+      sub.bodyOutput(sub.op('Pad', [cut, pads]), uint8 ? DataType.UINT8 : DataType.FLOAT, v.rank);
       sub.bodyOutput(sub.op('Cast', [n], { to: FLOAT }), DataType.FLOAT, 1);
       ranks.push(v.rank);
     }

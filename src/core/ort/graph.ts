@@ -103,6 +103,7 @@ export class GraphBuilder {
   private readonly weightData = new Map<string, Float32Array>();
   private readonly constKeys = new Map<string, string>();
   private readonly counter: { next: number };
+  private readonly children: GraphBuilder[] = [];
 
   /** A main graph's builder (`parent` null), or a subgraph's: see {@link subgraph}. */
   constructor(private readonly parent: GraphBuilder | null = null) {
@@ -116,7 +117,14 @@ export class GraphBuilder {
 
   /** A builder for a subgraph of this graph. */
   subgraph(): GraphBuilder {
-    return new GraphBuilder(this);
+    const child = new GraphBuilder(this);
+    this.children.push(child);
+    return child;
+  }
+
+  /** Whether a subgraph of this graph (at any depth) has the initializer `name`. */
+  private subgraphHasInit(name: string): boolean {
+    return this.children.some((c) => c.inits.has(name) || c.subgraphHasInit(name));
   }
 
   /** Whether this graph or an ancestor has the initializer `name`. */
@@ -161,6 +169,8 @@ export class GraphBuilder {
   /** Adds a float initializer under `name` (once); `constant` marks the graph's own constants (never stored as float16). */
   floatInit(name: string, dims: readonly number[], data: Float32Array, constant = false): string {
     if (!this.hasInit(name)) {
+      // A subgraph's own initializer is out of this graph's scope; defining it twice would be an invalid model.
+      if (this.subgraphHasInit(name)) throw new Error(`graph: ${name} is an initializer of a subgraph, used outside it`);
       this.inits.set(name, { name, dims: [...dims], dataType: DataType.FLOAT, rawData: bytesOf(data) });
       if (!constant) this.weightData.set(name, data);
     }

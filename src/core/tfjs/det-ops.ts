@@ -48,15 +48,16 @@ export class TfjsDetOps extends TfjsOps implements DetOps<tf.Tensor> {
     return tf.max(x, 0);
   }
 
-  pasteMasks(masks: tf.Tensor, boxes: tf.Tensor, size: tf.Tensor, thr: number): tf.Tensor {
+  pasteMasks(masks: tf.Tensor, boxes: tf.Tensor, size: tf.Tensor, thr: number, image: tf.Tensor = size): tf.Tensor {
     // On the host, with the reference paste: masks are NHWC [D, m, m, 1], i.e. [D, m, m] row-major.
     const [d, m] = masks.shape as number[];
     const [h, w] = Array.from(size.dataSync());
+    const [ih, iw] = Array.from(image.dataSync()).map((v, i) => Math.min(v, i === 0 ? h : w));
     const probs = masks.dataSync() as Float32Array;
     const b = boxes.dataSync();
     const out = new Float32Array(d * h * w);
     for (let k = 0; k < d; k++) {
-      const r = pasteMask('grid_sample', probs.subarray(k * m * m, (k + 1) * m * m), m, Array.from(b.subarray(4 * k, 4 * k + 4)), h, w, thr);
+      const r = pasteMask('grid_sample', probs.subarray(k * m * m, (k + 1) * m * m), m, Array.from(b.subarray(4 * k, 4 * k + 4)), ih, iw, thr);
       for (let j = 0; j < r.height; j++) {
         for (let i = 0; i < r.width; i++) out[(k * h + r.y0 + j) * w + r.x0 + i] = r.data[j * r.width + i];
       }

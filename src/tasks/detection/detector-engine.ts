@@ -22,28 +22,51 @@ export function buildDetectorOnnx(det: Detector, weights: WeightMap, opts: { siz
 export async function createDetectorRunner(engine: EngineName, det: Detector, weights: WeightMap, opts: EngineOptions = {}): Promise<DetectorRunner> {
   let single: Runner | null = await createRunner(engine, det.runnerNetwork(), weights, { ...opts, graphName: det.config.type });
   // Built on the first batch of more than one image; from then on it runs every call alone, and
-  // the one-image session is released (two onnxruntime sessions whose threads spin would compete
-  // for the cores, and would hold two copies of the weights).
+  // the one-image session is released once its runs in flight end (two onnxruntime sessions
+  // whose threads spin would compete for the cores, and would hold two copies of the weights).
   let batched: Promise<Runner> | null = null;
-  const batch = async (images: HostTensor, sizes: ReadonlyArray<readonly [number, number]>): Promise<RawDetections[]> => {
+  let inFlight: Promise<unknown> = Promise.resolve();
+  let disposed = false;
+  const gone = () => new Error('detector: the runner was disposed');
+  const switchToBatched = async (): Promise<Runner> => {
     if (!batched) {
-      batched = createRunner(engine, det.batchNetwork(true), weights, { ...opts, inputShape: undefined, graphName: det.config.type });
-      batched.catch(() => { batched = null; }); // a failed build is tried again by the next batch
-      const old = single;
-      await batched;
-      single = null;
-      await old?.dispose();
+      const build = createRunner(engine, det.batchNetwork(true), weights, { ...opts, inputShape: undefined, graphName: det.config.type });
+      batched = build;
+      let runner: Runner;
+      try {
+        runner = await build;
+      } catch (err) {
+        batched = null; // a failed build is tried again by the next batch
+        throw err;
+      }
+      if (single) {
+        const old = single;
+        single = null;
+        await inFlight.catch(() => undefined);
+        await old.dispose();
+      }
+      if (disposed) throw gone(); // dispose() releases the built runner
+      return runner;
     }
-    const out = await (await batched).run(images, { image_size: { shape: [sizes.length, 2], data: Float32Array.from(sizes.flat()) } });
+    return batched;
+  };
+  const batch = async (images: HostTensor, sizes: ReadonlyArray<readonly [number, number]>): Promise<RawDetections[]> => {
+    const runner = await switchToBatched();
+    if (disposed) throw gone();
+    const out = await runner.run(images, { image_size: { shape: [sizes.length, 2], data: Float32Array.from(sizes.flat()) } });
     return unbatchDetections(out);
   };
   const run = async (image: HostTensor, imageSize: readonly [number, number]): Promise<RawDetections> => {
     checkInput(image, imageSize);
+    if (disposed) throw gone();
     if (!single) return (await batch(image, [imageSize]))[0];
-    const out = await single.run(image, { image_size: { shape: [2], data: Float32Array.from(imageSize) } });
+    const call = single.run(image, { image_size: { shape: [2], data: Float32Array.from(imageSize) } });
+    inFlight = Promise.allSettled([inFlight, call]);
+    const out = await call;
     return { dets: out.dets, masks: out.masks, proposals: out.proposals };
   };
   return {
+    batches: true,
     run,
     async runBatch(images, sizes) {
       checkBatch(images, sizes);
@@ -51,8 +74,17 @@ export async function createDetectorRunner(engine: EngineName, det: Detector, we
       return batch(images, sizes);
     },
     async dispose() {
-      await single?.dispose();
-      if (batched) await (await batched).dispose();
+      if (disposed) return;
+      disposed = true;
+      const old = single;
+      single = null;
+      if (old) {
+        await inFlight.catch(() => undefined);
+        await old.dispose();
+      }
+      // A batched runner, built or still building, is released here (its builder sees `disposed`).
+      const built = await batched?.catch(() => null);
+      await built?.dispose();
     },
   };
 }

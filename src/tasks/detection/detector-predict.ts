@@ -79,6 +79,12 @@ export class DetectorPredictor {
    * all images pad to the same size, and within the padding's small effect otherwise.
    */
   async predictBatch(imgs: readonly RgbImage[], opts: PredictOptions = {}): Promise<DetectionResult[]> {
+    // A one-image graph runs them one by one, each at its own size.
+    if (!this.runner.batches) {
+      const results: DetectionResult[] = [];
+      for (const img of imgs) results.push(await this.predict(img, opts));
+      return results;
+    }
     const inputs = imgs.map((img) => this.prepare(img));
     const raws = await this.runner.runBatch(collateInputs(inputs), inputs.map((i) => i.size));
     return raws.map((raw, i) => this.decode(raw, inputs[i], opts));

@@ -23,6 +23,8 @@ export interface RawDetections {
 }
 
 export interface DetectorRunner {
+  /** Whether a batch runs as one network call (else image by image: callers need not pad images to one size). */
+  readonly batches: boolean;
   /** Runs one normalised, padded image [1, 3, H, W]; `imageSize` is its valid [height, width]. */
   run(image: HostTensor, imageSize: readonly [number, number]): Promise<RawDetections>;
   /** Runs a batch [N, 3, H, W] of padded images, `sizes[n]` the valid size of image n; one result per image. */
@@ -92,6 +94,7 @@ export function exportedDetectorRunner(runner: Runner, layout: ExportedDetectorL
     return results;
   };
   return {
+    batches: layout.batched,
     async run(image, imageSize) {
       checkInput(image, imageSize);
       return (await call(image, [imageSize]))[0];

@@ -187,8 +187,8 @@ export class Detector {
           }
           const boxes = rescaleBoxes(o, det.boxes, valid, original, rounding);
           const packed = packOutputs(o, { proposals: props.boxes, proposalScores: props.scores, ...det, boxes, masks: probs });
-          return { dets: packed.dets, masks: o.pasteMasks(probs, boxes, plane, this.maskPaste.maskThr), proposals: packed.proposals };
-        }, { dets: maxDets, masks: maxDets, proposals: maxProposals });
+          return { dets: packed.dets, masks: o.pasteMasks(probs, boxes, plane, this.maskPaste.maskThr, original), proposals: packed.proposals };
+        }, { dets: maxDets, masks: maxDets, proposals: maxProposals }, { uint8: paste ? ['masks'] : [] });
         return {
           dets: outputs.dets,
           // Pasted planes are already [N, K, 1, H, W]; probabilities come flattened per detection.

@@ -104,6 +104,22 @@ describe.each(ENGINES)('batched detectors on %s: each image as the one-image gra
   });
 });
 
+describe('a runner switching to the batched network', () => {
+  it('answers lone runs in flight during the switch, and a dispose during the build ends the batch with an error, not a crash', async () => {
+    const { det, weights, batch, sizes } = await demoCase();
+    const r = await createDetectorRunner('ort', det, weights);
+    const [a, b, c] = await Promise.all([r.run(batchItem(batch, 0), sizes[0]), r.runBatch(batch, sizes), r.run(batchItem(batch, 1), sizes[1])]);
+    expectSameRows(b[0], a, 'image 0');
+    expectSameRows(b[1], c, 'image 1');
+    await r.dispose();
+    await expect(r.run(batchItem(batch, 0), sizes[0])).rejects.toThrow(/disposed/);
+    const r2 = await createDetectorRunner('ort', det, weights);
+    const building = r2.runBatch(batch, sizes);
+    await r2.dispose();
+    await expect(building).rejects.toThrow(/disposed/);
+  });
+});
+
 describe('the batched ONNX graph', () => {
   it('pads each image to the heads\' max_per_img with zero rows, counts the valid ones, and runs without image_size (each image the whole input)', async () => {
     const { det, weights, batch, sizes } = await demoCase();
@@ -143,7 +159,7 @@ describe.each(ENGINES)('the whole post-processing in the graph (batchNetwork wit
     const crop = { width: 200, height: 150, data: new Uint8Array(200 * 150 * 3) };
     for (let y = 0; y < 150; y++) crop.data.set(full.data.subarray(y * full.width * 3, y * full.width * 3 + 600), y * 600);
     const imgs = [await readRgb(join(ASSETS, 'shapes', 'shapes_0.png')), crop];
-    const predictor = DetectorPredictor.fromRunner(det, { run: () => Promise.reject(new Error('unused')), runBatch: () => Promise.reject(new Error('unused')), dispose: () => undefined });
+    const predictor = DetectorPredictor.fromRunner(det, { batches: true, run: () => Promise.reject(new Error('unused')), runBatch: () => Promise.reject(new Error('unused')), dispose: () => undefined });
     const inputs = imgs.map((img) => predictor.prepare(img));
     const batch = collateInputs(inputs);
     const tables = {
