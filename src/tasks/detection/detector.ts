@@ -214,9 +214,6 @@ function rescaleBoxes<T>(ops: DetOps<T>, boxes: T, size: T, orig: T, rounding: '
   return rounding === 'round' ? ops.div(boxes, xyxy) : ops.mul(boxes, xyxy);
 }
 
-/** Output names of {@link Detector.batchNetwork}. */
-export const BATCH_OUTPUTS = ['dets', 'masks', 'num_dets', 'proposals', 'num_proposals'] as const;
-
 /** The packed outputs of a detector network: `dets` [D, 6], `masks` [D, 1, 28, 28], `proposals` [P, 5]. */
 export function packOutputs<T>(ops: DetOps<T>, o: DetectorOutputs<T>): Record<string, T> {
   const box = (b: T) => [0, 1, 2, 3].map((i) => ops.column(b, i));
