@@ -81,8 +81,6 @@ async function floatModel(o: QuantizeOptions): Promise<{ bytes: Uint8Array; desc
     const md = m.onnx.info.metadata;
     if (md['convnext.quantization']) throw new UserError(`${m.origin}: already quantized (${md['convnext.quantization']})`);
     if (md['convnext.weights_dtype'] === 'float16') throw new UserError(`${m.origin}: float16 weights; quantize the float32 export (or give --config and --weights)`);
-    // The quantizer rewrites the main graph only; the heads of a batched detector run in a Loop body.
-    if (m.onnx.info.outputs.some((x) => x.name === 'num_dets')) throw new UserError(`${m.origin}: a batched detector graph (its heads in an ONNX Loop); quantize a fixed-size export (--size) or give --config and --weights`);
     return { bytes: m.onnx.bytes, described: m.onnx, origin: m.origin };
   }
   const cfg = m.config;
@@ -176,6 +174,11 @@ export async function quantize(o: QuantizeOptions = {}): Promise<QuantizeResult>
   if (mode === 'static' && images.length === 0) throw new UserError('static quantization needs calibration images (or use dynamic mode)');
   const exclude = patterns(o.exclude ?? []);
   const src = await floatModel(o);
+  // A batched detector's heads run in a Loop body, which the rewrite leaves float; onnxruntime's
+  // QDQ fusions abort on quantized values that body reads, so only dynamic mode applies.
+  if (mode === 'static' && src.described.info.outputs.some((x) => x.name === 'num_dets')) {
+    throw new UserError(`${src.origin}: a batched detector graph (its heads in an ONNX Loop) quantizes in dynamic mode only (--mode dynamic); or quantize a fixed-size export (--size) or the config`);
+  }
   const cfg = src.described.config;
   const task = o.task === 'instance-segmentation' ? 'object-detection' : o.task ?? taskOf(cfg);
   const decoded: RgbImage[] = [];

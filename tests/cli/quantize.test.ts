@@ -16,6 +16,7 @@ const ASSETS = fileURLToPath(new URL('../../assets/demo/', import.meta.url));
 const SEG = ['-c', 'demo_upernet_convnext-synth', '-w', join(ASSETS, 'upernet_convnext-synth.safetensors')];
 const DET = ['-c', 'demo_mask-rcnn_convnext-synth', '-w', join(ASSETS, 'mask-rcnn_convnext-synth.safetensors')];
 const tmp = mkdtempSync(join(tmpdir(), 'convnext-quantize-'));
+const SHAPES_DIR = join(ASSETS, 'shapes');
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const SHAPES = ['--min-size', '0.25', '--max-size', '0.5', '--max-objects', '4'];
@@ -124,7 +125,7 @@ describe('convnext quantize: bad input', () => {
     expect(errorLine(r.stderr)[0]).toMatch(/static quantization needs calibration images/);
   });
 
-  it('a model that cannot be quantized: already int8, or not ONNX', async () => {
+  it('a model that cannot be quantized: already int8, not ONNX, a batched detector in static mode (dynamic mode quantizes it)', async () => {
     const int8 = join(tmp, 'once.int8.onnx');
     expect((await runCli(['quantize', ...SEG, '--mode', 'dynamic', '-o', int8])).code).toBe(0);
     const again = await runCli(['quantize', '--model', int8, '--mode', 'dynamic', '-o', join(tmp, 'x.onnx')]);
@@ -135,12 +136,26 @@ describe('convnext quantize: bad input', () => {
     const bad = await runCli(['quantize', '--model', txt, '--mode', 'dynamic', '-o', join(tmp, 'x.onnx')]);
     expect(bad.code).toBe(2);
     expect(errorLine(bad.stderr)[0]).toMatch(/not a readable ONNX model/);
-    // A batched detector export (--dynamic): its heads run in a Loop body the quantizer does not rewrite.
+    // A batched detector export (--dynamic): its heads run in a Loop body the rewrite leaves float;
+    // static mode is refused, dynamic mode quantizes the backbone and neck.
     const batched = join(tmp, 'det-dynamic.onnx');
     expect((await runCli(['export', ...DET, '-o', batched, '--dynamic', '--image-size-input'])).code).toBe(0);
-    const loop = await runCli(['quantize', '--model', batched, '--mode', 'dynamic', '-o', join(tmp, 'x.onnx')]);
+    const loop = await runCli(['quantize', '--model', batched, '--synth', '2', '-o', join(tmp, 'x.onnx')]);
     expect(loop.code).toBe(2);
-    expect(errorLine(loop.stderr)).toEqual([`error: ${batched}: a batched detector graph (its heads in an ONNX Loop); quantize a fixed-size export (--size) or give --config and --weights`]);
+    expect(errorLine(loop.stderr)).toEqual([`error: ${batched}: a batched detector graph (its heads in an ONNX Loop) quantizes in dynamic mode only (--mode dynamic); or quantize a fixed-size export (--size) or the config`]);
+    const detInt8 = join(tmp, 'det-dynamic.int8.onnx');
+    const dyn = await runCli(['quantize', '--model', batched, '--mode', 'dynamic', '-o', detInt8]);
+    expect(dyn.code, dyn.stderr).toBe(0);
+    expect(dyn.stdout + dyn.stderr).toMatch(/onnxruntime runs as integer kernels: \d+ ConvInteger/);
+    const [fp, q] = [join(tmp, 'det-fp'), join(tmp, 'det-q')];
+    expect((await runCli(['detect', '--model', batched, '--image', SHAPES_DIR, '-o', fp, '--no-overlay', '--batch', '4'])).code).toBe(0);
+    const r8 = await runCli(['detect', '--model', detInt8, '--image', SHAPES_DIR, '-o', q, '--no-overlay', '--batch', '4']);
+    expect(r8.code, r8.stderr).toBe(0);
+    // The confident detections (score > 0.5) are the float model's: same images and classes.
+    const confident = (d: string) => (JSON.parse(readFileSync(join(d, 'results.json'), 'utf8')) as Array<{ image_id: number; category_id: number; score: number }>)
+      .filter((x) => x.score > 0.5).map((x) => `${x.image_id}:${x.category_id}`).sort();
+    expect(confident(q)).toEqual(confident(fp));
+    expect(confident(fp).length).toBeGreaterThan(0);
   });
 
   it('--method with dynamic mode', async () => {

@@ -17,6 +17,9 @@ export interface OnnxAttribute {
   s?: Uint8Array;
   ints?: number[];
   floats?: number[];
+  /** A subgraph (a Loop body) and lists of them. */
+  g?: OnnxGraphObject;
+  graphs?: OnnxGraphObject[];
 }
 
 export interface OnnxNode {

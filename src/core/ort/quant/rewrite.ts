@@ -5,7 +5,7 @@
  * (DynamicQuantizeLinear with ConvInteger/MatMulInteger). Everything else stays float.
  */
 import {
-  attr, attrInt, DT, makeTensor, type OnnxModelObject, type OnnxNode, type OnnxTensor, tensorFloats,
+  attr, attrInt, DT, makeTensor, type OnnxGraphObject, type OnnxModelObject, type OnnxNode, type OnnxTensor, tensorFloats,
 } from './onnx-proto.js';
 import { activationQParams, quantizeBias, quantizeWeight, type QuantizedWeight } from './ranges.js';
 
@@ -145,6 +145,12 @@ export interface WeightOptions {
 /** onnxruntime's contrib operator domain (MatMulIntegerToFloat, DynamicQuantizeMatMul). */
 const MS_DOMAIN = 'com.microsoft';
 
+/** The values a node reads, those its subgraphs (a Loop body) read from the enclosing scope included. */
+function readsOf(node: OnnxNode): string[] {
+  const inner = (node.attribute ?? []).flatMap((a) => [a.g, ...(a.graphs ?? [])]).filter((g): g is OnnxGraphObject => g !== undefined);
+  return [...node.input, ...inner.flatMap((g) => (g.node ?? []).flatMap(readsOf))];
+}
+
 /** Adds initializers and nodes to a graph under construction, with fresh names. */
 class Editor {
   readonly added: OnnxTensor[] = [];
@@ -174,7 +180,7 @@ class Editor {
    * ones, and imports the contrib domain where a node uses it.
    */
   finish(nodes: OnnxNode[]): void {
-    const used = new Set(nodes.flatMap((n) => n.input));
+    const used = new Set(nodes.flatMap(readsOf));
     for (const o of this.model.graph.output) used.add(o.name);
     this.model.graph.initializer = [...this.model.graph.initializer, ...this.added].filter((t) => used.has(t.name));
     this.model.graph.node = nodes;
