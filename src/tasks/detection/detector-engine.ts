@@ -10,7 +10,7 @@ import type { HostTensor } from '../../core/host-tensor.js';
 import type { WeightMap } from '../../core/weights.js';
 import type { DetectorConfig } from '../../config/detector.js';
 import { DetectorPredictor } from './detector-predict.js';
-import { checkBatch, checkInput, type DetectorRunner, type RawDetections, unbatchDetections } from './detector-runner.js';
+import { checkBatch, checkInput, type DetectorRunner, type RawDetections, sizeTable, unbatchDetections } from './detector-runner.js';
 import { Detector } from './detector.js';
 
 /** Serialised ONNX graph of the whole detector (opset 17, dynamic H and W). */
@@ -53,14 +53,14 @@ export async function createDetectorRunner(engine: EngineName, det: Detector, we
   const batch = async (images: HostTensor, sizes: ReadonlyArray<readonly [number, number]>): Promise<RawDetections[]> => {
     const runner = await switchToBatched();
     if (disposed) throw gone();
-    const out = await runner.run(images, { image_size: { shape: [sizes.length, 2], data: Float32Array.from(sizes.flat()) } });
+    const out = await runner.run(images, { image_size: sizeTable(sizes, true) });
     return unbatchDetections(out);
   };
   const run = async (image: HostTensor, imageSize: readonly [number, number]): Promise<RawDetections> => {
     checkInput(image, imageSize);
     if (disposed) throw gone();
     if (!single) return (await batch(image, [imageSize]))[0];
-    const call = single.run(image, { image_size: { shape: [2], data: Float32Array.from(imageSize) } });
+    const call = single.run(image, { image_size: sizeTable([imageSize], false) });
     inFlight = Promise.allSettled([inFlight, call]);
     const out = await call;
     return { dets: out.dets, masks: out.masks, proposals: out.proposals };

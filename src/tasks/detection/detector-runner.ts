@@ -72,7 +72,7 @@ export function unbatchDetections(out: Readonly<Record<string, HostTensor>>): Ra
 }
 
 /** The `image_size` table of a batch: [N, 2] for a batched graph, [2] for a single image. */
-function sizeTable(sizes: ReadonlyArray<readonly [number, number]>, batched: boolean): HostTensor {
+export function sizeTable(sizes: ReadonlyArray<readonly [number, number]>, batched: boolean): HostTensor {
   return { shape: batched ? [sizes.length, 2] : [2], data: Float32Array.from(sizes.flat()) };
 }
 
