@@ -52,8 +52,14 @@ export const trainRecipeSchema = z
     log_interval: posInt.default(10),
     /** Batches prepared ahead of the compute. */
     prefetch: posInt.max(64, { error: 'expected at most 64 batches ahead' }).default(2),
-    /** Weights to start from (missing parameters are initialised, e.g. a backbone checkpoint). */
-    init_weights: z.string().optional(),
+    /**
+     * Weights to start from (missing parameters are initialised, e.g. a backbone checkpoint): a
+     * file, or a list of files whose tensors are merged in order (a later file's tensor replaces
+     * an earlier one's of the same name).
+     */
+    init_weights: z
+      .union([z.string(), z.array(z.string()).min(1, { error: 'expected at least one file' }).max(16, { error: 'expected at most 16 files' })])
+      .optional(),
   })
   .strict();
 
@@ -78,7 +84,8 @@ export interface TrainRecipe {
   checkpoint: { interval: number; keep: number };
   logInterval: number;
   prefetch: number;
-  initWeights?: string;
+  /** Files to start from, merged in order (later files win). */
+  initWeights?: string[];
 }
 
 /** Named model configs and training recipes that recipe resolution looks names up in (the shipped ones: configs/index.ts). */
@@ -131,6 +138,6 @@ export function resolveRecipeFrom(catalog: RecipeCatalog, name: string, override
     checkpoint: r.checkpoint,
     logInterval: r.log_interval,
     prefetch: r.prefetch,
-    initWeights: r.init_weights,
+    initWeights: r.init_weights === undefined ? undefined : typeof r.init_weights === 'string' ? [r.init_weights] : r.init_weights,
   };
 }

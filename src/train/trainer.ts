@@ -22,7 +22,7 @@ import { bindWeights, formatInitReport, initWeights, type WeightMap } from '../c
 import type { DetBatch, SegBatch } from '../data/batch.js';
 import { Prefetcher } from '../data/loader.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadWeights } from '../io/load-weights.js';
+import { loadMergedWeights } from '../io/load-weights.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { Detector } from '../tasks/detection/detector.js';
 import { Segmentor } from '../tasks/segmentation/segmentor.js';
@@ -119,10 +119,11 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
   let weights: WeightMap;
   if (latest) weights = bindWeights(registry, latest.weights, { source: join(latest.dir, 'model.safetensors') }).weights;
   else if (r.initWeights) {
-    const loaded = await loadWeights(r.initWeights);
-    const bound = bindWeights(registry, loaded.tensors, { allowMissing: true, seed: r.seed, source: r.initWeights });
+    const merged = await loadMergedWeights(r.initWeights);
+    const source = r.initWeights.join(' + ');
+    const bound = bindWeights(registry, merged, { allowMissing: true, seed: r.seed, source });
     weights = bound.weights;
-    log(`init weights ${r.initWeights}: ${formatInitReport(bound.report, loaded.tensors.size, weights.size)}`);
+    log(`init weights ${source}: ${formatInitReport(bound.report, merged.size, weights.size)}`);
   } else weights = initWeights(registry, r.seed);
 
   const params = new TfjsParams(weights, true);

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { writeSynthDataset } from '../../src/data/synth/write.js';
+import { loadMergedWeights } from '../../src/io/load-weights.js';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { listCheckpoints, readLatestCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { resolveRecipe } from '../../configs/index.js';
@@ -97,6 +98,28 @@ describe('stopping, bad work directories and checkpoints', () => {
     const [loaded, total, initialised] = m!.slice(1).map(Number);
     expect(loaded).toBe(backbone.size);
     expect(loaded + initialised).toBe(total);
+  });
+
+  it('init_weights as a list merges the files in order: the later file wins, the log names both', async () => {
+    const c = await readLatestCheckpoint(join(tmp, 'stop'));
+    if (!c) throw new Error('no checkpoint from the stop test');
+    const full = join(tmp, 'full.safetensors');
+    await writeSafetensors(full, c.weights);
+    // The second file holds only the backbone, every value replaced by a constant.
+    const marked = new Map([...c.weights].filter(([k]) => k.startsWith('backbone.')).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(t.data.length).fill(0.25) }]));
+    const second = join(tmp, 'backbone-marked.safetensors');
+    await writeSafetensors(second, marked);
+    const merged = await loadMergedWeights([full, second]);
+    expect(merged.size).toBe(c.weights.size);
+    for (const [k, t] of merged) {
+      const expected = k.startsWith('backbone.') ? marked.get(k)!.data : c.weights.get(k)!.data;
+      expect([...t.data], k).toEqual([...expected]);
+    }
+    const lines: string[] = [];
+    await train({ recipe: resolveRecipe('test_train_upernet', [`init_weights=${JSON.stringify([full, second])}`]), data: SEG, workDir: join(tmp, 'init-list'), backend: 'wasm', maxSteps: 1, log: (l) => lines.push(l) });
+    const line = lines.find((l) => l.startsWith(`init weights ${full} + ${second}: `)) ?? '';
+    expect(line, lines.join('\n')).toMatch(new RegExp(`: ${c.weights.size} of ${c.weights.size} parameters loaded, 0 initialised`));
+    expect(() => resolveRecipe('test_train_upernet', ['init_weights=[]'])).toThrow(/init_weights.*at least one file/);
   });
 
   it('refuses a work directory with checkpoints unless resuming, and a different model on resume', async () => {
