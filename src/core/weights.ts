@@ -11,6 +11,8 @@ import type { ParamRegistry } from './params.js';
 export type WeightMap = Map<string, HostTensor>;
 
 export interface BindReport {
+  /** Declared parameters found in the checkpoint. */
+  loaded: string[];
   /** Declared parameters that the checkpoint lacked (initialised instead when allowed). */
   missing: string[];
   /** Checkpoint tensors that no declared parameter uses. */
@@ -57,6 +59,7 @@ export function bindWeights(registry: ParamRegistry, weights: WeightMap, opts: B
   const prefix = best.prefix;
   const out: WeightMap = new Map();
   const missing: string[] = [];
+  const loaded: string[] = [];
   const used = new Set<string>();
   const rand = rng(opts.seed ?? 0);
   for (const ref of declared) {
@@ -70,6 +73,7 @@ export function bindWeights(registry: ParamRegistry, weights: WeightMap, opts: B
         throw new UserError(`${src}shape mismatch for ${key}: checkpoint has ${shapeStr(t.shape)}, model expects ${shapeStr(ref.shape)}`);
       }
       out.set(ref.name, { shape: [...ref.shape], data: t.data });
+      loaded.push(ref.name);
     } else {
       if (!optionalKey(ref.name)) missing.push(ref.name);
       out.set(ref.name, { shape: [...ref.shape], data: initialise(ref.shape, ref.init, rand) });
@@ -80,7 +84,7 @@ export function bindWeights(registry: ParamRegistry, weights: WeightMap, opts: B
     throw new UserError(`${src}missing ${missing.length} parameter(s): ${shown}${missing.length > 5 ? ', …' : ''}`);
   }
   const unexpected = [...weights.keys()].filter((k) => !used.has(k));
-  return { weights: out, report: { missing, unexpected, addedPrefix: prefix } };
+  return { weights: out, report: { loaded, missing, unexpected, addedPrefix: prefix } };
 }
 
 /** Fresh weights for every declared parameter, from their initialisers. */
@@ -98,13 +102,32 @@ function keyGroups(keys: readonly string[]): string {
 }
 
 /**
- * One line on weights bound with `allowMissing` to start training from (`init_weights`): how many
- * parameters came from the file, how many were initialised and which groups, what the file had unused.
+ * Weights to start training from (`init_weights`): the tensors of each file in order, each file
+ * bound with its own key mapping (a bare backbone file may follow a whole model's), so a later
+ * file's parameter replaces an earlier one's; parameters no file has are initialised from `seed` (as the first file's binding does alone).
+ * Also returns one line for the log: how many parameters were loaded, how many initialised and
+ * which groups, and the files' tensors no parameter uses.
  */
-export function formatInitReport(r: BindReport, fileTensors: number, modelParams: number): string {
-  const loaded = fileTensors - r.unexpected.length;
+export function bindInitWeights(registry: ParamRegistry, files: ReadonlyArray<{ tensors: WeightMap; source: string }>, seed = 0): { weights: WeightMap; line: string } {
+  // The first file's binding initialises what it lacks (the single-file behaviour, same values).
+  let weights: WeightMap | null = null;
+  const loaded = new Set<string>();
+  const unused: string[] = [];
+  for (const f of files) {
+    const { weights: bound, report } = bindWeights(registry, f.tensors, { allowMissing: true, seed, source: f.source });
+    if (!weights) weights = bound;
+    for (const name of report.loaded) {
+      weights.set(name, bound.get(name)!);
+      loaded.add(name);
+    }
+    unused.push(...report.unexpected);
+  }
+  if (!weights) throw new Error('bindInitWeights: no files');
+  const total = weights.size;
+  const initialised = [...weights.keys()].filter((k) => !loaded.has(k));
   const groups = (keys: readonly string[]): string => (keys.length ? ` (${keyGroups(keys)})` : '');
-  return `${loaded} of ${modelParams} parameters loaded, ${modelParams - loaded} initialised${groups(r.missing)}, ${r.unexpected.length} unused${groups(r.unexpected)}`;
+  const line = `${loaded.size} of ${total} parameters loaded, ${initialised.length} initialised${groups(initialised)}, ${unused.length} unused${groups(unused)}`;
+  return { weights, line };
 }
 
 /** One line summarising a bind report. */

@@ -95,17 +95,6 @@ export async function loadWeights(path: string, opts: LoadWeightsOptions = {}): 
   return { tensors, source, wrapper, file: path, unmapped, skipped, dtypes };
 }
 
-/**
- * Loads several weights files and merges their canonical tensors in order: a later file's tensor
- * replaces an earlier one's of the same name (for example a segmentor's heads, then a detector's
- * backbone).
- */
-export async function loadMergedWeights(paths: readonly string[]): Promise<Map<string, HostTensor>> {
-  const merged = new Map<string, HostTensor>();
-  for (const path of paths) for (const [name, t] of (await loadWeights(path)).tensors) merged.set(name, t);
-  return merged;
-}
-
 /** What {@link inspectWeights} reports about a file, without reading tensor data. */
 export interface WeightsInfo {
   file: string;

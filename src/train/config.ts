@@ -58,7 +58,13 @@ export const trainRecipeSchema = z
      * an earlier one's of the same name).
      */
     init_weights: z
-      .union([z.string(), z.array(z.string()).min(1, { error: 'expected at least one file' }).max(16, { error: 'expected at most 16 files' })])
+      .union(
+        [
+          z.string().min(1, { error: 'expected a file name' }),
+          z.array(z.string().min(1, { error: 'expected a file name' })).min(1, { error: 'expected at least one file' }).max(16, { error: 'expected at most 16 files' }),
+        ],
+        { error: 'expected a file or a list of files' },
+      )
       .optional(),
   })
   .strict();

@@ -18,11 +18,11 @@ import { TfjsDetOps } from '../core/tfjs/det-ops.js';
 import { prepareTraining } from '../core/tfjs/grad/index.js';
 import { TfjsParams } from '../core/tfjs/params.js';
 import { fromHost } from '../core/tfjs/host.js';
-import { bindWeights, formatInitReport, initWeights, type WeightMap } from '../core/weights.js';
+import { bindInitWeights, bindWeights, initWeights, type WeightMap } from '../core/weights.js';
 import type { DetBatch, SegBatch } from '../data/batch.js';
 import { Prefetcher } from '../data/loader.js';
 import { writeFileAtomic } from '../io/atomic.js';
-import { loadMergedWeights } from '../io/load-weights.js';
+import { loadWeights } from '../io/load-weights.js';
 import { writeSafetensors } from '../io/safetensors.js';
 import { Detector } from '../tasks/detection/detector.js';
 import { Segmentor } from '../tasks/segmentation/segmentor.js';
@@ -119,11 +119,11 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
   let weights: WeightMap;
   if (latest) weights = bindWeights(registry, latest.weights, { source: join(latest.dir, 'model.safetensors') }).weights;
   else if (r.initWeights) {
-    const merged = await loadMergedWeights(r.initWeights);
-    const source = r.initWeights.join(' + ');
-    const bound = bindWeights(registry, merged, { allowMissing: true, seed: r.seed, source });
+    const files = [];
+    for (const file of r.initWeights) files.push({ tensors: (await loadWeights(file)).tensors, source: file });
+    const bound = bindInitWeights(registry, files, r.seed);
     weights = bound.weights;
-    log(`init weights ${source}: ${formatInitReport(bound.report, merged.size, weights.size)}`);
+    log(`init weights ${r.initWeights.join(' + ')}: ${bound.line}`);
   } else weights = initWeights(registry, r.seed);
 
   const params = new TfjsParams(weights, true);

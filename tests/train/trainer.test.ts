@@ -13,7 +13,6 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { UserError } from '../../src/core/errors.js';
 import { writeSynthDataset } from '../../src/data/synth/write.js';
-import { loadMergedWeights } from '../../src/io/load-weights.js';
 import { readSafetensors, writeSafetensors } from '../../src/io/safetensors.js';
 import { listCheckpoints, readLatestCheckpoint, saveCheckpoint } from '../../src/train/checkpoint.js';
 import { resolveRecipe } from '../../configs/index.js';
@@ -100,26 +99,36 @@ describe('stopping, bad work directories and checkpoints', () => {
     expect(loaded + initialised).toBe(total);
   });
 
-  it('init_weights as a list merges the files in order: the later file wins, the log names both', async () => {
+  it('init_weights as a list: files bound in order, each with its own key layout; the later file wins; the log names both', async () => {
     const c = await readLatestCheckpoint(join(tmp, 'stop'));
     if (!c) throw new Error('no checkpoint from the stop test');
     const full = join(tmp, 'full.safetensors');
     await writeSafetensors(full, c.weights);
-    // The second file holds only the backbone, every value replaced by a constant.
-    const marked = new Map([...c.weights].filter(([k]) => k.startsWith('backbone.')).map(([k, t]) => [k, { shape: t.shape, data: new Float32Array(t.data.length).fill(0.25) }]));
-    const second = join(tmp, 'backbone-marked.safetensors');
-    await writeSafetensors(second, marked);
-    const merged = await loadMergedWeights([full, second]);
-    expect(merged.size).toBe(c.weights.size);
-    for (const [k, t] of merged) {
-      const expected = k.startsWith('backbone.') ? marked.get(k)!.data : c.weights.get(k)!.data;
-      expect([...t.data], k).toEqual([...expected]);
-    }
+    // The second file is a bare backbone (names without `backbone.`), every value 0.25.
+    const bare = new Map([...c.weights].filter(([k]) => k.startsWith('backbone.')).map(([k, t]) => [k.slice('backbone.'.length), { shape: t.shape, data: new Float32Array(t.data.length).fill(0.25) }]));
+    const second = join(tmp, 'backbone-bare.safetensors');
+    await writeSafetensors(second, bare);
     const lines: string[] = [];
-    await train({ recipe: resolveRecipe('test_train_upernet', [`init_weights=${JSON.stringify([full, second])}`]), data: SEG, workDir: join(tmp, 'init-list'), backend: 'wasm', maxSteps: 1, log: (l) => lines.push(l) });
+    const dir = join(tmp, 'init-list');
+    // A learning rate of 1e-30 (0 is refused): the step's updates vanish below float32 rounding, so
+    // the checkpoint holds the parameters as they were bound.
+    const recipe = resolveRecipe('test_train_upernet', [`init_weights=${JSON.stringify([full, second])}`, 'optimizer.lr=1e-30']);
+    await train({ recipe, data: SEG, workDir: dir, backend: 'wasm', maxSteps: 1, log: (l) => lines.push(l) });
     const line = lines.find((l) => l.startsWith(`init weights ${full} + ${second}: `)) ?? '';
-    expect(line, lines.join('\n')).toMatch(new RegExp(`: ${c.weights.size} of ${c.weights.size} parameters loaded, 0 initialised`));
-    expect(() => resolveRecipe('test_train_upernet', ['init_weights=[]'])).toThrow(/init_weights.*at least one file/);
+    expect(line, lines.join('\n')).toMatch(new RegExp(`: ${c.weights.size} of ${c.weights.size} parameters loaded, 0 initialised, 0 unused$`));
+    const after = await readLatestCheckpoint(dir);
+    if (!after) throw new Error('no checkpoint after the step');
+    let backbone = 0;
+    for (const [k, t] of after.weights) {
+      if (k.startsWith('backbone.')) {
+        backbone++;
+        expect(t.data.every((v) => v === 0.25), k).toBe(true);
+      }
+    }
+    expect(backbone).toBe(bare.size);
+    expect([...after.weights.get('decode_head.conv_seg.weight')!.data]).toEqual([...c.weights.get('decode_head.conv_seg.weight')!.data]);
+    expect(() => resolveRecipe('test_train_upernet', ['init_weights=[]'])).toThrow(/init_weights: expected at least one file/);
+    expect(() => resolveRecipe('test_train_upernet', ['init_weights=3'])).toThrow(/init_weights: expected a file or a list of files/);
   });
 
   it('refuses a work directory with checkpoints unless resuming, and a different model on resume', async () => {
