@@ -104,9 +104,9 @@ function keyGroups(keys: readonly string[]): string {
 /**
  * Weights to start training from (`init_weights`): the tensors of each file in order, each file
  * bound with its own key mapping (a bare backbone file may follow a whole model's), so a later
- * file's parameter replaces an earlier one's; parameters no file has are initialised from `seed` (as the first file's binding does alone).
- * Also returns one line for the log: how many parameters were loaded, how many initialised and
- * which groups, and the files' tensors no parameter uses.
+ * file's parameter replaces an earlier one's. Parameters no file has keep the values the first
+ * file's binding initialised from `seed` (a single file gives what it always gave). Also returns
+ * one line for the log: parameters loaded, initialised (which groups), and unused file tensors.
  */
 export function bindInitWeights(registry: ParamRegistry, files: ReadonlyArray<{ tensors: WeightMap; source: string }>, seed = 0): { weights: WeightMap; line: string } {
   // The first file's binding initialises what it lacks (the single-file behaviour, same values).

@@ -54,8 +54,7 @@ export const trainRecipeSchema = z
     prefetch: posInt.max(64, { error: 'expected at most 64 batches ahead' }).default(2),
     /**
      * Weights to start from (missing parameters are initialised, e.g. a backbone checkpoint): a
-     * file, or a list of files whose tensors are merged in order (a later file's tensor replaces
-     * an earlier one's of the same name).
+     * file, or a list of files bound in order (a later file's parameter replaces an earlier one's).
      */
     init_weights: z
       .union(

@@ -119,7 +119,7 @@ export async function train(o: TrainRunOptions): Promise<TrainSummary> {
   let weights: WeightMap;
   if (latest) weights = bindWeights(registry, latest.weights, { source: join(latest.dir, 'model.safetensors') }).weights;
   else if (r.initWeights) {
-    const files = [];
+    const files: Array<{ tensors: WeightMap; source: string }> = [];
     for (const file of r.initWeights) files.push({ tensors: (await loadWeights(file)).tensors, source: file });
     const bound = bindInitWeights(registry, files, r.seed);
     weights = bound.weights;
